@@ -1,0 +1,39 @@
+# Thin front door: everything real is in CMakeLists.txt.
+#   make run    install what is missing, build, start a hub on the defaults
+#   make test   install what is missing, build, run every test with ctest
+#   make bench  build and print benchmark figures
+BUILD    ?= build
+CMAKEFLAGS ?=
+JOBS     ?= $(shell nproc)
+ifeq ($(WERROR),1)
+CMAKEFLAGS += -DSOFTETHER_WERROR=ON
+endif
+
+.PHONY: all deps build run test bench asan clean
+all: build
+
+deps:
+	@bash scripts/deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) $(CMAKEFLAGS) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	./$(BUILD)/softether --hub
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure
+
+bench: build
+	bash bench/run.sh $(BUILD)
+
+# The whole suite under AddressSanitizer + UBSan, with the fuzz targets (clang).
+asan: deps
+	@CC=clang cmake -S . -B build-asan -DSOFTETHER_SANITIZE=ON \
+		-DSOFTETHER_FUZZ=ON $(CMAKEFLAGS) >/dev/null
+	@cmake --build build-asan -j $(JOBS)
+	cd build-asan && ctest --output-on-failure
+
+clean:
+	rm -rf $(BUILD) build-asan

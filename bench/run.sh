@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# make bench: every benchmark, figures only (never pass/fail).
+set -euo pipefail
+BUILD=${1:-build}
+cd "$(dirname "$0")/.."
+echo "== data channel (bench_dchan)"; "$BUILD/bench_dchan"
+echo "== hub engine (bench_hub)"; "$BUILD/bench_hub"
+echo "== tunnel vs raw veth (bench/tunnel.sh)"
+SOFTETHER="$PWD/$BUILD/softether" bash bench/tunnel.sh

@@ -1,0 +1,72 @@
+/*
+ * config.h: the hub's YAML configuration, parsed into a fresh struct and
+ * validated as a whole before anything uses it. Errors name file:line:col,
+ * the key path and what was expected.
+ */
+#ifndef SOFTETHER_CONFIG_H
+#define SOFTETHER_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "log.h"
+
+#define CONFIG_MAX_HUBS       256u
+#define CONFIG_MAX_USERS      65536u
+#define CONFIG_MAX_LISTEN     32u
+#define CONFIG_DEFAULT_STATE  "/var/lib/softether"
+
+struct config_user {
+	char *name;           /* 1..PROTO_MAX_NAME of [A-Za-z0-9._@-] */
+	char *password;       /* a "$argon2id$" string (crypto_pwhash_str) */
+	int line;             /* where it was defined, for messages */
+};
+
+struct config_hub {
+	char *name;           /* 1..PROTO_MAX_NAME of [A-Za-z0-9._-] */
+	uint32_t mac_aging_s; /* default 300, 10..86400 */
+	uint32_t max_sessions;/* default 1024, 1..65536 */
+	struct config_user *users;
+	size_t nusers;
+};
+
+struct config {
+	char *source;         /* file path, or "<default>" for the embedded one */
+	char **listen;        /* "ADDR:PORT" or "[V6ADDR]:PORT" or "*:PORT" */
+	size_t nlisten;
+	char *state_dir;      /* default CONFIG_DEFAULT_STATE */
+	char *tls_cert;       /* default <state_dir>/hub.crt */
+	char *tls_key;        /* default <state_dir>/hub.key */
+	struct config_hub *hubs;
+	size_t nhubs;
+	enum log_level log_level; /* default info */
+};
+
+/* The embedded default configuration (YAML text). */
+extern const char config_default_yaml[];
+
+/*
+ * Parse and validate. On success returns 0 and fills *cfg (free with
+ * config_free). On failure returns -1, leaves *cfg empty and writes one
+ * line to err: "FILE:LINE:COL: KEY.PATH: what was wrong and what to do".
+ * state_dir_override (may be NULL) replaces state_dir before the tls
+ * defaults are derived from it.
+ */
+int config_load_file(const char *path, const char *state_dir_override,
+    struct config *cfg, char *err, size_t errlen);
+int config_load_string(const char *source, const char *text, size_t len,
+    const char *state_dir_override, struct config *cfg, char *err,
+    size_t errlen);
+void config_free(struct config *cfg);
+
+/* Print the effective configuration as canonical YAML (what
+ * --check-config shows); reloading the output gives the same config. */
+void config_print(const struct config *cfg, FILE *out);
+
+const struct config_hub *config_find_hub(const struct config *cfg,
+    const char *name);
+const struct config_user *config_find_user(const struct config_hub *hub,
+    const char *name);
+
+#endif

@@ -1,0 +1,29 @@
+/*
+ * log.h: levelled logging to stderr, or to syslog when daemonised.
+ */
+#ifndef SOFTETHER_LOG_H
+#define SOFTETHER_LOG_H
+
+#include <stdarg.h>
+
+enum log_level { LOG_LVL_ERROR = 0, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
+
+void log_init(const char *progname, enum log_level level, int use_syslog);
+void log_set_level(enum log_level level);
+enum log_level log_get_level(void);
+/* "error", "warn", "info", "debug" -> level; -1 if unknown. */
+int log_level_parse(const char *s);
+const char *log_level_name(enum log_level level);
+
+void log_msg(enum log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void fatal(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2), noreturn));
+
+#define log_err(...)   log_msg(LOG_LVL_ERROR, __VA_ARGS__)
+#define log_warn(...)  log_msg(LOG_LVL_WARN, __VA_ARGS__)
+#define log_info(...)  log_msg(LOG_LVL_INFO, __VA_ARGS__)
+#define log_debug(...) do { if (log_get_level() >= LOG_LVL_DEBUG) \
+	log_msg(LOG_LVL_DEBUG, __VA_ARGS__); } while (0)
+
+#endif

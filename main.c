@@ -1,0 +1,262 @@
+/*
+ * main.c: command line. Picks the role (--hub, --nic or a tool) and hands
+ * over to the library; nothing else lives here.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sodium.h>
+
+#include "auth.h"
+#include "cert.h"
+#include "config.h"
+#include "log.h"
+#include "nic.h"
+#include "proto.h"
+#include "server.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+"usage: softether --hub [-c config.yaml] [--state-dir DIR]\n"
+"       softether --nic --connect HOST[:PORT] --user NAME --password-file FILE\n"
+"                 [--hub-name NAME] [--tap IFNAME] [--mac MAC] [--ip CIDR]\n"
+"                 [--fingerprint SHA256HEX | --ca FILE] [--known-hubs FILE]\n"
+"                 [--via %s]\n"
+"       softether --check-config [-c config.yaml]\n"
+"       softether --hash-password < password.txt\n"
+"       softether --version | --help\n"
+"\n"
+"  --hub               run a switching hub (no -c: the embedded default, which\n"
+"                      listens on TCP 443 and 7777 and keeps its state in\n"
+"                      " CONFIG_DEFAULT_STATE ")\n"
+"  --nic               plug a TAP virtual LAN card into a hub\n"
+"  -c, --config FILE   the hub's YAML configuration\n"
+"  --state-dir DIR     where the hub keeps its certificate, key and\n"
+"                      generated credentials\n"
+"  --check-config      validate the configuration and print it in full\n"
+"  --hash-password     read a password on stdin, print its $argon2id$ hash\n"
+"  --connect HOST[:PORT]  the hub (default port %u; [v6addr]:port for IPv6)\n"
+"  --hub-name NAME     the virtual hub to join (default DEFAULT)\n"
+"  --user NAME, --password-file FILE  credentials (first line of FILE)\n"
+"  --tap IFNAME        TAP interface name (default vpn0)\n"
+"  --mac MAC           the card's MAC (default: random, locally administered)\n"
+"  --ip CIDR           assign an address, e.g. 192.168.77.1/24\n"
+"  --fingerprint HEX   pin the hub's certificate (SHA-256, as the hub logs it)\n"
+"  --ca FILE           verify the hub's certificate chain against FILE\n"
+"  --known-hubs FILE   trust-on-first-use file (default ~/.softether/known_hubs)\n"
+"  --via TRANSPORT     how to reach the hub (default direct)\n"
+"  -v, --verbose       debug logging;  -q, --quiet  warnings and errors only\n"
+"  --syslog            log to syslog instead of stderr\n",
+	    transport_names(), PROTO_DEFAULT_PORT);
+}
+
+enum {
+	OPT_HUB = 256, OPT_NIC, OPT_CHECK, OPT_HASH, OPT_VERSION, OPT_STATE,
+	OPT_CONNECT, OPT_USER, OPT_PWFILE, OPT_HUBNAME, OPT_TAP, OPT_MAC,
+	OPT_IP, OPT_FP, OPT_CA, OPT_KNOWN, OPT_VIA, OPT_SYSLOG,
+};
+
+static const struct option long_opts[] = {
+	{ "hub", no_argument, NULL, OPT_HUB },
+	{ "nic", no_argument, NULL, OPT_NIC },
+	{ "config", required_argument, NULL, 'c' },
+	{ "check-config", no_argument, NULL, OPT_CHECK },
+	{ "hash-password", no_argument, NULL, OPT_HASH },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "help", no_argument, NULL, 'h' },
+	{ "state-dir", required_argument, NULL, OPT_STATE },
+	{ "connect", required_argument, NULL, OPT_CONNECT },
+	{ "user", required_argument, NULL, OPT_USER },
+	{ "password-file", required_argument, NULL, OPT_PWFILE },
+	{ "hub-name", required_argument, NULL, OPT_HUBNAME },
+	{ "tap", required_argument, NULL, OPT_TAP },
+	{ "mac", required_argument, NULL, OPT_MAC },
+	{ "ip", required_argument, NULL, OPT_IP },
+	{ "fingerprint", required_argument, NULL, OPT_FP },
+	{ "ca", required_argument, NULL, OPT_CA },
+	{ "known-hubs", required_argument, NULL, OPT_KNOWN },
+	{ "via", required_argument, NULL, OPT_VIA },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "syslog", no_argument, NULL, OPT_SYSLOG },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int
+hash_password(void)
+{
+	char pw[PROTO_MAX_SECRET + 2], hash[AUTH_HASH_MAX];
+	size_t len;
+
+	if (isatty(STDIN_FILENO))
+		fprintf(stderr, "password: ");
+	if (fgets(pw, sizeof pw, stdin) == NULL) {
+		fprintf(stderr, "softether: --hash-password: no password on "
+		    "stdin\n");
+		return 1;
+	}
+	len = strcspn(pw, "\r\n");
+	pw[len] = '\0';
+	if (len == 0 || len > PROTO_MAX_SECRET) {
+		fprintf(stderr, "softether: --hash-password: the password must "
+		    "be 1..%u bytes on the first line\n", PROTO_MAX_SECRET);
+		return 1;
+	}
+	if (auth_hash_password(pw, len, hash) != 0) {
+		fprintf(stderr, "softether: out of memory hashing\n");
+		return 1;
+	}
+	sodium_memzero(pw, sizeof pw);
+	printf("%s\n", hash);
+	return 0;
+}
+
+static int
+load_config(const char *path, const char *state_dir, struct config *cfg)
+{
+	char err[1024];
+	int rc;
+
+	if (path != NULL)
+		rc = config_load_file(path, state_dir, cfg, err, sizeof err);
+	else
+		rc = config_load_string("<default>", config_default_yaml,
+		    strlen(config_default_yaml), state_dir, cfg, err,
+		    sizeof err);
+	if (rc != 0)
+		fprintf(stderr, "softether: %s\n", err);
+	return rc;
+}
+
+static const char *
+default_known_hubs(void)
+{
+	static char path[4096];
+	const char *home = getenv("HOME");
+
+	snprintf(path, sizeof path, "%s/.softether/known_hubs",
+	    home && *home ? home : "/root");
+	return path;
+}
+
+int
+main(int argc, char **argv)
+{
+	int role = 0, verbose = 0, quiet = 0, use_syslog = 0, c;
+	const char *config_path = NULL, *state_dir = NULL, *connect = NULL;
+	const char *via = "direct";
+	struct nic_opts no;
+	struct config cfg;
+
+	memset(&no, 0, sizeof no);
+	no.hub_name = "DEFAULT";
+	no.tap_name = "vpn0";
+	while ((c = getopt_long(argc, argv, "c:hvq", long_opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_HUB: case OPT_NIC: case OPT_CHECK: case OPT_HASH:
+		case OPT_VERSION:
+			if (role != 0 && role != c) {
+				fprintf(stderr, "softether: choose one of --hub, "
+				    "--nic, --check-config, --hash-password\n");
+				return 1;
+			}
+			role = c;
+			break;
+		case 'c': config_path = optarg; break;
+		case OPT_STATE: state_dir = optarg; break;
+		case OPT_CONNECT: connect = optarg; break;
+		case OPT_USER: no.user = optarg; break;
+		case OPT_PWFILE: no.password_file = optarg; break;
+		case OPT_HUBNAME: no.hub_name = optarg; break;
+		case OPT_TAP: no.tap_name = optarg; break;
+		case OPT_MAC: no.mac = optarg; break;
+		case OPT_IP: no.ip = optarg; break;
+		case OPT_FP: no.fingerprint = optarg; break;
+		case OPT_CA: no.ca_file = optarg; break;
+		case OPT_KNOWN: no.known_hubs = optarg; break;
+		case OPT_VIA: via = optarg; break;
+		case OPT_SYSLOG: use_syslog = 1; break;
+		case 'v': verbose = 1; break;
+		case 'q': quiet = 1; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "softether: unexpected argument '%s' (see "
+		    "--help)\n", argv[optind]);
+		return 1;
+	}
+	if (sodium_init() < 0) {
+		fprintf(stderr, "softether: libsodium failed to initialise\n");
+		return 1;
+	}
+	log_init("softether", verbose ? LOG_LVL_DEBUG : quiet ? LOG_LVL_WARN :
+	    LOG_LVL_INFO, use_syslog);
+
+	switch (role) {
+	case OPT_VERSION:
+		printf("softether %s\n", SOFTETHER_VERSION);
+		return 0;
+	case OPT_HASH:
+		return hash_password();
+	case OPT_CHECK:
+		if (load_config(config_path, state_dir, &cfg) != 0)
+			return 1;
+		config_print(&cfg, stdout);
+		config_free(&cfg);
+		return 0;
+	case OPT_HUB: {
+		if (load_config(config_path, state_dir, &cfg) != 0)
+			return 1;
+		if (!verbose && !quiet)
+			log_set_level(cfg.log_level);
+		int rc = server_run(&cfg);
+		config_free(&cfg);
+		return rc;
+	}
+	case OPT_NIC: {
+		const char *missing = connect == NULL ? "--connect" :
+		    no.user == NULL ? "--user" :
+		    no.password_file == NULL ? "--password-file" : NULL;
+		if (missing != NULL) {
+			fprintf(stderr, "softether: --nic needs %s (see "
+			    "--help)\n", missing);
+			return 1;
+		}
+		if (nic_parse_hostport(connect, no.host, sizeof no.host,
+		    &no.port, PROTO_DEFAULT_PORT) != 0) {
+			fprintf(stderr, "softether: --connect %s: expected "
+			    "HOST, HOST:PORT or [IPv6]:PORT\n", connect);
+			return 1;
+		}
+		if ((no.via = transport_find(via)) == NULL) {
+			fprintf(stderr, "softether: --via %s: unknown transport "
+			    "(known: %s)\n", via, transport_names());
+			return 1;
+		}
+		if (no.fingerprint != NULL && no.ca_file != NULL) {
+			fprintf(stderr, "softether: use --fingerprint or --ca, "
+			    "not both\n");
+			return 1;
+		}
+		char fp[65];
+		if (no.fingerprint != NULL &&
+		    cert_fingerprint_parse(no.fingerprint, fp) != 0) {
+			fprintf(stderr, "softether: --fingerprint: expected 64 "
+			    "hex digits (the SHA-256 the hub logs)\n");
+			return 1;
+		}
+		if (no.known_hubs == NULL)
+			no.known_hubs = default_known_hubs();
+		return nic_run(&no);
+	}
+	default:
+		usage(stderr);
+		return 1;
+	}
+}

@@ -1,0 +1,505 @@
+/*
+ * nic.c: the virtual LAN card. A TAP device whose carrier follows the
+ * session; a connect -> TLS -> login -> up cycle that starts again with
+ * back-off whenever the session ends, until the user stops it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <event2/event.h>
+#include <sodium.h>
+
+#include "cert.h"
+#include "dchan.h"
+#include "log.h"
+#include "nic.h"
+#include "session.h"
+#include "tap.h"
+
+#define NIC_BACKOFF_MIN_MS   1000u
+#define NIC_BACKOFF_MAX_MS   30000u
+#define NIC_TAP_BURST        64u   /* frames read from the TAP per wakeup */
+#define NIC_EXIT_REFUSED     2
+
+struct nic {
+	const struct nic_opts *o;
+	struct event_base *base;
+	struct tlsio_conf tls;
+	int tapfd;
+	uint8_t mac[6];
+	struct event *tap_ev, *retry_ev, *sig_int, *sig_term;
+	struct transport_conn *conn;
+	struct session *s;
+	int up;
+	int stopping;
+	int exit_code;
+	uint32_t backoff_ms;
+	char password[PROTO_MAX_SECRET + 1];
+	size_t password_len;
+	uint8_t frame[65536];
+	uint64_t tap_drops;
+};
+
+static void nic_connect(struct nic *n);
+
+static void
+nic_stop(struct nic *n, int code)
+{
+	n->stopping = 1;
+	n->exit_code = code;
+	if (n->retry_ev)
+		event_del(n->retry_ev);
+	if (n->conn != NULL) {
+		n->o->via->cancel(n->conn);
+		n->conn = NULL;
+	}
+	if (n->s != NULL)
+		session_goodbye(n->s, PROTO_BYE_NORMAL, "client stopping");
+	else
+		event_base_loopexit(n->base, NULL);
+}
+
+static void
+nic_schedule_retry(struct nic *n)
+{
+	uint32_t wait = n->backoff_ms / 2 +
+	    randombytes_uniform(n->backoff_ms / 2 + 1);
+	struct timeval tv = { wait / 1000, (wait % 1000) * 1000 };
+
+	if (n->stopping)
+		return;
+	log_info("reconnecting in %.1f s", wait / 1000.0);
+	event_add(n->retry_ev, &tv);
+	n->backoff_ms *= 2;
+	if (n->backoff_ms > NIC_BACKOFF_MAX_MS)
+		n->backoff_ms = NIC_BACKOFF_MAX_MS;
+}
+
+static void
+nic_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	nic_connect(arg);
+}
+
+/* known_hubs: "host:port sha256hex" per line. Returns 1 match, 0 unknown
+ * (recorded now), -1 mismatch (*line set). */
+static int
+nic_known_hubs(struct nic *n, const char *fp, int *line, char *old,
+    size_t oldlen)
+{
+	const char *path = n->o->known_hubs;
+	char key[300], buf[512];
+	FILE *f;
+	int ln = 0;
+
+	snprintf(key, sizeof key, "%s:%u", n->o->host, n->o->port);
+	if ((f = fopen(path, "r")) != NULL) {
+		while (fgets(buf, sizeof buf, f) != NULL) {
+			char k[300], v[100];
+			ln++;
+			if (sscanf(buf, "%299s %99s", k, v) != 2 ||
+			    strcmp(k, key) != 0)
+				continue;
+			fclose(f);
+			if (strcmp(v, fp) == 0)
+				return 1;
+			*line = ln;
+			snprintf(old, oldlen, "%s", v);
+			return -1;
+		}
+		fclose(f);
+	}
+	/* Trust on first use, as ssh does. */
+	char dir[4096];
+	snprintf(dir, sizeof dir, "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash != NULL && slash != dir) {
+		*slash = '\0';
+		mkdir(dir, 0700);
+	}
+	if ((f = fopen(path, "a")) == NULL) {
+		log_warn("cannot record the hub's fingerprint in %s: %s", path,
+		    strerror(errno));
+		return 0;
+	}
+	fprintf(f, "%s %s\n", key, fp);
+	fclose(f);
+	log_info("first connection to %s: recorded its certificate "
+	    "fingerprint %s in %s", key, fp, path);
+	return 0;
+}
+
+static int
+nic_tls_up(struct session *s, void *arg)
+{
+	struct nic *n = arg;
+	char fp[CERT_FP_HEX], want[CERT_FP_HEX], old[100];
+	struct proto_msg m;
+	int line = 0;
+
+	if (tlsio_peer_fingerprint(&s->tls, fp) != 0) {
+		session_close(s, "hub sent no certificate");
+		return -1;
+	}
+	if (n->o->fingerprint != NULL) {
+		cert_fingerprint_parse(n->o->fingerprint, want);
+		if (strcmp(fp, want) != 0) {
+			log_err("hub certificate fingerprint mismatch: expected "
+			    "%s, got %s; refusing to connect (someone may be "
+			    "intercepting, or the hub's certificate changed)",
+			    want, fp);
+			session_close(s, "certificate fingerprint mismatch");
+			n->exit_code = NIC_EXIT_REFUSED;
+			n->stopping = 1;
+			return -1;
+		}
+	} else if (!n->tls.have_ca &&
+	    nic_known_hubs(n, fp, &line, old, sizeof old) < 0) {
+		log_err("hub certificate fingerprint mismatch for %s:%u: %s "
+		    "line %d records %s, the hub presented %s; refusing to "
+		    "connect. If the hub's certificate really changed, delete "
+		    "that line or pass --fingerprint.", n->o->host, n->o->port,
+		    n->o->known_hubs, line, old, fp);
+		session_close(s, "certificate fingerprint mismatch");
+		n->exit_code = NIC_EXIT_REFUSED;
+		n->stopping = 1;
+		return -1;
+	}
+	log_debug("TLS up with %s (%s), hub certificate %s", s->peer,
+	    tlsio_suite(&s->tls), fp);
+
+	memset(&m, 0, sizeof m);
+	m.type = PROTO_MSG_HELLO;
+	m.u.hello.magic = PROTO_MAGIC;
+	m.u.hello.version = PROTO_VERSION;
+	m.u.hello.caps = dchan_local_caps();
+	snprintf(m.u.hello.hub, sizeof m.u.hello.hub, "%s", n->o->hub_name);
+	if (session_send_msg(s, &m) != 0)
+		goto fail;
+	memset(&m, 0, sizeof m);
+	m.type = PROTO_MSG_AUTH;
+	m.u.auth.method = PROTO_AUTH_PASSWORD;
+	snprintf(m.u.auth.user, sizeof m.u.auth.user, "%s", n->o->user);
+	memcpy(m.u.auth.secret, n->password, n->password_len);
+	m.u.auth.secret_len = n->password_len;
+	int rc = session_send_msg(s, &m);
+	sodium_memzero(&m, sizeof m);
+	if (rc == 0)
+		return 0;
+fail:
+	session_close(s, "cannot send the login messages");
+	return -1;
+}
+
+static void
+nic_login_msg(struct session *s, const struct proto_msg *m, void *arg)
+{
+	struct nic *n = arg;
+	const struct proto_welcome *w = &m->u.welcome;
+
+	if (m->type == PROTO_MSG_ERROR) {
+		const struct proto_error *e = &m->u.error;
+		if (e->code == PROTO_ERR_AUTH || e->code == PROTO_ERR_NO_HUB ||
+		    e->code == PROTO_ERR_VERSION ||
+		    e->code == PROTO_ERR_CIPHER) {
+			log_err("login refused by hub: %s", e->text);
+			n->exit_code = NIC_EXIT_REFUSED;
+			n->stopping = 1;
+		} else
+			log_warn("login refused by hub: %s", e->text);
+		session_close(s, e->text);
+		return;
+	}
+	if (m->type != PROTO_MSG_WELCOME) {
+		session_close(s, "unexpected message from hub");
+		return;
+	}
+	if (w->version != PROTO_VERSION || w->max_frame < PROTO_ETH_MAX_FRAME ||
+	    w->max_frame > PROTO_ITEM_MAX_LEN || w->keepalive_ms < 1000 ||
+	    w->keepalive_ms > PROTO_DEAD_PEER_MS ||
+	    !(dchan_local_caps() & (w->cipher == DCHAN_AES256GCM ?
+	    PROTO_CAP_AESGCM : w->cipher == DCHAN_CHACHA20POLY1305 ?
+	    PROTO_CAP_CHACHA : 0))) {
+		session_close(s, "hub's welcome is not acceptable");
+		return;
+	}
+	if (session_start_data(s, w->cipher, w->max_frame,
+	    w->keepalive_ms) != 0) {
+		session_close(s, "cannot start the data channel");
+		return;
+	}
+	n->up = 1;
+	n->backoff_ms = NIC_BACKOFF_MIN_MS;
+	tap_set_carrier(n->tapfd, 1);
+	event_add(n->tap_ev, NULL);
+	log_info("%s up: connected to %s:%u via %s, hub=%s session=%llu "
+	    "cipher=%s", n->o->tap_name, n->o->host, n->o->port,
+	    n->o->via->name, n->o->hub_name,
+	    (unsigned long long)w->session_id,
+	    dchan_cipher_name((enum dchan_cipher)w->cipher));
+}
+
+static void
+nic_frame(struct session *s, const uint8_t *f, size_t len, void *arg)
+{
+	struct nic *n = arg;
+
+	if (write(n->tapfd, f, len) < 0)
+		n->tap_drops++;
+}
+
+static void
+nic_tap_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct nic *n = arg;
+
+	for (unsigned i = 0; i < NIC_TAP_BURST; i++) {
+		if (n->s == NULL || !n->up) {
+			event_del(n->tap_ev);
+			return;
+		}
+		if (session_congested(n->s)) {
+			/* Let the TAP queue fill: the kernel drops, TCP
+			 * inside the tunnel backs off. writable() resumes. */
+			event_del(n->tap_ev);
+			return;
+		}
+		ssize_t r = read(fd, n->frame, sizeof n->frame);
+		if (r < 0)
+			return; /* EAGAIN: drained */
+		session_send_frame(n->s, n->frame, (size_t)r);
+	}
+}
+
+static void
+nic_writable(struct session *s, void *arg)
+{
+	struct nic *n = arg;
+
+	if (n->up)
+		event_add(n->tap_ev, NULL);
+}
+
+static void
+nic_closed(struct session *s, const char *reason, void *arg)
+{
+	struct nic *n = arg;
+
+	if (n->up) {
+		log_info("%s down: session ended after %.1f s: %s (in=%lluB/"
+		    "%llufr out=%lluB/%llufr dropped=%llu)", n->o->tap_name,
+		    (double)(session_now_ms() - s->started_ms) / 1e3, reason,
+		    (unsigned long long)s->ctr.rx_bytes,
+		    (unsigned long long)s->ctr.rx_frames,
+		    (unsigned long long)s->ctr.tx_bytes,
+		    (unsigned long long)s->ctr.tx_frames,
+		    (unsigned long long)s->ctr.tx_drops);
+		tap_set_carrier(n->tapfd, 0);
+		event_del(n->tap_ev);
+	} else if (n->exit_code != NIC_EXIT_REFUSED)
+		log_warn("connection to %s:%u failed: %s", n->o->host,
+		    n->o->port, reason);
+	n->up = 0;
+	n->s = NULL;
+	if (n->stopping)
+		event_base_loopexit(n->base, NULL);
+	else
+		nic_schedule_retry(n);
+}
+
+static const struct session_cbs nic_session_cbs = {
+	.tls_up = nic_tls_up,
+	.login_msg = nic_login_msg,
+	.frame = nic_frame,
+	.writable = nic_writable,
+	.closed = nic_closed,
+};
+
+static void
+nic_connected(void *arg, int fd, const char *err)
+{
+	struct nic *n = arg;
+
+	n->conn = NULL;
+	if (fd < 0) {
+		log_warn("%s", err);
+		nic_schedule_retry(n);
+		return;
+	}
+	n->s = session_new(n->base, fd, &n->tls, n->o->host, &nic_session_cbs,
+	    n);
+	if (n->s == NULL) {
+		log_warn("out of memory starting a session");
+		nic_schedule_retry(n);
+	}
+}
+
+static void
+nic_connect(struct nic *n)
+{
+	struct transport_target t = { n->o->host, n->o->port };
+
+	log_info("connecting to %s:%u via %s", n->o->host, n->o->port,
+	    n->o->via->name);
+	n->conn = n->o->via->connect(n->base, &t, nic_connected, n);
+	if (n->conn == NULL)
+		nic_schedule_retry(n);
+}
+
+static void
+nic_signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct nic *n = arg;
+
+	if (n->stopping) {
+		event_base_loopexit(n->base, NULL);
+		return;
+	}
+	log_info("signal %d: disconnecting", (int)sig);
+	nic_stop(n, 0);
+}
+
+static int
+nic_read_password(struct nic *n)
+{
+	int fd = open(n->o->password_file, O_RDONLY | O_CLOEXEC);
+	ssize_t r;
+
+	if (fd < 0) {
+		log_err("--password-file %s: %s", n->o->password_file,
+		    strerror(errno));
+		return -1;
+	}
+	r = read(fd, n->password, sizeof n->password - 1);
+	close(fd);
+	if (r < 0) {
+		log_err("--password-file %s: %s", n->o->password_file,
+		    strerror(errno));
+		return -1;
+	}
+	n->password_len = (size_t)r;
+	/* The first line is the password. */
+	char *nl = memchr(n->password, '\n', n->password_len);
+	if (nl != NULL)
+		n->password_len = (size_t)(nl - n->password);
+	if (n->password_len > 0 && n->password[n->password_len - 1] == '\r')
+		n->password_len--;
+	n->password[n->password_len] = '\0';
+	if (n->password_len == 0) {
+		log_err("--password-file %s: the first line (the password) is "
+		    "empty", n->o->password_file);
+		return -1;
+	}
+	return 0;
+}
+
+int
+nic_parse_hostport(const char *s, char *host, size_t hostlen,
+    uint16_t *port, uint16_t default_port)
+{
+	const char *colon = NULL, *h = s;
+	size_t hl;
+
+	if (s[0] == '[') {
+		const char *rb = strchr(s, ']');
+		if (rb == NULL || (rb[1] != '\0' && rb[1] != ':'))
+			return -1;
+		h = s + 1;
+		hl = (size_t)(rb - h);
+		colon = rb[1] == ':' ? rb + 1 : NULL;
+	} else {
+		colon = strchr(s, ':');
+		if (colon != NULL && strchr(colon + 1, ':') != NULL)
+			colon = NULL; /* a bare IPv6 address */
+		hl = colon ? (size_t)(colon - s) : strlen(s);
+	}
+	if (hl == 0 || hl >= hostlen)
+		return -1;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	*port = default_port;
+	if (colon != NULL) {
+		char *end;
+		long p = strtol(colon + 1, &end, 10);
+		if (*end != '\0' || p < 1 || p > 65535)
+			return -1;
+		*port = (uint16_t)p;
+	}
+	return 0;
+}
+
+int
+nic_run(const struct nic_opts *o)
+{
+	struct nic *n = calloc(1, sizeof *n);
+	char err[512], mac[18];
+	int code = 1;
+
+	if (n == NULL)
+		return 1;
+	n->o = o;
+	n->tapfd = -1;
+	n->backoff_ms = NIC_BACKOFF_MIN_MS;
+	signal(SIGPIPE, SIG_IGN);
+	if (nic_read_password(n) != 0)
+		goto out;
+	if (o->mac != NULL) {
+		if (tap_parse_mac(o->mac, n->mac) != 0) {
+			log_err("--mac %s: expected a unicast MAC like "
+			    "5e:01:02:03:04:05", o->mac);
+			goto out;
+		}
+	} else
+		tap_random_mac(n->mac);
+	if (tlsio_conf_client(&n->tls, o->ca_file, err, sizeof err) != 0) {
+		log_err("%s", err);
+		goto out_tls;
+	}
+	n->tapfd = tap_open(o->tap_name, n->mac, err, sizeof err);
+	if (n->tapfd < 0) {
+		log_err("%s", err);
+		goto out_tls;
+	}
+	if (o->ip != NULL && tap_set_addr(o->tap_name, o->ip, err,
+	    sizeof err) != 0) {
+		log_err("%s", err);
+		goto out_tls;
+	}
+	tap_format_mac(n->mac, mac);
+	log_info("%s created, MAC %s%s%s, no carrier until connected",
+	    o->tap_name, mac, o->ip ? ", address " : "", o->ip ? o->ip : "");
+
+	n->base = event_base_new();
+	if (n->base == NULL)
+		goto out_tls;
+	n->tap_ev = event_new(n->base, n->tapfd, EV_READ | EV_PERSIST,
+	    nic_tap_cb, n);
+	n->retry_ev = event_new(n->base, -1, 0, nic_retry_cb, n);
+	n->sig_int = evsignal_new(n->base, SIGINT, nic_signal_cb, n);
+	n->sig_term = evsignal_new(n->base, SIGTERM, nic_signal_cb, n);
+	event_add(n->sig_int, NULL);
+	event_add(n->sig_term, NULL);
+	nic_connect(n);
+	event_base_dispatch(n->base);
+	code = n->exit_code;
+	if (n->conn != NULL)
+		o->via->cancel(n->conn);
+	event_free(n->tap_ev);
+	event_free(n->retry_ev);
+	event_free(n->sig_int);
+	event_free(n->sig_term);
+	event_base_free(n->base);
+out_tls:
+	tlsio_conf_free(&n->tls);
+out:
+	if (n->tapfd >= 0)
+		close(n->tapfd); /* the TAP interface goes with it */
+	sodium_memzero(n->password, sizeof n->password);
+	free(n);
+	return code;
+}

@@ -1,0 +1,858 @@
+/*
+ * server.c: the hub daemon. Owns the listeners, one engine per virtual hub,
+ * and a srv_sess per connection (login, then a port on its hub). Frames from
+ * a session go through hub_input() and out to the sessions it names; each
+ * destination batches them into records that are sealed once the read that
+ * produced them is done.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <event2/event.h>
+#include <sodium.h>
+
+#include "auth.h"
+#include "cert.h"
+#include "dchan.h"
+#include "hub.h"
+#include "log.h"
+#include "server.h"
+#include "session.h"
+#include "tap.h"
+
+#define SRV_MAX_PENDING        512u  /* connections still in TLS or login */
+#define SRV_MAX_PENDING_PER_IP 32u
+#define SRV_AGE_INTERVAL_MS    5000u
+#define SRV_EMFILE_PAUSE_MS    1000u
+#define SRV_SHUTDOWN_GRACE_MS  2000u
+#define SRV_GEN_USER           "user"
+#define SRV_GEN_USERS_FILE     "generated-users"
+
+struct srv;
+struct srv_hub;
+
+struct srv_sess {
+	TAILQ_ENTRY(srv_sess) entry;    /* srv->sessions */
+	struct srv *srv;
+	struct session *s;
+	struct srv_hub *hub;            /* set by HELLO */
+	struct hub_port port;           /* attached once logged in */
+	int attached;
+	int got_hello, got_auth;
+	uint32_t peer_caps;
+	uint64_t id;
+	struct auth_job *job;
+	char user[PROTO_MAX_NAME + 1];
+};
+TAILQ_HEAD(srv_sess_list, srv_sess);
+
+struct srv_hub {
+	struct hub engine;
+	const struct config_hub *cfg;
+	uint32_t nsessions;
+};
+
+struct srv_listener {
+	struct srv *srv;
+	int fd;
+	struct event *ev;
+	char name[80];
+};
+
+struct srv {
+	struct event_base *base;
+	struct config *cfg;
+	struct tlsio_conf tls;
+	char fingerprint[CERT_FP_HEX];
+	struct srv_listener *listeners;
+	size_t nlisteners;
+	struct srv_hub *hubs;
+	size_t nhubs;
+	struct srv_sess_list sessions;
+	uint32_t npending;
+	uint64_t next_id;
+	struct auth_worker *auth;
+	struct auth_throttle *throttle;
+	struct event *age_ev, *resume_accept_ev, *grace_ev;
+	struct event *sig_int, *sig_term, *sig_usr1;
+	int stopping;
+};
+
+static const struct session_cbs srv_session_cbs;
+
+static struct srv_hub *
+srv_find_hub(struct srv *srv, const char *name)
+{
+	for (size_t i = 0; i < srv->nhubs; i++)
+		if (strcmp(srv->hubs[i].engine.name, name) == 0)
+			return &srv->hubs[i];
+	return NULL;
+}
+
+static void
+srv_refuse(struct srv_sess *ss, uint16_t code, const char *text)
+{
+	struct proto_msg m;
+
+	memset(&m, 0, sizeof m);
+	m.type = PROTO_MSG_ERROR;
+	m.u.error.code = code;
+	snprintf(m.u.error.text, sizeof m.u.error.text, "%s", text);
+	session_send_msg(ss->s, &m);
+	session_close(ss->s, text);
+}
+
+static void
+srv_welcome(struct srv_sess *ss)
+{
+	struct srv *srv = ss->srv;
+	struct session *s = ss->s;
+	struct proto_msg m;
+	enum dchan_cipher c = dchan_pick(dchan_local_caps(), ss->peer_caps);
+
+	if (c == 0) {
+		srv_refuse(ss, PROTO_ERR_CIPHER, "no common data-channel cipher");
+		return;
+	}
+	if (ss->hub->nsessions >= ss->hub->cfg->max_sessions) {
+		log_warn("login refused: user=%s from=%s hub=%s: hub full "
+		    "(max_sessions %u)", ss->user, s->peer,
+		    ss->hub->engine.name, ss->hub->cfg->max_sessions);
+		srv_refuse(ss, PROTO_ERR_FULL, "hub is full");
+		return;
+	}
+	memset(&m, 0, sizeof m);
+	m.type = PROTO_MSG_WELCOME;
+	m.u.welcome.version = PROTO_VERSION;
+	m.u.welcome.caps = dchan_local_caps() & ss->peer_caps;
+	m.u.welcome.cipher = (uint8_t)c;
+	m.u.welcome.session_id = ss->id;
+	m.u.welcome.max_frame = PROTO_ETH_MAX_FRAME;
+	m.u.welcome.keepalive_ms = PROTO_KEEPALIVE_MS;
+	if (session_send_msg(s, &m) != 0 ||
+	    session_start_data(s, c, PROTO_ETH_MAX_FRAME,
+	    PROTO_KEEPALIVE_MS) != 0) {
+		session_close(s, "cannot start the data channel");
+		return;
+	}
+	srv->npending--;
+	hub_port_add(&ss->hub->engine, &ss->port, ss);
+	ss->attached = 1;
+	ss->hub->nsessions++;
+	log_info("session %llu up: user=%s from=%s hub=%s tls=%s cipher=%s",
+	    (unsigned long long)ss->id, ss->user, s->peer, ss->hub->engine.name,
+	    tlsio_suite(&s->tls), dchan_cipher_name(c));
+}
+
+static void
+srv_auth_done(void *arg, int ok)
+{
+	struct srv_sess *ss = arg;
+	struct srv *srv = ss->srv;
+	const struct sockaddr *sa = (struct sockaddr *)&ss->s->peer_addr;
+
+	ss->job = NULL;
+	if (!ok) {
+		auth_throttle_fail(srv->throttle, sa, session_now_ms());
+		log_warn("login refused: user=%s from=%s hub=%s: wrong user or "
+		    "password", ss->user, ss->s->peer, ss->hub->engine.name);
+		srv_refuse(ss, PROTO_ERR_AUTH, "wrong user or password");
+		return;
+	}
+	auth_throttle_ok(srv->throttle, sa);
+	srv_welcome(ss);
+}
+
+static void
+srv_login_msg(struct session *s, const struct proto_msg *m, void *arg)
+{
+	struct srv_sess *ss = arg;
+	struct srv *srv = ss->srv;
+	char text[PROTO_MAX_ERROR_TEXT];
+
+	if (srv->stopping) {
+		srv_refuse(ss, PROTO_ERR_SHUTDOWN, "hub is shutting down");
+		return;
+	}
+	switch (m->type) {
+	case PROTO_MSG_HELLO:
+		if (ss->got_hello)
+			break;
+		ss->got_hello = 1;
+		if (m->u.hello.magic != PROTO_MAGIC ||
+		    m->u.hello.version != PROTO_VERSION) {
+			snprintf(text, sizeof text, "unsupported protocol "
+			    "version %u (this hub speaks %u)",
+			    m->u.hello.version, PROTO_VERSION);
+			log_warn("login refused: from=%s: %s", s->peer, text);
+			srv_refuse(ss, PROTO_ERR_VERSION, text);
+			return;
+		}
+		ss->peer_caps = m->u.hello.caps;
+		ss->hub = srv_find_hub(srv, m->u.hello.hub);
+		if (ss->hub == NULL || !ss->hub->cfg) {
+			snprintf(text, sizeof text, "no hub named '%s'",
+			    m->u.hello.hub);
+			log_warn("login refused: from=%s: %s", s->peer, text);
+			srv_refuse(ss, PROTO_ERR_NO_HUB, text);
+			return;
+		}
+		return;
+	case PROTO_MSG_AUTH: {
+		if (!ss->got_hello || ss->got_auth)
+			break;
+		ss->got_auth = 1;
+		snprintf(ss->user, sizeof ss->user, "%s", m->u.auth.user);
+		if (m->u.auth.method != PROTO_AUTH_PASSWORD) {
+			srv_refuse(ss, PROTO_ERR_AUTH, "unsupported login "
+			    "method");
+			return;
+		}
+		uint64_t wait = auth_throttle_check(srv->throttle,
+		    (struct sockaddr *)&s->peer_addr, session_now_ms());
+		if (wait > 0) {
+			snprintf(text, sizeof text, "too many failed logins "
+			    "from this address; try again in %llu s",
+			    (unsigned long long)(wait + 999) / 1000);
+			log_warn("login refused: user=%s from=%s: throttled",
+			    ss->user, s->peer);
+			srv_refuse(ss, PROTO_ERR_THROTTLED, text);
+			return;
+		}
+		const struct config_user *u = config_find_user(ss->hub->cfg,
+		    m->u.auth.user);
+		ss->job = auth_verify_async(srv->auth, u ? u->password : NULL,
+		    m->u.auth.secret, m->u.auth.secret_len, srv_auth_done, ss);
+		if (ss->job == NULL)
+			srv_refuse(ss, PROTO_ERR_THROTTLED, "hub is busy; try "
+			    "again");
+		return;
+	}
+	default:
+		break;
+	}
+	log_warn("login refused: from=%s: unexpected message %d", s->peer,
+	    m->type);
+	srv_refuse(ss, PROTO_ERR_PROTOCOL, "unexpected login message");
+}
+
+static void
+srv_frame(struct session *s, const uint8_t *f, size_t len, void *arg)
+{
+	struct srv_sess *ss = arg;
+	struct hub *h = &ss->hub->engine;
+	struct hub_port *dst, *p;
+
+	switch (hub_input(h, &ss->port, f, len, s->last_rx_ms, &dst)) {
+	case HUB_UNICAST:
+		session_send_frame(((struct srv_sess *)dst->owner)->s, f, len);
+		break;
+	case HUB_FLOOD:
+		TAILQ_FOREACH(p, &h->ports, entry)
+			if (p != &ss->port)
+				session_send_frame(
+				    ((struct srv_sess *)p->owner)->s, f, len);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+srv_maybe_exit(struct srv *srv)
+{
+	if (srv->stopping && TAILQ_EMPTY(&srv->sessions))
+		event_base_loopexit(srv->base, NULL);
+}
+
+static void
+srv_closed(struct session *s, const char *reason, void *arg)
+{
+	struct srv_sess *ss = arg;
+	struct srv *srv = ss->srv;
+
+	if (ss->job != NULL)
+		auth_job_cancel(ss->job);
+	if (ss->attached) {
+		uint32_t forgot = hub_port_remove(&ss->hub->engine, &ss->port);
+		ss->hub->nsessions--;
+		double secs = (double)(session_now_ms() - s->started_ms) / 1e3;
+		log_info("session %llu down: user=%s from=%s hub=%s "
+		    "duration=%.1fs in=%lluB/%llufr out=%lluB/%llufr "
+		    "dropped=%llu macs_forgotten=%u reason=%s",
+		    (unsigned long long)ss->id, ss->user, s->peer,
+		    ss->hub->engine.name, secs,
+		    (unsigned long long)s->ctr.rx_bytes,
+		    (unsigned long long)s->ctr.rx_frames,
+		    (unsigned long long)s->ctr.tx_bytes,
+		    (unsigned long long)s->ctr.tx_frames,
+		    (unsigned long long)(s->ctr.tx_drops +
+		    ss->port.drop_frames), forgot, reason);
+	} else {
+		srv->npending--;
+		log_debug("connection from %s closed before login: %s",
+		    s->peer, reason);
+	}
+	TAILQ_REMOVE(&srv->sessions, ss, entry);
+	free(ss);
+	srv_maybe_exit(srv);
+}
+
+static const struct session_cbs srv_session_cbs = {
+	.login_msg = srv_login_msg,
+	.frame = srv_frame,
+	.closed = srv_closed,
+};
+
+/* ---- Listeners ------------------------------------------------------ */
+
+static void
+srv_accept_pause(struct srv *srv)
+{
+	struct timeval tv = { SRV_EMFILE_PAUSE_MS / 1000,
+	    (SRV_EMFILE_PAUSE_MS % 1000) * 1000 };
+
+	for (size_t i = 0; i < srv->nlisteners; i++)
+		event_del(srv->listeners[i].ev);
+	event_add(srv->resume_accept_ev, &tv);
+}
+
+static void
+srv_accept_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct srv *srv = arg;
+
+	for (size_t i = 0; i < srv->nlisteners && !srv->stopping; i++)
+		event_add(srv->listeners[i].ev, NULL);
+}
+
+static int
+srv_same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return 0;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		    ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	if (a->ss_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		    &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
+	return 0;
+}
+
+static void
+srv_accept_cb(evutil_socket_t lfd, short what, void *arg)
+{
+	struct srv_listener *l = arg;
+	struct srv *srv = l->srv;
+
+	for (;;) {
+		struct sockaddr_storage ss_addr;
+		socklen_t alen = sizeof ss_addr;
+		int fd = accept4(lfd, (struct sockaddr *)&ss_addr, &alen,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM) {
+				log_warn("accept on %s: %s; pausing accept for "
+				    "%u ms", l->name, strerror(errno),
+				    SRV_EMFILE_PAUSE_MS);
+				srv_accept_pause(srv);
+			}
+			return;
+		}
+		if (srv->npending >= SRV_MAX_PENDING) {
+			log_warn("too many connections still logging in (%u); "
+			    "refusing one", srv->npending);
+			close(fd);
+			continue;
+		}
+		uint32_t same = 0;
+		struct srv_sess *o;
+		TAILQ_FOREACH(o, &srv->sessions, entry)
+			if (!o->attached &&
+			    srv_same_host(&o->s->peer_addr, &ss_addr))
+				same++;
+		if (same >= SRV_MAX_PENDING_PER_IP) {
+			close(fd);
+			continue;
+		}
+		struct srv_sess *ss = calloc(1, sizeof *ss);
+		if (ss == NULL) {
+			close(fd);
+			continue;
+		}
+		ss->srv = srv;
+		ss->id = srv->next_id++;
+		ss->s = session_new(srv->base, fd, &srv->tls, NULL,
+		    &srv_session_cbs, ss);
+		if (ss->s == NULL) {
+			free(ss);
+			continue;
+		}
+		srv->npending++;
+		TAILQ_INSERT_TAIL(&srv->sessions, ss, entry);
+		log_debug("connection from %s on %s", ss->s->peer, l->name);
+	}
+}
+
+/* "ADDR:PORT", "[V6]:PORT" -> sockaddr. 0 or -1. */
+static int
+srv_parse_listen(const char *spec, struct sockaddr_storage *sa,
+    socklen_t *salen)
+{
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *colon;
+	size_t hl;
+
+	memset(sa, 0, sizeof *sa);
+	if (spec[0] == '[') {
+		const char *rb = strchr(spec, ']');
+		if (rb == NULL || rb[1] != ':')
+			return -1;
+		hl = (size_t)(rb - spec - 1);
+		if (hl >= sizeof host)
+			return -1;
+		memcpy(host, spec + 1, hl);
+		colon = rb + 1;
+	} else {
+		colon = strrchr(spec, ':');
+		if (colon == NULL)
+			return -1;
+		hl = (size_t)(colon - spec);
+		if (hl >= sizeof host)
+			return -1;
+		memcpy(host, spec, hl);
+	}
+	host[hl] = '\0';
+	long port = strtol(colon + 1, NULL, 10);
+	if (port <= 0 || port > 65535)
+		return -1;
+	struct sockaddr_in *a4 = (struct sockaddr_in *)sa;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)sa;
+	if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons((uint16_t)port);
+		*salen = sizeof *a4;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)port);
+		*salen = sizeof *a6;
+		return 0;
+	}
+	return -1;
+}
+
+static int
+srv_listen_one(struct srv *srv, const char *spec)
+{
+	struct sockaddr_storage sa;
+	socklen_t salen;
+	int one = 1, fd;
+
+	if (srv_parse_listen(spec, &sa, &salen) != 0) {
+		log_err("listen: '%s' is not ADDRESS:PORT", spec);
+		return -1;
+	}
+	fd = socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		if (sa.ss_family == AF_INET6 && errno == EAFNOSUPPORT) {
+			log_warn("listen %s: IPv6 not available; skipped", spec);
+			return 0;
+		}
+		log_err("listen %s: socket: %s", spec, strerror(errno));
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (sa.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+	if (bind(fd, (struct sockaddr *)&sa, salen) != 0 ||
+	    listen(fd, 512) != 0) {
+		int e = errno;
+		close(fd);
+		if (sa.ss_family == AF_INET6 && e == EADDRNOTAVAIL) {
+			log_warn("listen %s: IPv6 not configured; skipped", spec);
+			return 0;
+		}
+		log_err("cannot listen on %s: %s%s", spec, strerror(e),
+		    e == EADDRINUSE ? " (is another hub running? change "
+		    "'listen' in the config)" : e == EACCES ?
+		    " (ports below 1024 need root or CAP_NET_BIND_SERVICE)" :
+		    "");
+		return -1;
+	}
+	struct srv_listener *l = &srv->listeners[srv->nlisteners++];
+	l->srv = srv;
+	l->fd = fd;
+	snprintf(l->name, sizeof l->name, "%s", spec);
+	l->ev = event_new(srv->base, fd, EV_READ | EV_PERSIST, srv_accept_cb, l);
+	event_add(l->ev, NULL);
+	log_info("listening on %s", spec);
+	return 0;
+}
+
+/* ---- First start: a generated user ---------------------------------- */
+
+static int
+srv_load_generated(struct srv *srv, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[512];
+	int n = 0;
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof line, f) != NULL) {
+		char hubname[PROTO_MAX_NAME + 1], user[PROTO_MAX_NAME + 1];
+		char hash[AUTH_HASH_MAX];
+		if (sscanf(line, "%64s %64s %127s", hubname, user, hash) != 3 ||
+		    !auth_hash_valid(hash))
+			continue;
+		for (size_t i = 0; i < srv->cfg->nhubs; i++) {
+			struct config_hub *h = &srv->cfg->hubs[i];
+			if (strcmp(h->name, hubname) != 0)
+				continue;
+			struct config_user *nu = realloc(h->users,
+			    (h->nusers + 1) * sizeof *nu);
+			if (nu == NULL)
+				break;
+			h->users = nu;
+			nu[h->nusers].name = strdup(user);
+			nu[h->nusers].password = strdup(hash);
+			nu[h->nusers].line = 0;
+			h->nusers++;
+			n++;
+		}
+	}
+	fclose(f);
+	return n;
+}
+
+static void
+srv_guess_host(char *out, size_t len)
+{
+	struct ifaddrs *ifa, *i;
+
+	snprintf(out, len, "HUB-ADDRESS");
+	if (getifaddrs(&ifa) != 0)
+		return;
+	for (i = ifa; i != NULL; i = i->ifa_next) {
+		if (i->ifa_addr == NULL || i->ifa_addr->sa_family != AF_INET)
+			continue;
+		struct sockaddr_in *a = (struct sockaddr_in *)i->ifa_addr;
+		if ((ntohl(a->sin_addr.s_addr) >> 24) == 127)
+			continue;
+		inet_ntop(AF_INET, &a->sin_addr, out, (socklen_t)len);
+		break;
+	}
+	freeifaddrs(ifa);
+}
+
+static int
+srv_first_user(struct srv *srv)
+{
+	struct config *cfg = srv->cfg;
+	char path[4096], tmp[4200], pw[24], hash[AUTH_HASH_MAX], host[64];
+	size_t total = 0;
+
+	for (size_t i = 0; i < cfg->nhubs; i++)
+		total += cfg->hubs[i].nusers;
+	if (total > 0)
+		return 0;
+	snprintf(path, sizeof path, "%s/%s", cfg->state_dir, SRV_GEN_USERS_FILE);
+	if (srv_load_generated(srv, path) > 0) {
+		log_info("no users in %s; using the generated user '%s' of "
+		    "hub %s from %s", cfg->source, SRV_GEN_USER,
+		    cfg->hubs[0].name, path);
+		return 0;
+	}
+	/* 20 characters from a 32-letter alphabet: 100 bits. */
+	static const char alpha[] = "abcdefghjkmnpqrstuvwxyz23456789AB";
+	for (size_t i = 0; i < 20; i++)
+		pw[i] = alpha[randombytes_uniform(32)];
+	pw[20] = '\0';
+	if (auth_hash_password(pw, 20, hash) != 0) {
+		log_err("cannot hash the generated password");
+		return -1;
+	}
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (f == NULL) {
+		log_err("cannot write %s: %s", tmp, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	fprintf(f, "%s %s %s\n", cfg->hubs[0].name, SRV_GEN_USER, hash);
+	if (fclose(f) != 0 || rename(tmp, path) != 0) {
+		log_err("cannot write %s: %s", path, strerror(errno));
+		return -1;
+	}
+	srv_load_generated(srv, path);
+	srv_guess_host(host, sizeof host);
+	const char *port = "443";
+	if (cfg->nlisten > 0) {
+		const char *c = strrchr(cfg->listen[0], ':');
+		if (c != NULL)
+			port = c + 1;
+	}
+	printf("\nNo users were configured, so one was created (its password "
+	    "is shown only now):\n\n"
+	    "  softether --nic --connect %s:%s --hub-name %s --user %s "
+	    "--password-file <(echo '%s') --fingerprint %s\n\n",
+	    host, port, cfg->hubs[0].name, SRV_GEN_USER, pw, srv->fingerprint);
+	fflush(stdout);
+	sodium_memzero(pw, sizeof pw);
+	return 0;
+}
+
+/* ---- Signals and housekeeping -------------------------------------- */
+
+static void
+srv_age_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct srv *srv = arg;
+	uint64_t now = session_now_ms();
+
+	for (size_t i = 0; i < srv->nhubs; i++) {
+		uint32_t n = hub_age(&srv->hubs[i].engine, now);
+		if (n > 0)
+			log_debug("hub %s: %u MAC entries aged out",
+			    srv->hubs[i].engine.name, n);
+	}
+}
+
+struct srv_dump {
+	struct hub *hub;
+	uint64_t now;
+};
+
+static void
+srv_dump_mac(void *arg, const struct hub_mac_entry *e)
+{
+	struct srv_dump *d = arg;
+	struct srv_sess *ss = e->port->owner;
+	char mac[18];
+
+	tap_format_mac(e->mac, mac);
+	log_info("mac hub=%s mac=%s session=%llu user=%s age=%llus",
+	    d->hub->name, mac, (unsigned long long)ss->id, ss->user,
+	    (unsigned long long)(d->now - e->seen_ms) / 1000);
+}
+
+static void
+srv_dump(struct srv *srv)
+{
+	struct srv_sess *ss;
+	uint64_t now = session_now_ms();
+
+	TAILQ_FOREACH(ss, &srv->sessions, entry) {
+		if (!ss->attached)
+			continue;
+		log_info("status session=%llu user=%s from=%s hub=%s in=%llufr "
+		    "out=%llufr dropped=%llu macs=%u",
+		    (unsigned long long)ss->id, ss->user, ss->s->peer,
+		    ss->hub->engine.name,
+		    (unsigned long long)ss->s->ctr.rx_frames,
+		    (unsigned long long)ss->s->ctr.tx_frames,
+		    (unsigned long long)(ss->s->ctr.tx_drops +
+		    ss->port.drop_frames), ss->port.macs);
+	}
+	for (size_t i = 0; i < srv->nhubs; i++) {
+		struct srv_dump d = { &srv->hubs[i].engine, now };
+		struct hub_stats *st = &d.hub->stats;
+		log_info("status hub=%s sessions=%u macs=%u frames=%llu "
+		    "unicast=%llu flooded=%llu dropped=%llu", d.hub->name,
+		    srv->hubs[i].nsessions, d.hub->nmacs,
+		    (unsigned long long)st->frames_in,
+		    (unsigned long long)st->unicast,
+		    (unsigned long long)st->flooded,
+		    (unsigned long long)st->dropped);
+		hub_mac_foreach(d.hub, srv_dump_mac, &d);
+	}
+}
+
+static void
+srv_grace_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct srv *srv = arg;
+
+	log_warn("sessions did not close in time; exiting anyway");
+	event_base_loopexit(srv->base, NULL);
+}
+
+static void
+srv_signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct srv *srv = arg;
+	struct srv_sess *ss;
+	struct timeval grace = { SRV_SHUTDOWN_GRACE_MS / 1000,
+	    (SRV_SHUTDOWN_GRACE_MS % 1000) * 1000 };
+
+	if (sig == SIGUSR1) {
+		srv_dump(srv);
+		return;
+	}
+	if (srv->stopping)
+		return;
+	srv->stopping = 1;
+	log_info("signal %d: stopping; telling %s goodbye", (int)sig,
+	    TAILQ_EMPTY(&srv->sessions) ? "no sessions" : "every session");
+	for (size_t i = 0; i < srv->nlisteners; i++)
+		event_del(srv->listeners[i].ev);
+	event_del(srv->resume_accept_ev);
+	event_del(srv->age_ev);
+	/* Goodbye closes later (deferred), so the list stays intact here. */
+	TAILQ_FOREACH(ss, &srv->sessions, entry)
+		session_goodbye(ss->s, PROTO_BYE_SHUTDOWN, "hub shutting down");
+	event_add(srv->grace_ev, &grace);
+	srv_maybe_exit(srv);
+}
+
+static int
+srv_mkdir_p(const char *dir)
+{
+	char buf[4096];
+	size_t len = strlen(dir);
+
+	if (len == 0 || len >= sizeof buf)
+		return -1;
+	memcpy(buf, dir, len + 1);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+int
+server_run(struct config *cfg)
+{
+	struct srv srv;
+	char err[512];
+	int rc, code = 1;
+
+	memset(&srv, 0, sizeof srv);
+	srv.cfg = cfg;
+	srv.next_id = 1;
+	TAILQ_INIT(&srv.sessions);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (srv_mkdir_p(cfg->state_dir) != 0) {
+		log_err("cannot create state directory %s: %s (use --state-dir "
+		    "or state_dir: in the config)", cfg->state_dir,
+		    strerror(errno));
+		return 1;
+	}
+	rc = cert_ensure(cfg->tls_cert, cfg->tls_key, "softether hub", err,
+	    sizeof err);
+	if (rc < 0) {
+		log_err("%s", err);
+		return 1;
+	}
+	if (rc == 1)
+		log_info("generated a new ECDSA P-256 certificate %s and key %s",
+		    cfg->tls_cert, cfg->tls_key);
+	if (cert_fingerprint_file(cfg->tls_cert, srv.fingerprint, err,
+	    sizeof err) != 0 ||
+	    tlsio_conf_server(&srv.tls, cfg->tls_cert, cfg->tls_key, err,
+	    sizeof err) != 0) {
+		log_err("%s", err);
+		return 1;
+	}
+	log_info("certificate fingerprint SHA256 %s", srv.fingerprint);
+
+	srv.base = event_base_new();
+	srv.auth = srv.base ? auth_worker_new(srv.base) : NULL;
+	srv.throttle = auth_throttle_new();
+	srv.hubs = calloc(cfg->nhubs, sizeof *srv.hubs);
+	srv.listeners = calloc(cfg->nlisten, sizeof *srv.listeners);
+	if (srv.base == NULL || srv.auth == NULL || srv.throttle == NULL ||
+	    srv.hubs == NULL || srv.listeners == NULL) {
+		log_err("out of memory starting the hub");
+		goto out;
+	}
+	for (size_t i = 0; i < cfg->nhubs; i++) {
+		if (hub_init(&srv.hubs[i].engine, cfg->hubs[i].name,
+		    cfg->hubs[i].mac_aging_s * 1000u, 0) != 0) {
+			log_err("out of memory creating hub %s",
+			    cfg->hubs[i].name);
+			goto out;
+		}
+		srv.hubs[i].cfg = &cfg->hubs[i];
+		srv.nhubs++;
+	}
+	if (srv_first_user(&srv) != 0)
+		goto out;
+	for (size_t i = 0; i < cfg->nlisten; i++)
+		if (srv_listen_one(&srv, cfg->listen[i]) != 0)
+			goto out;
+	if (srv.nlisteners == 0) {
+		log_err("no address to listen on");
+		goto out;
+	}
+
+	struct timeval age = { SRV_AGE_INTERVAL_MS / 1000, 0 };
+	srv.age_ev = event_new(srv.base, -1, EV_PERSIST, srv_age_cb, &srv);
+	event_add(srv.age_ev, &age);
+	srv.resume_accept_ev = event_new(srv.base, -1, 0, srv_accept_resume,
+	    &srv);
+	srv.grace_ev = event_new(srv.base, -1, 0, srv_grace_cb, &srv);
+	srv.sig_int = evsignal_new(srv.base, SIGINT, srv_signal_cb, &srv);
+	srv.sig_term = evsignal_new(srv.base, SIGTERM, srv_signal_cb, &srv);
+	srv.sig_usr1 = evsignal_new(srv.base, SIGUSR1, srv_signal_cb, &srv);
+	event_add(srv.sig_int, NULL);
+	event_add(srv.sig_term, NULL);
+	event_add(srv.sig_usr1, NULL);
+	log_info("hub running: %zu virtual hub%s (%s%s), cipher preference %s",
+	    cfg->nhubs, cfg->nhubs == 1 ? "" : "s", cfg->hubs[0].name,
+	    cfg->nhubs > 1 ? ", ..." : "",
+	    dchan_cipher_name(dchan_pick(dchan_local_caps(),
+	    dchan_local_caps())));
+
+	event_base_dispatch(srv.base);
+	log_info("hub stopped");
+	code = 0;
+out:
+	if (srv.sig_int) event_free(srv.sig_int);
+	if (srv.sig_term) event_free(srv.sig_term);
+	if (srv.sig_usr1) event_free(srv.sig_usr1);
+	if (srv.age_ev) event_free(srv.age_ev);
+	if (srv.resume_accept_ev) event_free(srv.resume_accept_ev);
+	if (srv.grace_ev) event_free(srv.grace_ev);
+	for (size_t i = 0; i < srv.nlisteners; i++) {
+		event_free(srv.listeners[i].ev);
+		close(srv.listeners[i].fd);
+	}
+	for (size_t i = 0; i < srv.nhubs; i++)
+		hub_free(&srv.hubs[i].engine);
+	if (srv.auth)
+		auth_worker_free(srv.auth);
+	if (srv.throttle)
+		auth_throttle_free(srv.throttle);
+	free(srv.hubs);
+	free(srv.listeners);
+	tlsio_conf_free(&srv.tls);
+	if (srv.base)
+		event_base_free(srv.base);
+	return code;
+}

@@ -1,0 +1,223 @@
+/*
+ * tap.c: TAP devices through /dev/net/tun and ioctl. Addresses are set with
+ * rtnetlink so IPv6 works the same way as IPv4.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <linux/if_arp.h>
+#include <linux/if_tun.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <sodium.h>
+
+#include "tap.h"
+
+void
+tap_random_mac(uint8_t mac[6])
+{
+	randombytes_buf(mac, 6);
+	mac[0] = (uint8_t)((mac[0] & 0xfe) | 0x02); /* unicast, local */
+}
+
+int
+tap_parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned v[6];
+	char tail;
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3],
+	    &v[4], &v[5], &tail) != 6)
+		return -1;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)v[i];
+	if (mac[0] & 1)
+		return -1;
+	if ((mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]) == 0)
+		return -1;
+	return 0;
+}
+
+void
+tap_format_mac(const uint8_t mac[6], char out[18])
+{
+	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1],
+	    mac[2], mac[3], mac[4], mac[5]);
+}
+
+int
+tap_open(const char *name, const uint8_t mac[6], char *err, size_t errlen)
+{
+	struct ifreq ifr;
+	int fd, sock = -1, off = 0;
+
+	if (strlen(name) > TAP_NAME_MAX) {
+		snprintf(err, errlen, "interface name '%s' is longer than %d",
+		    name, TAP_NAME_MAX);
+		return -1;
+	}
+	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "/dev/net/tun: %s%s", strerror(errno),
+		    errno == EACCES || errno == EPERM ?
+		    " (run as root or grant CAP_NET_ADMIN)" : "");
+		return -1;
+	}
+	memset(&ifr, 0, sizeof ifr);
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", name);
+	if (ioctl(fd, TUNSETIFF, &ifr) != 0) {
+		snprintf(err, errlen, "creating TAP %s: %s", name,
+		    strerror(errno));
+		goto fail;
+	}
+	/* Carrier off until the session is up: "cable unplugged". */
+	if (ioctl(fd, TUNSETCARRIER, &off) != 0) {
+		snprintf(err, errlen, "TAP %s carrier: %s", name,
+		    strerror(errno));
+		goto fail;
+	}
+	sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (sock < 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		goto fail;
+	}
+	memset(&ifr, 0, sizeof ifr);
+	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", name);
+	ifr.ifr_hwaddr.sa_family = ARPHRD_ETHER;
+	memcpy(ifr.ifr_hwaddr.sa_data, mac, 6);
+	if (ioctl(sock, SIOCSIFHWADDR, &ifr) != 0) {
+		snprintf(err, errlen, "setting MAC of %s: %s", name,
+		    strerror(errno));
+		goto fail;
+	}
+	memset(&ifr, 0, sizeof ifr);
+	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", name);
+	if (ioctl(sock, SIOCGIFFLAGS, &ifr) != 0 ||
+	    (ifr.ifr_flags |= IFF_UP, ioctl(sock, SIOCSIFFLAGS, &ifr) != 0)) {
+		snprintf(err, errlen, "bringing %s up: %s", name,
+		    strerror(errno));
+		goto fail;
+	}
+	close(sock);
+	return fd;
+fail:
+	if (sock >= 0)
+		close(sock);
+	close(fd);
+	return -1;
+}
+
+int
+tap_set_carrier(int fd, int on)
+{
+	return ioctl(fd, TUNSETCARRIER, &on);
+}
+
+/* Append an attribute to the netlink message at msg (cap bytes). */
+static void
+tap_nl_attr(void *msg, size_t cap, unsigned short type, const void *data,
+    size_t len)
+{
+	struct nlmsghdr *n = msg;
+	struct rtattr *rta = (struct rtattr *)((char *)msg +
+	    NLMSG_ALIGN(n->nlmsg_len));
+
+	if (NLMSG_ALIGN(n->nlmsg_len) + RTA_SPACE(len) > cap)
+		return;
+	rta->rta_type = type;
+	rta->rta_len = (unsigned short)RTA_LENGTH(len);
+	memcpy(RTA_DATA(rta), data, len);
+	n->nlmsg_len = NLMSG_ALIGN(n->nlmsg_len) + RTA_ALIGN(rta->rta_len);
+}
+
+int
+tap_set_addr(const char *ifname, const char *cidr, char *err, size_t errlen)
+{
+	char addr[INET6_ADDRSTRLEN + 1];
+	const char *slash = strchr(cidr, '/');
+	unsigned char bin[16];
+	int family, maxlen, prefix;
+	unsigned idx;
+	struct {
+		struct nlmsghdr n;
+		struct ifaddrmsg ifa;
+		char buf[256];
+	} req;
+
+	if (slash == NULL || (size_t)(slash - cidr) >= sizeof addr)
+		goto bad;
+	memcpy(addr, cidr, (size_t)(slash - cidr));
+	addr[slash - cidr] = '\0';
+	if (inet_pton(AF_INET, addr, bin) == 1) {
+		family = AF_INET;
+		maxlen = 32;
+	} else if (inet_pton(AF_INET6, addr, bin) == 1) {
+		family = AF_INET6;
+		maxlen = 128;
+	} else
+		goto bad;
+	char *end;
+	long p = strtol(slash + 1, &end, 10);
+	if (*end != '\0' || end == slash + 1 || p < 0 || p > maxlen)
+		goto bad;
+	prefix = (int)p;
+	if ((idx = if_nametoindex(ifname)) == 0) {
+		snprintf(err, errlen, "%s: %s", ifname, strerror(errno));
+		return -1;
+	}
+
+	memset(&req, 0, sizeof req);
+	req.n.nlmsg_len = NLMSG_LENGTH(sizeof req.ifa);
+	req.n.nlmsg_type = RTM_NEWADDR;
+	req.n.nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE |
+	    NLM_F_ACK;
+	req.ifa.ifa_family = (unsigned char)family;
+	req.ifa.ifa_prefixlen = (unsigned char)prefix;
+	req.ifa.ifa_index = idx;
+	tap_nl_attr(&req, sizeof req, IFA_LOCAL, bin, family == AF_INET ? 4 : 16);
+	tap_nl_attr(&req, sizeof req, IFA_ADDRESS, bin, family == AF_INET ? 4 : 16);
+	if (family == AF_INET && prefix < 31) {
+		uint32_t a, mask = prefix ? htonl(~0u << (32 - prefix)) : 0;
+		memcpy(&a, bin, 4);
+		a |= ~mask;
+		tap_nl_attr(&req, sizeof req, IFA_BROADCAST, &a, 4);
+	}
+
+	int sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (sock < 0) {
+		snprintf(err, errlen, "netlink: %s", strerror(errno));
+		return -1;
+	}
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	if (sendto(sock, &req, req.n.nlmsg_len, 0, (struct sockaddr *)&sa,
+	    sizeof sa) < 0) {
+		snprintf(err, errlen, "netlink: %s", strerror(errno));
+		close(sock);
+		return -1;
+	}
+	char reply[1024];
+	ssize_t n = recv(sock, reply, sizeof reply, 0);
+	close(sock);
+	if (n >= (ssize_t)(NLMSG_HDRLEN + sizeof(struct nlmsgerr))) {
+		struct nlmsghdr *h = (struct nlmsghdr *)reply;
+		struct nlmsgerr *e = NLMSG_DATA(h);
+		if (h->nlmsg_type == NLMSG_ERROR && e->error != 0) {
+			snprintf(err, errlen, "adding %s to %s: %s", cidr,
+			    ifname, strerror(-e->error));
+			return -1;
+		}
+	}
+	return 0;
+bad:
+	snprintf(err, errlen, "'%s' is not ADDRESS/PREFIX (e.g. 192.168.77.1/24"
+	    " or fd00::1/64)", cidr);
+	return -1;
+}

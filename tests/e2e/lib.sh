@@ -1,0 +1,103 @@
+# lib.sh: shared pieces of the end-to-end tests. Each test sources this, then
+# builds its own namespaces, named with a per-run prefix so runs never clash.
+# Only loopback and addresses inside these namespaces are ever contacted.
+set -euo pipefail
+
+SOFTETHER=${SOFTETHER:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/softether}
+[ -x "$SOFTETHER" ] || { echo "no binary at $SOFTETHER (build first)"; exit 1; }
+if [ "$(id -u)" -ne 0 ]; then
+  echo "SKIP: end-to-end tests need root (network namespaces, TAP)"; exit 77
+fi
+
+PFX="se$(( $$ % 100000 ))"          # namespace and veth prefix, unique per run
+WORK=$(mktemp -d /tmp/softether-e2e.XXXXXX)
+NAMESPACES=()
+PIDS=()
+
+cleanup() {
+  local rc=$?
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  sleep 0.3
+  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  for ns in "${NAMESPACES[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
+  if [ $rc -ne 0 ]; then
+    echo "---- logs ($WORK) ----"
+    for f in "$WORK"/*.log; do [ -f "$f" ] && { echo "== $f"; tail -n 40 "$f"; }; done
+  fi
+  rm -rf "$WORK"
+  exit $rc
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+ok()   { echo "ok: $*"; }
+
+# mkns NAME: a namespace with loopback up.
+mkns() {
+  ip netns add "$1"
+  NAMESPACES+=("$1")
+  ip -n "$1" link set lo up
+}
+
+# link NS1 IF1 ADDR1 NS2 IF2 ADDR2: a veth pair between two namespaces.
+link() {
+  ip link add "$2" netns "$1" type veth peer name "$5" netns "$4"
+  ip -n "$1" addr add "$3" dev "$2"; ip -n "$1" link set "$2" up
+  ip -n "$4" addr add "$6" dev "$5"; ip -n "$4" link set "$5" up
+}
+
+# start NAME NS CMD...: run in the background, log to $WORK/NAME.log.
+start() {
+  local name=$1 ns=$2; shift 2
+  ip netns exec "$ns" "$@" >"$WORK/$name.log" 2>&1 &
+  PIDS+=($!)
+  eval "PID_$name=$!"
+}
+
+# wait_log NAME REGEX [SECONDS]: until the log shows REGEX.
+wait_log() {
+  local i
+  for ((i = 0; i < ${3:-15} * 10; i++)); do
+    grep -Eq -- "$2" "$WORK/$1.log" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  fail "$1: no '$2' within ${3:-15}s"
+}
+
+# wait_exit PID SECONDS: the process (a child of this shell) ends; its exit
+# status goes to $ST ("timeout" if it is still running).
+wait_exit() {
+  local i
+  ST=timeout
+  for ((i = 0; i < $2 * 10; i++)); do
+    if ! kill -0 "$1" 2>/dev/null; then
+      ST=0; wait "$1" || ST=$?
+      return 0
+    fi
+    sleep 0.1
+  done
+}
+
+# hub_config FILE HUB:USER:PWFILE...: a config with those hubs and users.
+hub_config() {
+  local file=$1; shift
+  {
+    echo "listen: [\"0.0.0.0:7777\"]"
+    echo "state_dir: $WORK/state"
+    echo "hubs:"
+    local last=""
+    for spec in "$@"; do
+      IFS=: read -r hub user pwf <<<"$spec"
+      if [ "$hub" != "$last" ]; then
+        echo "  - name: $hub"; echo "    users:"; last=$hub
+      fi
+      echo "      - name: $user"
+      echo "        password: \"$("$SOFTETHER" --hash-password <"$pwf")\""
+    done
+  } >"$file"
+}
+
+# fingerprint LOGNAME: the SHA-256 the hub logged.
+fingerprint() {
+  sed -n 's/.*certificate fingerprint SHA256 \([0-9a-f]\{64\}\).*/\1/p' "$WORK/$1.log" | head -n 1
+}

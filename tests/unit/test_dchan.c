@@ -1,0 +1,579 @@
+/*
+ * test_dchan.c: the data channel: HKDF known answers, sealing and opening
+ * with both ciphers, rejection of tampered, replayed and reordered records,
+ * and the key ratchet.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "dchan.h"
+#include "proto.h"
+
+#define PLAIN_LEN 64u
+#define REC_LEN   (PROTO_REC_HDR + PLAIN_LEN + PROTO_REC_TAG)
+#define RATCHET_INFO "softether data ratchet"
+
+static const uint8_t key_ab[DCHAN_KEY_LEN] = "0123456789abcdef0123456789abcde";
+static const uint8_t key_ba[DCHAN_KEY_LEN] = "fedcba9876543210fedcba987654321";
+
+static const enum dchan_cipher ciphers[] = {
+	DCHAN_AES256GCM, DCHAN_CHACHA20POLY1305,
+};
+#define NCIPHERS (sizeof ciphers / sizeof ciphers[0])
+
+static int
+have(enum dchan_cipher c)
+{
+	return c != DCHAN_AES256GCM ||
+	    (dchan_local_caps() & PROTO_CAP_AESGCM) != 0;
+}
+
+static int
+unhex(uint8_t *out, const char *hex)
+{
+	size_t n = strlen(hex) / 2;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned v;
+
+		assert_int_equal(sscanf(hex + 2 * i, "%2x", &v), 1);
+		out[i] = (uint8_t)v;
+	}
+	return (int)n;
+}
+
+/* A pair of ends: a seals for b and b for a. */
+static void
+pair(enum dchan_cipher c, struct dchan *a, struct dchan *b)
+{
+	assert_int_equal(dchan_init(a, c, key_ab, key_ba), 0);
+	assert_int_equal(dchan_init(b, c, key_ba, key_ab), 0);
+}
+
+static void
+make_plain(uint8_t *p, size_t n, uint8_t salt)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = (uint8_t)(i * 7 + salt);
+}
+
+static size_t
+seal(struct dchan *dc, uint8_t rec[REC_LEN], uint8_t salt)
+{
+	make_plain(rec + PROTO_REC_HDR, PLAIN_LEN, salt);
+	return dchan_seal(dc, rec, PLAIN_LEN);
+}
+
+/* Open a copy, so the caller's record is intact whatever happens. */
+static int
+open_copy(struct dchan *dc, const uint8_t *rec, size_t len, uint8_t salt,
+    const char **why)
+{
+	uint8_t copy[REC_LEN + 8], want[PLAIN_LEN];
+	uint8_t *plain;
+	size_t plain_len;
+	int rc;
+
+	assert_true(len <= sizeof copy);
+	memcpy(copy, rec, len);
+	*why = NULL;
+	rc = dchan_open(dc, copy, len, &plain, &plain_len, why);
+	if (rc == 0) {
+		make_plain(want, sizeof want, salt);
+		assert_ptr_equal(plain, copy + PROTO_REC_HDR);
+		assert_int_equal(plain_len, PLAIN_LEN);
+		assert_memory_equal(plain, want, PLAIN_LEN);
+	} else {
+		assert_non_null(*why);
+		assert_null(plain);
+	}
+	return rc;
+}
+
+/* ---- HKDF ---------------------------------------------------------------- */
+
+static void
+test_hkdf_rfc5869_case1(void **state)
+{
+	uint8_t ikm[22], salt[13], info[10], prk[32], want_prk[32];
+	uint8_t okm[42], want_okm[42];
+
+	(void)state;
+	memset(ikm, 0x0b, sizeof ikm);
+	unhex(salt, "000102030405060708090a0b0c");
+	unhex(info, "f0f1f2f3f4f5f6f7f8f9");
+	unhex(want_prk, "077709362c2e32df0ddc3f0dc47bba63"
+	    "90b6c73bb50f9c3122ec844ad7c2b3e5");
+	unhex(want_okm, "3cb25f25faacd57a90434f64d0362f2a"
+	    "2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865");
+	dchan_hkdf_extract(prk, salt, sizeof salt, ikm, sizeof ikm);
+	assert_memory_equal(prk, want_prk, sizeof prk);
+	dchan_hkdf_expand(okm, sizeof okm, prk, info, sizeof info);
+	assert_memory_equal(okm, want_okm, sizeof okm);
+}
+
+static void
+test_hkdf_rfc5869_case2(void **state)
+{
+	uint8_t ikm[80], salt[80], info[80], prk[32], want_prk[32];
+	uint8_t okm[82], want_okm[82];
+
+	(void)state;
+	for (size_t i = 0; i < 80; i++) {
+		ikm[i] = (uint8_t)i;
+		salt[i] = (uint8_t)(0x60 + i);
+		info[i] = (uint8_t)(0xb0 + i);
+	}
+	unhex(want_prk, "06a6b88c5853361a06104c9ceb35b45c"
+	    "ef760014904671014a193f40c15fc244");
+	unhex(want_okm, "b11e398dc80327a1c8e7f78c596a4934"
+	    "4f012eda2d4efad8a050cc4c19afa97c"
+	    "59045a99cac7827271cb41c65e590e09"
+	    "da3275600c2f09b8367793a9aca3db71"
+	    "cc30c58179ec3e87c14c01d5c1f3434f"
+	    "1d87");
+	dchan_hkdf_extract(prk, salt, sizeof salt, ikm, sizeof ikm);
+	assert_memory_equal(prk, want_prk, sizeof prk);
+	dchan_hkdf_expand(okm, sizeof okm, prk, info, sizeof info);
+	assert_memory_equal(okm, want_okm, sizeof okm);
+}
+
+static void
+test_hkdf_rfc5869_case3(void **state)
+{
+	uint8_t ikm[22], prk[32], want_prk[32], okm[42], want_okm[42];
+
+	(void)state;
+	memset(ikm, 0x0b, sizeof ikm);
+	unhex(want_prk, "19ef24a32c717b167f33a91d6f648bdf"
+	    "96596776afdb6377ac434c1c293ccb04");
+	unhex(want_okm, "8da4e775a563c18f715f802a063c5a31"
+	    "b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8");
+	dchan_hkdf_extract(prk, NULL, 0, ikm, sizeof ikm);
+	assert_memory_equal(prk, want_prk, sizeof prk);
+	dchan_hkdf_expand(okm, sizeof okm, prk, NULL, 0);
+	assert_memory_equal(okm, want_okm, sizeof okm);
+	/* Shorter output is a prefix of longer output. */
+	memset(okm, 0, sizeof okm);
+	dchan_hkdf_expand(okm, 5, prk, NULL, 0);
+	assert_memory_equal(okm, want_okm, 5);
+	assert_int_equal(okm[5], 0);
+}
+
+/* ---- Cipher choice ------------------------------------------------------- */
+
+static void
+test_caps_and_pick(void **state)
+{
+	uint32_t caps = dchan_local_caps();
+
+	(void)state;
+	assert_true(caps & PROTO_CAP_CHACHA);
+	assert_int_equal(caps & ~PROTO_CAPS_KNOWN, 0);
+	assert_int_equal(dchan_pick(PROTO_CAPS_KNOWN, PROTO_CAPS_KNOWN),
+	    DCHAN_AES256GCM);
+	assert_int_equal(dchan_pick(PROTO_CAPS_KNOWN, PROTO_CAP_CHACHA),
+	    DCHAN_CHACHA20POLY1305);
+	assert_int_equal(dchan_pick(PROTO_CAP_CHACHA, PROTO_CAPS_KNOWN),
+	    DCHAN_CHACHA20POLY1305);
+	assert_int_equal(dchan_pick(PROTO_CAP_AESGCM, PROTO_CAP_CHACHA), 0);
+	assert_int_equal(dchan_pick(0, PROTO_CAPS_KNOWN), 0);
+	assert_int_equal(dchan_pick(PROTO_CAP_AESGCM, PROTO_CAP_AESGCM),
+	    DCHAN_AES256GCM);
+	assert_string_equal(dchan_cipher_name(DCHAN_AES256GCM),
+	    "aes-256-gcm");
+	assert_string_equal(dchan_cipher_name(DCHAN_CHACHA20POLY1305),
+	    "chacha20-poly1305");
+	assert_non_null(dchan_cipher_name((enum dchan_cipher)0));
+}
+
+static void
+test_init_refuses(void **state)
+{
+	struct dchan dc;
+	uint8_t rec[REC_LEN];
+	uint8_t *plain;
+	size_t plain_len;
+	const char *why;
+
+	(void)state;
+	assert_int_equal(dchan_init(&dc, (enum dchan_cipher)0, key_ab, key_ba),
+	    -1);
+	assert_int_equal(dchan_init(&dc, (enum dchan_cipher)3, key_ab, key_ba),
+	    -1);
+	if (!have(DCHAN_AES256GCM))
+		assert_int_equal(dchan_init(&dc, DCHAN_AES256GCM, key_ab,
+		    key_ba), -1);
+	/* A failed or cleared channel neither seals nor opens. */
+	assert_int_equal(dchan_seal(&dc, rec, PLAIN_LEN), 0);
+	pair(DCHAN_CHACHA20POLY1305, &dc, &dc);
+	assert_true(dchan_seal(&dc, rec, PLAIN_LEN) > 0);
+	dchan_clear(&dc);
+	for (size_t i = 0; i < sizeof dc.tx.key; i++)
+		assert_int_equal(dc.tx.key[i] | dc.rx.key[i], 0);
+	assert_int_equal(dchan_seal(&dc, rec, PLAIN_LEN), 0);
+	memset(rec, 0, PROTO_REC_HDR);
+	rec[3] = PLAIN_LEN + PROTO_REC_TAG;
+	assert_int_equal(dchan_open(&dc, rec, REC_LEN, &plain, &plain_len,
+	    &why), -1);
+}
+
+/* ---- Records --------------------------------------------------------------- */
+
+static void
+test_round_trip(void **state)
+{
+	static uint8_t big[PROTO_REC_HDR + PROTO_REC_MAX_PLAIN + PROTO_REC_TAG
+	    + 1];
+	struct dchan a, b;
+	uint8_t rec[REC_LEN];
+	uint8_t *plain;
+	size_t plain_len, n;
+	const char *why;
+
+	(void)state;
+	for (size_t i = 0; i < NCIPHERS; i++) {
+		if (!have(ciphers[i]))
+			continue;
+		pair(ciphers[i], &a, &b);
+		for (uint8_t r = 0; r < 5; r++) {
+			assert_int_equal(seal(&a, rec, r), REC_LEN);
+			/* The record header is on the wire in the clear. */
+			assert_int_equal(rec[3], PLAIN_LEN + PROTO_REC_TAG);
+			assert_int_equal(rec[11], r);
+			assert_int_equal(open_copy(&b, rec, REC_LEN, r, &why),
+			    0);
+			assert_int_equal(seal(&b, rec, r + 100), REC_LEN);
+			assert_int_equal(open_copy(&a, rec, REC_LEN, r + 100,
+			    &why), 0);
+		}
+		assert_true(a.tx.seq == 5 && a.rx.seq == 5);
+		assert_true(b.tx.seq == 5 && b.rx.seq == 5);
+
+		/* Empty and largest records. */
+		n = dchan_seal(&a, big, 0);
+		assert_int_equal(n, PROTO_REC_HDR + PROTO_REC_TAG);
+		assert_int_equal(dchan_open(&b, big, n, &plain, &plain_len,
+		    &why), 0);
+		assert_int_equal(plain_len, 0);
+		memset(big + PROTO_REC_HDR, 0x5a, PROTO_REC_MAX_PLAIN);
+		n = dchan_seal(&a, big, PROTO_REC_MAX_PLAIN);
+		assert_int_equal(n, sizeof big - 1);
+		assert_int_equal(dchan_open(&b, big, n, &plain, &plain_len,
+		    &why), 0);
+		assert_int_equal(plain_len, PROTO_REC_MAX_PLAIN);
+		assert_int_equal(plain[0], 0x5a);
+		assert_int_equal(plain[PROTO_REC_MAX_PLAIN - 1], 0x5a);
+		/* Too large to be opened by the peer: refused. */
+		assert_int_equal(dchan_seal(&a, big, PROTO_REC_MAX_PLAIN + 1),
+		    0);
+		assert_true(a.tx.seq == 7);
+		dchan_clear(&a);
+		dchan_clear(&b);
+	}
+}
+
+/* Each direction has its own key: a record reflected back to its sender
+ * does not open, and the other cipher cannot open it either. */
+static void
+test_directions(void **state)
+{
+	struct dchan a, b, c;
+	uint8_t rec[REC_LEN];
+	const char *why;
+
+	(void)state;
+	for (size_t i = 0; i < NCIPHERS; i++) {
+		if (!have(ciphers[i]))
+			continue;
+		pair(ciphers[i], &a, &b);
+		seal(&a, rec, 1);
+		assert_int_equal(open_copy(&a, rec, REC_LEN, 1, &why), -1);
+		assert_string_equal(why, "record failed authentication");
+		/* Same keys, not swapped: b would be a second a. */
+		assert_int_equal(dchan_init(&c, ciphers[i], key_ab, key_ba),
+		    0);
+		assert_int_equal(open_copy(&c, rec, REC_LEN, 1, &why), -1);
+		assert_int_equal(open_copy(&b, rec, REC_LEN, 1, &why), 0);
+	}
+	if (have(DCHAN_AES256GCM)) {
+		assert_int_equal(dchan_init(&a, DCHAN_AES256GCM, key_ab,
+		    key_ba), 0);
+		assert_int_equal(dchan_init(&b, DCHAN_CHACHA20POLY1305, key_ba,
+		    key_ab), 0);
+		seal(&a, rec, 1);
+		assert_int_equal(open_copy(&b, rec, REC_LEN, 1, &why), -1);
+	}
+}
+
+static void
+test_bit_flips(void **state)
+{
+	struct dchan a, b, before;
+	uint8_t rec[REC_LEN], bad[REC_LEN];
+	const char *why;
+
+	(void)state;
+	for (size_t i = 0; i < NCIPHERS; i++) {
+		if (!have(ciphers[i]))
+			continue;
+		pair(ciphers[i], &a, &b);
+		seal(&a, rec, 3);
+		before = b;
+		for (size_t bit = 0; bit < REC_LEN * 8; bit++) {
+			memcpy(bad, rec, sizeof bad);
+			bad[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+			/* A flipped length bit can make the record look
+			 * longer than the bytes at hand; open what there is. */
+			assert_int_equal(open_copy(&b, bad, REC_LEN, 3, &why),
+			    -1);
+			assert_memory_equal(&b.rx, &before.rx, sizeof b.rx);
+		}
+		/* State unchanged: the genuine record still opens. */
+		assert_int_equal(open_copy(&b, rec, REC_LEN, 3, &why), 0);
+	}
+}
+
+/* A failed open must not leave the plaintext in the buffer. */
+static void
+test_no_plaintext_on_failure(void **state)
+{
+	struct dchan a, b;
+	uint8_t rec[REC_LEN], want[PLAIN_LEN];
+	uint8_t *plain = rec;
+	size_t plain_len = 1;
+	const char *why = NULL;
+
+	(void)state;
+	make_plain(want, sizeof want, 4);
+	for (size_t i = 0; i < NCIPHERS; i++) {
+		if (!have(ciphers[i]))
+			continue;
+		pair(ciphers[i], &a, &b);
+		seal(&a, rec, 4);
+		rec[REC_LEN - 1] ^= 1;
+		assert_int_equal(dchan_open(&b, rec, REC_LEN, &plain,
+		    &plain_len, &why), -1);
+		assert_string_equal(why, "record failed authentication");
+		assert_null(plain);
+		assert_int_equal(plain_len, 0);
+		assert_memory_not_equal(rec + PROTO_REC_HDR, want, PLAIN_LEN);
+		assert_true(b.rx.seq == 0);
+	}
+}
+
+static void
+test_replay_reorder(void **state)
+{
+	struct dchan a, b;
+	uint8_t r0[REC_LEN], r1[REC_LEN], r2[REC_LEN];
+	const char *why;
+
+	(void)state;
+	for (size_t i = 0; i < NCIPHERS; i++) {
+		if (!have(ciphers[i]))
+			continue;
+		pair(ciphers[i], &a, &b);
+		seal(&a, r0, 10);
+		seal(&a, r1, 11);
+		seal(&a, r2, 12);
+		/* Reordered: 1 before 0. */
+		assert_int_equal(open_copy(&b, r1, REC_LEN, 11, &why), -1);
+		assert_string_equal(why,
+		    "record out of sequence (replayed, reordered or lost)");
+		assert_int_equal(open_copy(&b, r0, REC_LEN, 10, &why), 0);
+		/* Replayed: 0 again. */
+		assert_int_equal(open_copy(&b, r0, REC_LEN, 10, &why), -1);
+		assert_string_equal(why,
+		    "record out of sequence (replayed, reordered or lost)");
+		/* Lost: 2 without 1. */
+		assert_int_equal(open_copy(&b, r2, REC_LEN, 12, &why), -1);
+		assert_int_equal(open_copy(&b, r1, REC_LEN, 11, &why), 0);
+		assert_int_equal(open_copy(&b, r1, REC_LEN, 11, &why), -1);
+		assert_int_equal(open_copy(&b, r2, REC_LEN, 12, &why), 0);
+		assert_true(b.rx.seq == 3);
+	}
+}
+
+static void
+test_truncated(void **state)
+{
+	struct dchan a, b;
+	uint8_t rec[REC_LEN + 8];
+	const char *why;
+
+	(void)state;
+	for (size_t i = 0; i < NCIPHERS; i++) {
+		if (!have(ciphers[i]))
+			continue;
+		pair(ciphers[i], &a, &b);
+		seal(&a, rec, 5);
+		for (size_t len = 0; len < REC_LEN; len++)
+			assert_int_equal(open_copy(&b, rec, len, 5, &why), -1);
+		assert_int_equal(open_copy(&b, rec, 5, 5, &why), -1);
+		assert_string_equal(why, "truncated record");
+		/* Extra bytes after the record are not part of it. */
+		memset(rec + REC_LEN, 0, 8);
+		assert_int_equal(open_copy(&b, rec, REC_LEN + 8, 5, &why), -1);
+		/* A header claiming an impossible length. */
+		{
+			uint8_t bogus[REC_LEN];
+
+			memcpy(bogus, rec, sizeof bogus);
+			proto_rec_hdr_put(bogus, PROTO_REC_TAG - 1, 0);
+			assert_int_equal(open_copy(&b, bogus, REC_LEN, 5,
+			    &why), -1);
+			assert_string_equal(why, "record length out of range");
+		}
+		assert_true(b.rx.seq == 0);
+		assert_int_equal(open_copy(&b, rec, REC_LEN, 5, &why), 0);
+	}
+}
+
+/* The ratchet, computed here from HMAC-SHA256 alone: HKDF-Expand for one
+ * block is HMAC(prk, info || 0x01). */
+static void
+expected_ratchet(uint8_t out[DCHAN_KEY_LEN], const uint8_t prk[DCHAN_KEY_LEN])
+{
+	crypto_auth_hmacsha256_state st;
+	const uint8_t one = 1;
+
+	crypto_auth_hmacsha256_init(&st, prk, DCHAN_KEY_LEN);
+	crypto_auth_hmacsha256_update(&st, (const uint8_t *)RATCHET_INFO,
+	    strlen(RATCHET_INFO));
+	crypto_auth_hmacsha256_update(&st, &one, 1);
+	crypto_auth_hmacsha256_final(&st, out);
+}
+
+static void
+test_ratchet(void **state)
+{
+	struct dchan a, b;
+	uint8_t rec[REC_LEN], k1[DCHAN_KEY_LEN], k2[DCHAN_KEY_LEN];
+	const char *why;
+
+	(void)state;
+	expected_ratchet(k1, key_ab);
+	expected_ratchet(k2, k1);
+	assert_memory_not_equal(k1, key_ab, DCHAN_KEY_LEN);
+	for (size_t i = 0; i < NCIPHERS; i++) {
+		if (!have(ciphers[i]))
+			continue;
+		pair(ciphers[i], &a, &b);
+		a.tx.seq = b.rx.seq = PROTO_REKEY_RECORDS - 2;
+		for (uint8_t r = 0; r < 4; r++) {
+			assert_int_equal(seal(&a, rec, r), REC_LEN);
+			assert_int_equal(open_copy(&b, rec, REC_LEN, r, &why),
+			    0);
+			/* Both ends change key after the same record. */
+			if (r < 1) {
+				assert_memory_equal(a.tx.key, key_ab,
+				    DCHAN_KEY_LEN);
+			} else {
+				assert_memory_equal(a.tx.key, k1,
+				    DCHAN_KEY_LEN);
+			}
+			assert_memory_equal(b.rx.key, a.tx.key, DCHAN_KEY_LEN);
+		}
+		assert_true(a.tx.seq == PROTO_REKEY_RECORDS + 2);
+		/* The other direction has not moved. */
+		assert_memory_equal(a.rx.key, key_ba, DCHAN_KEY_LEN);
+		assert_memory_equal(b.tx.key, key_ba, DCHAN_KEY_LEN);
+
+		/* A record sealed with the old key after the boundary is
+		 * refused: the epoch really changed. */
+		{
+			struct dchan old;
+
+			pair(ciphers[i], &old, &b);
+			old.tx.seq = PROTO_REKEY_RECORDS;
+			b.rx.seq = PROTO_REKEY_RECORDS;
+			expected_ratchet(b.rx.key, key_ab);
+			if (ciphers[i] == DCHAN_AES256GCM)
+				crypto_aead_aes256gcm_beforenm(&b.rx.aes,
+				    b.rx.key);
+			seal(&old, rec, 9);
+			assert_int_equal(open_copy(&b, rec, REC_LEN, 9, &why),
+			    -1);
+		}
+
+		/* The next boundary ratchets again, from k1. */
+		pair(ciphers[i], &a, &b);
+		memcpy(a.tx.key, k1, DCHAN_KEY_LEN);
+		memcpy(b.rx.key, k1, DCHAN_KEY_LEN);
+		if (ciphers[i] == DCHAN_AES256GCM) {
+			crypto_aead_aes256gcm_beforenm(&a.tx.aes, k1);
+			crypto_aead_aes256gcm_beforenm(&b.rx.aes, k1);
+		}
+		a.tx.seq = b.rx.seq = 2 * PROTO_REKEY_RECORDS - 1;
+		seal(&a, rec, 7);
+		assert_int_equal(open_copy(&b, rec, REC_LEN, 7, &why), 0);
+		assert_memory_equal(a.tx.key, k2, DCHAN_KEY_LEN);
+		assert_memory_equal(b.rx.key, k2, DCHAN_KEY_LEN);
+		seal(&a, rec, 8);
+		assert_int_equal(open_copy(&b, rec, REC_LEN, 8, &why), 0);
+	}
+}
+
+/* The nonce and additional data as documented in proto.h: a record opens
+ * with libsodium directly. */
+static void
+test_wire_format(void **state)
+{
+	struct dchan a, b;
+	uint8_t rec[REC_LEN], nonce[12] = { 0 }, want[PLAIN_LEN];
+	uint8_t *c = rec + PROTO_REC_HDR;
+	int rc;
+
+	(void)state;
+	make_plain(want, sizeof want, 6);
+	for (size_t i = 0; i < NCIPHERS; i++) {
+		if (!have(ciphers[i]))
+			continue;
+		pair(ciphers[i], &a, &b);
+		a.tx.seq = 0x0102030405060708ull;
+		seal(&a, rec, 6);
+		memcpy(nonce + 4, rec + 4, 8);
+		assert_int_equal(nonce[4], 1);
+		assert_int_equal(nonce[11], 8);
+		if (ciphers[i] == DCHAN_AES256GCM)
+			rc = crypto_aead_aes256gcm_decrypt_detached(c, NULL, c,
+			    PLAIN_LEN, c + PLAIN_LEN, rec, PROTO_REC_HDR,
+			    nonce, key_ab);
+		else
+			rc = crypto_aead_chacha20poly1305_ietf_decrypt_detached(
+			    c, NULL, c, PLAIN_LEN, c + PLAIN_LEN, rec,
+			    PROTO_REC_HDR, nonce, key_ab);
+		assert_int_equal(rc, 0);
+		assert_memory_equal(c, want, PLAIN_LEN);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hkdf_rfc5869_case1),
+		cmocka_unit_test(test_hkdf_rfc5869_case2),
+		cmocka_unit_test(test_hkdf_rfc5869_case3),
+		cmocka_unit_test(test_caps_and_pick),
+		cmocka_unit_test(test_init_refuses),
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_directions),
+		cmocka_unit_test(test_bit_flips),
+		cmocka_unit_test(test_no_plaintext_on_failure),
+		cmocka_unit_test(test_replay_reorder),
+		cmocka_unit_test(test_truncated),
+		cmocka_unit_test(test_ratchet),
+		cmocka_unit_test(test_wire_format),
+	};
+
+	if (!(dchan_local_caps() & PROTO_CAP_AESGCM))
+		print_message("AES-256-GCM unavailable here: AES cases skipped\n");
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

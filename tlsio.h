@@ -1,0 +1,76 @@
+/*
+ * tlsio.h: mbedTLS driven over a pair of libevent buffers (Debian's libevent
+ * has no mbedTLS bufferevent). Also derives the data channel's keys from the
+ * session with an RFC 5705-style exporter.
+ */
+#ifndef SOFTETHER_TLSIO_H
+#define SOFTETHER_TLSIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/entropy.h>
+#include <mbedtls/pk.h>
+#include <mbedtls/ssl.h>
+#include <mbedtls/x509_crt.h>
+
+struct evbuffer;
+struct tlsio;
+
+#define TLSIO_EXPORT_LEN   64u   /* two 32-byte keys: client->hub, hub->client */
+#define TLSIO_EXPORT_LABEL "EXPORTER-softether-data-channel"
+
+/* Shared by every connection of one role. */
+struct tlsio_conf {
+	mbedtls_ssl_config ssl;
+	mbedtls_entropy_context entropy;
+	mbedtls_ctr_drbg_context drbg;
+	mbedtls_x509_crt cert;   /* hub: own certificate; client: CA chain */
+	mbedtls_pk_context key;
+	int is_server;
+	int have_ca;
+	struct tlsio *current;   /* whose handshake is running (key export) */
+};
+
+struct tlsio {
+	mbedtls_ssl_context ssl;
+	struct tlsio_conf *conf;
+	struct evbuffer *in, *out;  /* raw stream bytes, not owned */
+	int have_keys;
+	uint8_t keys[TLSIO_EXPORT_LEN];
+};
+
+/* Hub side: certificate chain and key files. 0, or -1 with err. */
+int tlsio_conf_server(struct tlsio_conf *c, const char *cert_path,
+    const char *key_path, char *err, size_t errlen);
+/* Client side: ca_path NULL means "verify by fingerprint after the
+ * handshake" (see tlsio_peer_fingerprint). 0, or -1 with err. */
+int tlsio_conf_client(struct tlsio_conf *c, const char *ca_path,
+    char *err, size_t errlen);
+void tlsio_conf_free(struct tlsio_conf *c);
+
+int tlsio_init(struct tlsio *t, struct tlsio_conf *c, struct evbuffer *in,
+    struct evbuffer *out, const char *server_name);
+void tlsio_free(struct tlsio *t);
+
+/* Drive the handshake: 0 done, 1 needs more input, -1 failed (err set). */
+int tlsio_handshake(struct tlsio *t, char *err, size_t errlen);
+/* Write all of buf as application data: 0 or -1. */
+int tlsio_write(struct tlsio *t, const void *buf, size_t len);
+/* Read application data: bytes (>0), 0 if more input is needed, -1 on
+ * error or close (err set). */
+int tlsio_read(struct tlsio *t, void *buf, size_t cap, char *err,
+    size_t errlen);
+
+/* SHA-256 fingerprint (hex) of the peer's certificate; -1 if none. */
+int tlsio_peer_fingerprint(struct tlsio *t, char hex[65]);
+/* Negotiated suite name, for logs. */
+const char *tlsio_suite(struct tlsio *t);
+
+/* The exporter, from the master secret and both randoms. Public so the
+ * known-answer test can call it. */
+int tlsio_export(mbedtls_tls_prf_types prf, const uint8_t *master,
+    size_t master_len, const uint8_t client_random[32],
+    const uint8_t server_random[32], uint8_t out[TLSIO_EXPORT_LEN]);
+
+#endif

@@ -1,0 +1,24 @@
+/*
+ * direct.c: the direct transport: a plain TCP connection to the hub.
+ */
+#include "transport/transport.h"
+
+static struct transport_conn *
+direct_connect(struct event_base *base, const struct transport_target *t,
+    transport_done_fn *done, void *arg)
+{
+	return (struct transport_conn *)transport_tcp_connect(base, t->host,
+	    t->port, done, arg);
+}
+
+static void
+direct_cancel(struct transport_conn *c)
+{
+	transport_tcp_cancel((struct transport_tcp *)c);
+}
+
+const struct transport_ops transport_direct = {
+	.name = "direct",
+	.connect = direct_connect,
+	.cancel = direct_cancel,
+};
