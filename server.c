@@ -785,7 +785,8 @@ server_run(struct config *cfg)
 	srv.auth = srv.base ? auth_worker_new(srv.base) : NULL;
 	srv.throttle = auth_throttle_new();
 	srv.hubs = calloc(cfg->nhubs, sizeof *srv.hubs);
-	srv.listeners = calloc(cfg->nlisten, sizeof *srv.listeners);
+	/* "*:PORT" expands to two listeners. */
+	srv.listeners = calloc(2 * cfg->nlisten, sizeof *srv.listeners);
 	if (srv.base == NULL || srv.auth == NULL || srv.throttle == NULL ||
 	    srv.hubs == NULL || srv.listeners == NULL) {
 		log_err("out of memory starting the hub");
@@ -803,9 +804,19 @@ server_run(struct config *cfg)
 	}
 	if (srv_first_user(&srv) != 0)
 		goto out;
-	for (size_t i = 0; i < cfg->nlisten; i++)
-		if (srv_listen_one(&srv, cfg->listen[i]) != 0)
+	for (size_t i = 0; i < cfg->nlisten; i++) {
+		const char *spec = cfg->listen[i];
+		char v4[80], v6[80];
+		if (strncmp(spec, "*:", 2) == 0) {
+			/* Both families on one port. */
+			snprintf(v4, sizeof v4, "0.0.0.0:%s", spec + 2);
+			snprintf(v6, sizeof v6, "[::]:%s", spec + 2);
+			if (srv_listen_one(&srv, v4) != 0 ||
+			    srv_listen_one(&srv, v6) != 0)
+				goto out;
+		} else if (srv_listen_one(&srv, spec) != 0)
 			goto out;
+	}
 	if (srv.nlisteners == 0) {
 		log_err("no address to listen on");
 		goto out;
