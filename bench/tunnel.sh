@@ -17,10 +17,7 @@ SECS=${SECS:-8}
 export SOFTETHER
 . "$(dirname "$0")/../tests/e2e/lib.sh"
 
-H=${PFX}h A=${PFX}a B=${PFX}b
-mkns "$H"; mkns "$A"; mkns "$B"
-link "$A" va 10.77.1.2/24 "$H" ha 10.77.1.1/24
-link "$B" vb 10.77.2.2/24 "$H" hb 10.77.2.1/24
+star 77
 printf 'bench\n' >"$WORK/pw"
 hub_config "$WORK/hub.yaml" DEFAULT:bench:"$WORK/pw"
 start hub "$H" "$SOFTETHER" --hub -c "$WORK/hub.yaml" -q

@@ -46,6 +46,15 @@ link() {
   ip -n "$4" addr add "$6" dev "$5"; ip -n "$4" link set "$5" up
 }
 
+# star N: the usual star. Namespaces $H (hub), $A and $B (cards); A reaches the
+# hub at 10.N.1.1 from 10.N.1.2, B at 10.N.2.1 from 10.N.2.2. H does not forward.
+star() {
+  H=${PFX}h A=${PFX}a B=${PFX}b
+  mkns "$H"; mkns "$A"; mkns "$B"
+  link "$A" va "10.$1.1.2/24" "$H" ha "10.$1.1.1/24"
+  link "$B" vb "10.$1.2.2/24" "$H" hb "10.$1.2.1/24"
+}
+
 # start NAME NS CMD...: run in the background, log to $WORK/NAME.log.
 start() {
   local name=$1 ns=$2; shift 2

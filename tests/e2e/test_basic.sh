@@ -10,10 +10,7 @@
 # a wrong fingerprint refused with their messages, a killed client's MACs forgotten.
 . "$(dirname "$0")/lib.sh"
 
-H=${PFX}h A=${PFX}a B=${PFX}b
-mkns "$H"; mkns "$A"; mkns "$B"
-link "$A" va 10.77.1.2/24 "$H" ha 10.77.1.1/24
-link "$B" vb 10.77.2.2/24 "$H" hb 10.77.2.1/24
+star 77
 
 printf 'alice-secret\n' >"$WORK/alice.pw"
 printf 'bob-secret\n' >"$WORK/bob.pw"

@@ -10,10 +10,7 @@
 # truncated TLS hello. A and B never notice; the hub logs each and stays up.
 . "$(dirname "$0")/lib.sh"
 
-H=${PFX}h A=${PFX}a B=${PFX}b
-mkns "$H"; mkns "$A"; mkns "$B"
-link "$A" va 10.79.1.2/24 "$H" ha 10.79.1.1/24
-link "$B" vb 10.79.2.2/24 "$H" hb 10.79.2.1/24
+star 79
 printf 'pw\n' >"$WORK/pw"
 hub_config "$WORK/hub.yaml" DEFAULT:u:"$WORK/pw"
 sed -i 's/0.0.0.0:7777/0.0.0.0:7777", "127.0.0.1:7778/' "$WORK/hub.yaml"
