@@ -2,6 +2,7 @@
  * main.c: command line. Picks the role (--hub, --nic or a tool) and hands
  * over to the library; nothing else lives here.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,14 +51,15 @@ usage(FILE *f)
 "  --known-hubs FILE   trust-on-first-use file (default ~/.softether/known_hubs)\n"
 "  --via TRANSPORT     how to reach the hub (default direct)\n"
 "  -v, --verbose       debug logging;  -q, --quiet  warnings and errors only\n"
-"  --syslog            log to syslog instead of stderr\n",
+"  --syslog            log to syslog instead of stderr\n"
+"  --daemon            detach into the background (implies --syslog)\n",
 	    transport_names(), PROTO_DEFAULT_PORT);
 }
 
 enum {
 	OPT_HUB = 256, OPT_NIC, OPT_CHECK, OPT_HASH, OPT_VERSION, OPT_STATE,
 	OPT_CONNECT, OPT_USER, OPT_PWFILE, OPT_HUBNAME, OPT_TAP, OPT_MAC,
-	OPT_IP, OPT_FP, OPT_CA, OPT_KNOWN, OPT_VIA, OPT_SYSLOG,
+	OPT_IP, OPT_FP, OPT_CA, OPT_KNOWN, OPT_VIA, OPT_SYSLOG, OPT_DAEMON,
 };
 
 static const struct option long_opts[] = {
@@ -83,6 +85,7 @@ static const struct option long_opts[] = {
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "syslog", no_argument, NULL, OPT_SYSLOG },
+	{ "daemon", no_argument, NULL, OPT_DAEMON },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -146,7 +149,7 @@ default_known_hubs(void)
 int
 main(int argc, char **argv)
 {
-	int role = 0, verbose = 0, quiet = 0, use_syslog = 0, c;
+	int role = 0, verbose = 0, quiet = 0, use_syslog = 0, daemonize = 0, c;
 	const char *config_path = NULL, *state_dir = NULL, *connect = NULL;
 	const char *via = "direct";
 	struct nic_opts no;
@@ -180,6 +183,7 @@ main(int argc, char **argv)
 		case OPT_KNOWN: no.known_hubs = optarg; break;
 		case OPT_VIA: via = optarg; break;
 		case OPT_SYSLOG: use_syslog = 1; break;
+		case OPT_DAEMON: daemonize = 1; break;
 		case 'v': verbose = 1; break;
 		case 'q': quiet = 1; break;
 		case 'h': usage(stdout); return 0;
@@ -193,6 +197,10 @@ main(int argc, char **argv)
 	}
 	if (sodium_init() < 0) {
 		fprintf(stderr, "softether: libsodium failed to initialise\n");
+		return 1;
+	}
+	if (daemonize && role != OPT_HUB && role != OPT_NIC) {
+		fprintf(stderr, "softether: --daemon goes with --hub or --nic\n");
 		return 1;
 	}
 	log_init("softether", verbose ? LOG_LVL_DEBUG : quiet ? LOG_LVL_WARN :
@@ -215,7 +223,7 @@ main(int argc, char **argv)
 			return 1;
 		if (!verbose && !quiet)
 			log_set_level(cfg.log_level);
-		int rc = server_run(&cfg);
+		int rc = server_run(&cfg, daemonize);
 		config_free(&cfg);
 		return rc;
 	}
@@ -253,6 +261,14 @@ main(int argc, char **argv)
 		}
 		if (no.known_hubs == NULL)
 			no.known_hubs = default_known_hubs();
+		if (daemonize) {
+			if (daemon(0, 0) != 0) {
+				fprintf(stderr, "softether: daemon: %s\n",
+				    strerror(errno));
+				return 1;
+			}
+			log_init("softether", log_get_level(), 1);
+		}
 		return nic_run(&no);
 	}
 	default:

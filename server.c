@@ -745,7 +745,7 @@ srv_mkdir_p(const char *dir)
 }
 
 int
-server_run(struct config *cfg)
+server_run(struct config *cfg, int daemonize)
 {
 	struct srv srv;
 	char err[512];
@@ -782,12 +782,11 @@ server_run(struct config *cfg)
 	log_info("certificate fingerprint SHA256 %s", srv.fingerprint);
 
 	srv.base = event_base_new();
-	srv.auth = srv.base ? auth_worker_new(srv.base) : NULL;
 	srv.throttle = auth_throttle_new();
 	srv.hubs = calloc(cfg->nhubs, sizeof *srv.hubs);
 	/* "*:PORT" expands to two listeners. */
 	srv.listeners = calloc(2 * cfg->nlisten, sizeof *srv.listeners);
-	if (srv.base == NULL || srv.auth == NULL || srv.throttle == NULL ||
+	if (srv.base == NULL || srv.throttle == NULL ||
 	    srv.hubs == NULL || srv.listeners == NULL) {
 		log_err("out of memory starting the hub");
 		goto out;
@@ -819,6 +818,19 @@ server_run(struct config *cfg)
 	}
 	if (srv.nlisteners == 0) {
 		log_err("no address to listen on");
+		goto out;
+	}
+	if (daemonize) {
+		if (daemon(0, 0) != 0) {
+			log_err("daemon: %s", strerror(errno));
+			goto out;
+		}
+		event_reinit(srv.base);
+		log_init("softether", log_get_level(), 1);
+	}
+	/* After the fork: a thread does not survive it. */
+	if ((srv.auth = auth_worker_new(srv.base)) == NULL) {
+		log_err("cannot start the password-check worker");
 		goto out;
 	}
 

@@ -7,7 +7,10 @@
 
 #include "config.h"
 
-/* Run a hub on cfg until SIGINT/SIGTERM. Returns the process exit code. */
-int server_run(struct config *cfg);
+/* Run a hub on cfg until SIGINT/SIGTERM. With daemonize, detach (logging
+ * to syslog) once the listeners are bound and any generated credentials
+ * are printed, so start-up errors still reach the terminal. Returns the
+ * process exit code. */
+int server_run(struct config *cfg, int daemonize);
 
 #endif
