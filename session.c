@@ -16,6 +16,7 @@
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 #include <event2/buffer.h>
@@ -64,7 +65,6 @@ session_free(struct session *s)
 	tlsio_free(&s->tls);
 	dchan_clear(&s->dc);
 	free(s->tx);
-	free(s->rx);
 	free(s->login);
 	free(s);
 }
@@ -193,7 +193,23 @@ session_flush(struct session *s)
 	s->tx_len = 0;
 	s->ctr.tx_records++;
 	s->last_tx_ms = session_now_ms();
-	if (evbuffer_add(s->out, s->tx, n) != 0) {
+	size_t off = 0;
+	if (evbuffer_get_length(s->out) == 0) {
+		/* Nothing queued: straight to the socket, and only what it
+		 * does not take is copied into the queue. */
+		ssize_t w = send(s->fd, s->tx, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w < 0 && errno != EAGAIN && errno != EINTR) {
+			char why[128];
+			snprintf(why, sizeof why, "write: %s", strerror(errno));
+			session_close(s, why);
+			return;
+		}
+		if (w > 0)
+			off = (size_t)w;
+		if (off == n)
+			return;
+	}
+	if (evbuffer_add(s->out, s->tx + off, n - off) != 0) {
 		session_close(s, "out of memory queueing a record");
 		return;
 	}
@@ -325,10 +341,17 @@ session_data_input(struct session *s)
 		size_t total = PROTO_REC_HDR + (size_t)sealed;
 		if (avail < total)
 			break;
-		evbuffer_remove(s->in, s->rx, total);
+		/* Opened in place inside the input buffer (pullup copies only
+		 * when the record straddles two chunks); drained once its
+		 * frames are delivered. */
+		uint8_t *rec = evbuffer_pullup(s->in, (ssize_t)total);
 		uint8_t *plain;
 		size_t plain_len;
-		if (dchan_open(&s->dc, s->rx, total, &plain, &plain_len,
+		if (rec == NULL) {
+			session_close(s, "out of memory reading a record");
+			return;
+		}
+		if (dchan_open(&s->dc, rec, total, &plain, &plain_len,
 		    &why) != 0) {
 			snprintf(msg, sizeof msg, "data channel: %s", why);
 			session_close(s, msg);
@@ -337,7 +360,7 @@ session_data_input(struct session *s)
 		s->ctr.rx_records++;
 		struct proto_item_iter it = { plain, plain_len };
 		struct proto_item item;
-		enum proto_result r;
+		enum proto_result r = PROTO_OK;
 		while (s->state == SESSION_UP &&
 		    (r = proto_item_next(&it, s->max_frame, &item, &why)) ==
 		    PROTO_OK) {
@@ -356,6 +379,7 @@ session_data_input(struct session *s)
 				break; /* keepalive: its arrival is the point */
 			}
 		}
+		evbuffer_drain(s->in, total);
 		if (s->state == SESSION_UP && r == PROTO_BAD) {
 			snprintf(msg, sizeof msg, "bad record content: %s", why);
 			session_close(s, msg);
@@ -486,14 +510,13 @@ session_new(struct event_base *base, int fd, struct tlsio_conf *tc,
 	s->in = evbuffer_new();
 	s->out = evbuffer_new();
 	s->tx = malloc(PROTO_REC_HDR + PROTO_REC_MAX_PLAIN + PROTO_REC_TAG);
-	s->rx = malloc(PROTO_REC_HDR + PROTO_REC_MAX_SEALED);
 	s->login = malloc(SESSION_LOGIN_BUF);
 	s->rev = event_new(base, fd, EV_READ | EV_PERSIST, session_read_cb, s);
 	s->wev = event_new(base, fd, EV_WRITE, session_write_cb, s);
 	s->timer = event_new(base, -1, EV_PERSIST, session_tick_cb, s);
 	s->flush_ev = event_new(base, -1, 0, session_flush_cb, s);
 	s->close_ev = event_new(base, -1, 0, session_finish_cb, s);
-	if (s->in == NULL || s->out == NULL || s->tx == NULL || s->rx == NULL ||
+	if (s->in == NULL || s->out == NULL || s->tx == NULL ||
 	    s->login == NULL || s->rev == NULL || s->wev == NULL ||
 	    s->timer == NULL || s->flush_ev == NULL || s->close_ev == NULL ||
 	    tlsio_init(&s->tls, tc, s->in, s->out, server_name) != 0) {

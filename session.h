@@ -67,7 +67,6 @@ struct session {
 	uint64_t started_ms, last_rx_ms, last_tx_ms;
 	uint8_t *tx;              /* header + plaintext batch + tag */
 	size_t tx_len;            /* plaintext bytes in the batch */
-	uint8_t *rx;              /* one record being opened */
 	uint8_t *login;           /* TLS plaintext being parsed into messages */
 	size_t login_len;
 	int flush_pending;
