@@ -27,6 +27,8 @@ usage(FILE *f)
 "                 [--hub-name NAME] [--tap IFNAME] [--mac MAC] [--ip CIDR]\n"
 "                 [--fingerprint SHA256HEX | --ca FILE] [--known-hubs FILE]\n"
 "                 [--via %s]\n"
+"                 [--proxy HOST:PORT [--proxy-user U [--proxy-password-file F]]]\n"
+"                 [--ssh [USER@]GATEWAY[:PORT] [--ssh-option KEY=VALUE ...]]\n"
 "       softether --check-config [-c config.yaml]\n"
 "       softether --hash-password < password.txt\n"
 "       softether --version | --help\n"
@@ -50,6 +52,12 @@ usage(FILE *f)
 "  --ca FILE           verify the hub's certificate chain against FILE\n"
 "  --known-hubs FILE   trust-on-first-use file (default ~/.softether/known_hubs)\n"
 "  --via TRANSPORT     how to reach the hub (default direct)\n"
+"  --proxy HOST:PORT   the HTTP proxy or SOCKS server (--via http-proxy,\n"
+"                      socks4, socks5)\n"
+"  --proxy-user U, --proxy-password-file F  proxy credentials\n"
+"  --ssh DEST          the SSH server that forwards to the hub (--via ssh,\n"
+"                      run as 'ssh -W HUB:PORT', keys and ~/.ssh/config apply)\n"
+"  --ssh-option K=V    passed to ssh as -o K=V (repeatable)\n"
 "  -v, --verbose       debug logging;  -q, --quiet  warnings and errors only\n"
 "  --syslog            log to syslog instead of stderr\n"
 "  --daemon            detach into the background (implies --syslog)\n",
@@ -60,6 +68,7 @@ enum {
 	OPT_HUB = 256, OPT_NIC, OPT_CHECK, OPT_HASH, OPT_VERSION, OPT_STATE,
 	OPT_CONNECT, OPT_USER, OPT_PWFILE, OPT_HUBNAME, OPT_TAP, OPT_MAC,
 	OPT_IP, OPT_FP, OPT_CA, OPT_KNOWN, OPT_VIA, OPT_SYSLOG, OPT_DAEMON,
+	OPT_PROXY, OPT_PROXY_USER, OPT_PROXY_PWFILE, OPT_SSH, OPT_SSH_OPTION,
 };
 
 static const struct option long_opts[] = {
@@ -86,6 +95,11 @@ static const struct option long_opts[] = {
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "syslog", no_argument, NULL, OPT_SYSLOG },
 	{ "daemon", no_argument, NULL, OPT_DAEMON },
+	{ "proxy", required_argument, NULL, OPT_PROXY },
+	{ "proxy-user", required_argument, NULL, OPT_PROXY_USER },
+	{ "proxy-password-file", required_argument, NULL, OPT_PROXY_PWFILE },
+	{ "ssh", required_argument, NULL, OPT_SSH },
+	{ "ssh-option", required_argument, NULL, OPT_SSH_OPTION },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -151,7 +165,8 @@ main(int argc, char **argv)
 {
 	int role = 0, verbose = 0, quiet = 0, use_syslog = 0, daemonize = 0, c;
 	const char *config_path = NULL, *state_dir = NULL, *connect = NULL;
-	const char *via = "direct";
+	const char *via = "direct", *proxy = NULL;
+	char proxy_host[256];
 	struct nic_opts no;
 	struct config cfg;
 
@@ -184,6 +199,19 @@ main(int argc, char **argv)
 		case OPT_VIA: via = optarg; break;
 		case OPT_SYSLOG: use_syslog = 1; break;
 		case OPT_DAEMON: daemonize = 1; break;
+		case OPT_PROXY: proxy = optarg; break;
+		case OPT_PROXY_USER: no.target.proxy_user = optarg; break;
+		case OPT_PROXY_PWFILE: no.proxy_password_file = optarg; break;
+		case OPT_SSH: no.target.ssh_dest = optarg; break;
+		case OPT_SSH_OPTION:
+			if (no.target.nssh_options == TRANSPORT_MAX_SSH_OPTIONS) {
+				fprintf(stderr, "softether: at most %u "
+				    "--ssh-option\n", TRANSPORT_MAX_SSH_OPTIONS);
+				return 1;
+			}
+			no.target.ssh_options[no.target.nssh_options++] =
+			    optarg;
+			break;
 		case 'v': verbose = 1; break;
 		case 'q': quiet = 1; break;
 		case 'h': usage(stdout); return 0;
@@ -241,6 +269,16 @@ main(int argc, char **argv)
 			fprintf(stderr, "softether: --connect %s: expected "
 			    "HOST, HOST:PORT or [IPv6]:PORT\n", connect);
 			return 1;
+		}
+		if (proxy != NULL) {
+			if (nic_parse_hostport(proxy, proxy_host,
+			    sizeof proxy_host, &no.target.proxy_port, 0) != 0 ||
+			    no.target.proxy_port == 0) {
+				fprintf(stderr, "softether: --proxy %s: expected "
+				    "HOST:PORT or [IPv6]:PORT\n", proxy);
+				return 1;
+			}
+			no.target.proxy_host = proxy_host;
 		}
 		if ((no.via = transport_find(via)) == NULL) {
 			fprintf(stderr, "softether: --via %s: unknown transport "

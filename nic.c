@@ -41,6 +41,8 @@ struct nic {
 	uint32_t backoff_ms;
 	char password[PROTO_MAX_SECRET + 1];
 	size_t password_len;
+	char proxy_password[PROTO_MAX_SECRET + 1];
+	struct transport_target target;
 	uint8_t frame[65536];
 	uint64_t tap_drops;
 };
@@ -342,11 +344,9 @@ nic_connected(void *arg, int fd, const char *err)
 static void
 nic_connect(struct nic *n)
 {
-	struct transport_target t = { n->o->host, n->o->port };
-
 	log_info("connecting to %s:%u via %s", n->o->host, n->o->port,
 	    n->o->via->name);
-	n->conn = n->o->via->connect(n->base, &t, nic_connected, n);
+	n->conn = n->o->via->connect(n->base, &n->target, nic_connected, n);
 	if (n->conn == NULL)
 		nic_schedule_retry(n);
 }
@@ -364,35 +364,34 @@ nic_signal_cb(evutil_socket_t sig, short what, void *arg)
 	nic_stop(n, 0);
 }
 
+/* The first line of a file, without its line end: a password. */
 static int
-nic_read_password(struct nic *n)
+nic_read_secret(const char *opt, const char *path, char *out, size_t cap,
+    size_t *len)
 {
-	int fd = open(n->o->password_file, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	ssize_t r;
 
 	if (fd < 0) {
-		log_err("--password-file %s: %s", n->o->password_file,
-		    strerror(errno));
+		log_err("%s %s: %s", opt, path, strerror(errno));
 		return -1;
 	}
-	r = read(fd, n->password, sizeof n->password - 1);
+	r = read(fd, out, cap - 1);
 	close(fd);
 	if (r < 0) {
-		log_err("--password-file %s: %s", n->o->password_file,
-		    strerror(errno));
+		log_err("%s %s: %s", opt, path, strerror(errno));
 		return -1;
 	}
-	n->password_len = (size_t)r;
-	/* The first line is the password. */
-	char *nl = memchr(n->password, '\n', n->password_len);
+	*len = (size_t)r;
+	char *nl = memchr(out, '\n', *len);
 	if (nl != NULL)
-		n->password_len = (size_t)(nl - n->password);
-	if (n->password_len > 0 && n->password[n->password_len - 1] == '\r')
-		n->password_len--;
-	n->password[n->password_len] = '\0';
-	if (n->password_len == 0) {
-		log_err("--password-file %s: the first line (the password) is "
-		    "empty", n->o->password_file);
+		*len = (size_t)(nl - out);
+	if (*len > 0 && out[*len - 1] == '\r')
+		(*len)--;
+	out[*len] = '\0';
+	if (*len == 0) {
+		log_err("%s %s: the first line (the password) is empty", opt,
+		    path);
 		return -1;
 	}
 	return 0;
@@ -446,8 +445,25 @@ nic_run(const struct nic_opts *o)
 	n->tapfd = -1;
 	n->backoff_ms = NIC_BACKOFF_MIN_MS;
 	signal(SIGPIPE, SIG_IGN);
-	if (nic_read_password(n) != 0)
+	if (nic_read_secret("--password-file", o->password_file, n->password,
+	    sizeof n->password, &n->password_len) != 0)
 		goto out;
+	n->target = o->target;
+	n->target.host = o->host;
+	n->target.port = o->port;
+	if (o->proxy_password_file != NULL) {
+		size_t len;
+		if (nic_read_secret("--proxy-password-file",
+		    o->proxy_password_file, n->proxy_password,
+		    sizeof n->proxy_password, &len) != 0)
+			goto out;
+		n->target.proxy_password = n->proxy_password;
+	}
+	const char *lack = o->via->check ? o->via->check(&n->target) : NULL;
+	if (lack != NULL) {
+		log_err("--via %s: %s", o->via->name, lack);
+		goto out;
+	}
 	if (o->mac != NULL) {
 		if (tap_parse_mac(o->mac, n->mac) != 0) {
 			log_err("--mac %s: expected a unicast MAC like "
@@ -500,6 +516,7 @@ out:
 	if (n->tapfd >= 0)
 		close(n->tapfd); /* the TAP interface goes with it */
 	sodium_memzero(n->password, sizeof n->password);
+	sodium_memzero(n->proxy_password, sizeof n->proxy_password);
 	free(n);
 	return code;
 }

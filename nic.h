@@ -22,6 +22,10 @@ struct nic_opts {
 	const char *ca_file;       /* or verify a chain */
 	const char *known_hubs;    /* trust-on-first-use file */
 	const struct transport_ops *via;
+	/* The transport's own settings; host/port filled from --connect,
+	 * proxy_password from --proxy-password-file by nic_run. */
+	struct transport_target target;
+	const char *proxy_password_file;
 };
 
 /* Returns the process exit code: 0 stopped by the user, 2 refused for a

@@ -17,8 +17,18 @@ direct_cancel(struct transport_conn *c)
 	transport_tcp_cancel((struct transport_tcp *)c);
 }
 
+static const char *
+direct_check(const struct transport_target *t)
+{
+	if (t->proxy_host != NULL || t->ssh_dest != NULL)
+		return "--proxy and --ssh go with --via http-proxy, socks4, "
+		    "socks5 or ssh";
+	return NULL;
+}
+
 const struct transport_ops transport_direct = {
 	.name = "direct",
+	.check = direct_check,
 	.connect = direct_connect,
 	.cancel = direct_cancel,
 };

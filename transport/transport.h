@@ -6,6 +6,7 @@
 #ifndef SOFTETHER_TRANSPORT_H
 #define SOFTETHER_TRANSPORT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct event_base;
@@ -13,16 +14,33 @@ struct transport_conn;
 
 #define TRANSPORT_CONNECT_TIMEOUT_MS 10000u
 
+#define TRANSPORT_MAX_SSH_OPTIONS 32u
+
 struct transport_target {
-	const char *host;      /* the hub */
+	const char *host;             /* the hub, as the far end must reach it */
 	uint16_t port;
+	const char *proxy_host;       /* http-proxy, socks4, socks5 */
+	uint16_t proxy_port;
+	const char *proxy_user;       /* NULL: no proxy authentication */
+	const char *proxy_password;   /* NULL: none (socks4 sends no password) */
+	const char *ssh_dest;         /* ssh: "[user@]gateway[:port]" */
+	const char *ssh_options[TRANSPORT_MAX_SSH_OPTIONS]; /* "Key=Value" */
+	size_t nssh_options;
 };
 
-/* fd >= 0 on success (caller owns it); else fd = -1 and err says why. */
+/*
+ * fd >= 0 on success: a connected, non-blocking byte stream to the hub (the
+ * caller owns it; closing it ends whatever carries it). Else fd = -1 and err
+ * says why, quoting the proxy's or ssh's own words where there are any.
+ * Every transport bounds its whole handshake in time.
+ */
 typedef void transport_done_fn(void *arg, int fd, const char *err);
 
 struct transport_ops {
 	const char *name;
+	/* What the target lacks for this transport (e.g. "needs --proxy
+	 * HOST:PORT"), or NULL if it is complete. */
+	const char *(*check)(const struct transport_target *t);
 	struct transport_conn *(*connect)(struct event_base *base,
 	    const struct transport_target *t, transport_done_fn *done,
 	    void *arg);
