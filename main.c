@@ -52,6 +52,8 @@ usage(FILE *f)
 "  --ca FILE           verify the hub's certificate chain against FILE\n"
 "  --known-hubs FILE   trust-on-first-use file (default ~/.softether/known_hubs)\n"
 "  --via TRANSPORT     how to reach the hub (default direct)\n"
+"  --resume-window S   keep a cut session S seconds for a resume, buffering\n"
+"                      its frames (default 60; hub and card)\n"
 "  --proxy HOST:PORT   the HTTP proxy or SOCKS server (--via http-proxy,\n"
 "                      socks4, socks5)\n"
 "  --proxy-user U, --proxy-password-file F  proxy credentials\n"
@@ -69,6 +71,7 @@ enum {
 	OPT_CONNECT, OPT_USER, OPT_PWFILE, OPT_HUBNAME, OPT_TAP, OPT_MAC,
 	OPT_IP, OPT_FP, OPT_CA, OPT_KNOWN, OPT_VIA, OPT_SYSLOG, OPT_DAEMON,
 	OPT_PROXY, OPT_PROXY_USER, OPT_PROXY_PWFILE, OPT_SSH, OPT_SSH_OPTION,
+	OPT_RESUME_WINDOW,
 };
 
 static const struct option long_opts[] = {
@@ -100,6 +103,7 @@ static const struct option long_opts[] = {
 	{ "proxy-password-file", required_argument, NULL, OPT_PROXY_PWFILE },
 	{ "ssh", required_argument, NULL, OPT_SSH },
 	{ "ssh-option", required_argument, NULL, OPT_SSH_OPTION },
+	{ "resume-window", required_argument, NULL, OPT_RESUME_WINDOW },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -166,6 +170,7 @@ main(int argc, char **argv)
 	int role = 0, verbose = 0, quiet = 0, use_syslog = 0, daemonize = 0, c;
 	const char *config_path = NULL, *state_dir = NULL, *connect = NULL;
 	const char *via = "direct", *proxy = NULL;
+	uint32_t resume_window_ms = PROTO_RESUME_WINDOW_MS;
 	char proxy_host[256];
 	struct nic_opts no;
 	struct config cfg;
@@ -200,6 +205,17 @@ main(int argc, char **argv)
 		case OPT_SYSLOG: use_syslog = 1; break;
 		case OPT_DAEMON: daemonize = 1; break;
 		case OPT_PROXY: proxy = optarg; break;
+		case OPT_RESUME_WINDOW: {
+			char *end;
+			double w = strtod(optarg, &end);
+			if (*end != '\0' || !(w >= 0.5 && w <= 3600)) {
+				fprintf(stderr, "softether: --resume-window %s: "
+				    "expected seconds, 0.5..3600\n", optarg);
+				return 1;
+			}
+			resume_window_ms = (uint32_t)(w * 1000);
+			break;
+		}
 		case OPT_PROXY_USER: no.target.proxy_user = optarg; break;
 		case OPT_PROXY_PWFILE: no.proxy_password_file = optarg; break;
 		case OPT_SSH: no.target.ssh_dest = optarg; break;
@@ -251,7 +267,7 @@ main(int argc, char **argv)
 			return 1;
 		if (!verbose && !quiet)
 			log_set_level(cfg.log_level);
-		int rc = server_run(&cfg, daemonize);
+		int rc = server_run(&cfg, daemonize, resume_window_ms);
 		config_free(&cfg);
 		return rc;
 	}
@@ -297,6 +313,7 @@ main(int argc, char **argv)
 			    "hex digits (the SHA-256 the hub logs)\n");
 			return 1;
 		}
+		no.resume_window_ms = resume_window_ms;
 		if (no.known_hubs == NULL)
 			no.known_hubs = default_known_hubs();
 		if (daemonize) {

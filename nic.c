@@ -18,6 +18,7 @@
 #include "dchan.h"
 #include "log.h"
 #include "nic.h"
+#include "conn.h"
 #include "session.h"
 #include "tap.h"
 
@@ -25,6 +26,7 @@
 #define NIC_BACKOFF_MAX_MS   30000u
 #define NIC_TAP_BURST        64u   /* frames read from the TAP per wakeup */
 #define NIC_EXIT_REFUSED     2
+#define NIC_RESUME_RETRY_MS  1000u /* while a resume is possible */
 
 struct nic {
 	const struct nic_opts *o;
@@ -34,7 +36,7 @@ struct nic {
 	uint8_t mac[6];
 	struct event *tap_ev, *retry_ev, *sig_int, *sig_term;
 	struct transport_conn *conn;
-	struct session *s;
+	struct conn *s;
 	int up;
 	int stopping;
 	int exit_code;
@@ -45,9 +47,18 @@ struct nic {
 	struct transport_target target;
 	uint8_t frame[65536];
 	uint64_t tap_drops;
+	/* The session outlives connections while it can be resumed. */
+	struct session sess;
+	int have_sess;
+	uint64_t sess_id;
+	uint8_t token[PROTO_TOKEN_LEN];
+	uint64_t cut_ms;            /* when its connection was lost, or 0 */
+	struct event *window_ev;
+	int retry_now;              /* the hub refused a resume: log in now */
 };
 
 static void nic_connect(struct nic *n);
+static void nic_deliver(void *arg, const uint8_t *f, size_t len);
 
 static void
 nic_stop(struct nic *n, int code)
@@ -61,25 +72,65 @@ nic_stop(struct nic *n, int code)
 		n->conn = NULL;
 	}
 	if (n->s != NULL)
-		session_goodbye(n->s, PROTO_BYE_NORMAL, "client stopping");
+		conn_goodbye(n->s, PROTO_BYE_NORMAL, "client stopping");
 	else
 		event_base_loopexit(n->base, NULL);
 }
 
+/* Fast while a resume is possible, else exponential back-off with
+ * jitter. */
 static void
 nic_schedule_retry(struct nic *n)
 {
-	uint32_t wait = n->backoff_ms / 2 +
-	    randombytes_uniform(n->backoff_ms / 2 + 1);
-	struct timeval tv = { wait / 1000, (wait % 1000) * 1000 };
+	uint32_t wait;
 
 	if (n->stopping)
 		return;
+	if (n->retry_now) {
+		n->retry_now = 0;
+		wait = 0;
+	} else if (n->have_sess)
+		wait = NIC_RESUME_RETRY_MS / 2 +
+		    randombytes_uniform(NIC_RESUME_RETRY_MS / 2 + 1);
+	else {
+		wait = n->backoff_ms / 2 +
+		    randombytes_uniform(n->backoff_ms / 2 + 1);
+		n->backoff_ms *= 2;
+		if (n->backoff_ms > NIC_BACKOFF_MAX_MS)
+			n->backoff_ms = NIC_BACKOFF_MAX_MS;
+	}
+	struct timeval tv = { wait / 1000, (wait % 1000) * 1000 };
 	log_info("reconnecting in %.1f s", wait / 1000.0);
 	event_add(n->retry_ev, &tv);
-	n->backoff_ms *= 2;
-	if (n->backoff_ms > NIC_BACKOFF_MAX_MS)
-		n->backoff_ms = NIC_BACKOFF_MAX_MS;
+}
+
+/* The session is over for good: what was not delivered is lost. */
+static void
+nic_drop_session(struct nic *n, const char *why)
+{
+	struct session_stats *st = &n->sess.st;
+
+	if (!n->have_sess)
+		return;
+	log_warn("session %llu lost: %s (%llu frames not delivered; in=%llufr "
+	    "out=%llufr resumes=%u)", (unsigned long long)n->sess_id, why,
+	    (unsigned long long)(session_unacked(&n->sess) +
+	    st->budget_dropped), (unsigned long long)st->rx_frames,
+	    (unsigned long long)st->tx_frames, st->resumes);
+	session_free(&n->sess);
+	n->have_sess = 0;
+	n->cut_ms = 0;
+	event_del(n->window_ev);
+	if (!n->up) {
+		tap_set_carrier(n->tapfd, 0);
+		log_info("%s: no carrier", n->o->tap_name);
+	}
+}
+
+static void
+nic_window_cb(evutil_socket_t fd, short what, void *arg)
+{
+	nic_drop_session(arg, "not resumed within the resume window");
 }
 
 static void
@@ -137,7 +188,7 @@ nic_known_hubs(struct nic *n, const char *fp, int *line, char *old,
 }
 
 static int
-nic_tls_up(struct session *s, void *arg)
+nic_tls_up(struct conn *s, void *arg)
 {
 	struct nic *n = arg;
 	char fp[CERT_FP_HEX], want[CERT_FP_HEX], old[100];
@@ -145,7 +196,7 @@ nic_tls_up(struct session *s, void *arg)
 	int line = 0;
 
 	if (tlsio_peer_fingerprint(&s->tls, fp) != 0) {
-		session_close(s, "hub sent no certificate");
+		conn_close(s, "hub sent no certificate");
 		return -1;
 	}
 	if (n->o->fingerprint != NULL) {
@@ -155,7 +206,7 @@ nic_tls_up(struct session *s, void *arg)
 			    "%s, got %s; refusing to connect (someone may be "
 			    "intercepting, or the hub's certificate changed)",
 			    want, fp);
-			session_close(s, "certificate fingerprint mismatch");
+			conn_close(s, "certificate fingerprint mismatch");
 			n->exit_code = NIC_EXIT_REFUSED;
 			n->stopping = 1;
 			return -1;
@@ -167,7 +218,7 @@ nic_tls_up(struct session *s, void *arg)
 		    "connect. If the hub's certificate really changed, delete "
 		    "that line or pass --fingerprint.", n->o->host, n->o->port,
 		    n->o->known_hubs, line, old, fp);
-		session_close(s, "certificate fingerprint mismatch");
+		conn_close(s, "certificate fingerprint mismatch");
 		n->exit_code = NIC_EXIT_REFUSED;
 		n->stopping = 1;
 		return -1;
@@ -181,31 +232,48 @@ nic_tls_up(struct session *s, void *arg)
 	m.u.hello.version = PROTO_VERSION;
 	m.u.hello.caps = dchan_local_caps();
 	snprintf(m.u.hello.hub, sizeof m.u.hello.hub, "%s", n->o->hub_name);
-	if (session_send_msg(s, &m) != 0)
+	if (conn_send_msg(s, &m) != 0)
 		goto fail;
 	memset(&m, 0, sizeof m);
-	m.type = PROTO_MSG_AUTH;
-	m.u.auth.method = PROTO_AUTH_PASSWORD;
-	snprintf(m.u.auth.user, sizeof m.u.auth.user, "%s", n->o->user);
-	memcpy(m.u.auth.secret, n->password, n->password_len);
-	m.u.auth.secret_len = n->password_len;
-	int rc = session_send_msg(s, &m);
+	if (n->have_sess) {
+		m.type = PROTO_MSG_RESUME;
+		m.u.resume.session_id = n->sess_id;
+		memcpy(m.u.resume.token, n->token, PROTO_TOKEN_LEN);
+		m.u.resume.rx_last = n->sess.rx_last;
+	} else {
+		m.type = PROTO_MSG_AUTH;
+		m.u.auth.method = PROTO_AUTH_PASSWORD;
+		snprintf(m.u.auth.user, sizeof m.u.auth.user, "%s",
+		    n->o->user);
+		memcpy(m.u.auth.secret, n->password, n->password_len);
+		m.u.auth.secret_len = n->password_len;
+	}
+	int rc = conn_send_msg(s, &m);
 	sodium_memzero(&m, sizeof m);
 	if (rc == 0)
 		return 0;
 fail:
-	session_close(s, "cannot send the login messages");
+	conn_close(s, "cannot send the login messages");
 	return -1;
 }
 
 static void
-nic_login_msg(struct session *s, const struct proto_msg *m, void *arg)
+nic_login_msg(struct conn *s, const struct proto_msg *m, void *arg)
 {
 	struct nic *n = arg;
 	const struct proto_welcome *w = &m->u.welcome;
 
 	if (m->type == PROTO_MSG_ERROR) {
 		const struct proto_error *e = &m->u.error;
+		if (e->code == PROTO_ERR_RESUME) {
+			log_warn("hub cannot resume session %llu (%s); logging "
+			    "in afresh", (unsigned long long)n->sess_id,
+			    e->text);
+			nic_drop_session(n, "the hub no longer has it");
+			n->retry_now = 1;
+			conn_close(s, e->text);
+			return;
+		}
 		if (e->code == PROTO_ERR_AUTH || e->code == PROTO_ERR_NO_HUB ||
 		    e->code == PROTO_ERR_VERSION ||
 		    e->code == PROTO_ERR_CIPHER) {
@@ -214,11 +282,11 @@ nic_login_msg(struct session *s, const struct proto_msg *m, void *arg)
 			n->stopping = 1;
 		} else
 			log_warn("login refused by hub: %s", e->text);
-		session_close(s, e->text);
+		conn_close(s, e->text);
 		return;
 	}
 	if (m->type != PROTO_MSG_WELCOME) {
-		session_close(s, "unexpected message from hub");
+		conn_close(s, "unexpected message from hub");
 		return;
 	}
 	if (w->version != PROTO_VERSION || w->max_frame < PROTO_ETH_MAX_FRAME ||
@@ -227,27 +295,52 @@ nic_login_msg(struct session *s, const struct proto_msg *m, void *arg)
 	    !(dchan_local_caps() & (w->cipher == DCHAN_AES256GCM ?
 	    PROTO_CAP_AESGCM : w->cipher == DCHAN_CHACHA20POLY1305 ?
 	    PROTO_CAP_CHACHA : 0))) {
-		session_close(s, "hub's welcome is not acceptable");
+		conn_close(s, "hub's welcome is not acceptable");
 		return;
 	}
-	if (session_start_data(s, w->cipher, w->max_frame,
+	if (conn_start_data(s, w->cipher, w->max_frame,
 	    w->keepalive_ms) != 0) {
-		session_close(s, "cannot start the data channel");
+		conn_close(s, "cannot start the data channel");
 		return;
+	}
+	if (w->resumed && n->have_sess && w->session_id == n->sess_id) {
+		uint64_t before = n->sess.st.retransmitted;
+		n->sess.st.resumes++;
+		session_attach(&n->sess, s, w->rx_last);
+		log_info("%s resumed session %llu after %.1f s: hub had frames "
+		    "up to %llu, %llu frames sent again", n->o->tap_name,
+		    (unsigned long long)n->sess_id,
+		    (double)(conn_now_ms() - n->cut_ms) / 1e3,
+		    (unsigned long long)w->rx_last,
+		    (unsigned long long)(n->sess.st.retransmitted - before));
+	} else {
+		nic_drop_session(n, "the hub started a new one");
+		if (session_init(&n->sess, n->base, PROTO_RESUME_BUDGET, 1,
+		    nic_deliver, n) != 0) {
+			conn_close(s, "out of memory starting a session");
+			return;
+		}
+		n->have_sess = 1;
+		n->sess_id = w->session_id;
+		memcpy(n->token, w->token, PROTO_TOKEN_LEN);
+		session_attach(&n->sess, s, 0);
+		log_info("%s up: connected to %s:%u via %s, hub=%s "
+		    "session=%llu cipher=%s", n->o->tap_name, n->o->host,
+		    n->o->port, n->o->via->name, n->o->hub_name,
+		    (unsigned long long)w->session_id,
+		    dchan_cipher_name((enum dchan_cipher)w->cipher));
 	}
 	n->up = 1;
+	n->cut_ms = 0;
+	event_del(n->window_ev);
 	n->backoff_ms = NIC_BACKOFF_MIN_MS;
 	tap_set_carrier(n->tapfd, 1);
 	event_add(n->tap_ev, NULL);
-	log_info("%s up: connected to %s:%u via %s, hub=%s session=%llu "
-	    "cipher=%s", n->o->tap_name, n->o->host, n->o->port,
-	    n->o->via->name, n->o->hub_name,
-	    (unsigned long long)w->session_id,
-	    dchan_cipher_name((enum dchan_cipher)w->cipher));
 }
 
+/* A frame from the hub, in order and once: onto the wire of the card. */
 static void
-nic_frame(struct session *s, const uint8_t *f, size_t len, void *arg)
+nic_deliver(void *arg, const uint8_t *f, size_t len)
 {
 	struct nic *n = arg;
 
@@ -256,16 +349,32 @@ nic_frame(struct session *s, const uint8_t *f, size_t len, void *arg)
 }
 
 static void
+nic_item(struct conn *s, const struct proto_item *item, void *arg)
+{
+	struct nic *n = arg;
+
+	session_item(&n->sess, item);
+}
+
+static void
+nic_rx_done(struct conn *s, void *arg)
+{
+	struct nic *n = arg;
+
+	session_rx_done(&n->sess);
+}
+
+static void
 nic_tap_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct nic *n = arg;
 
 	for (unsigned i = 0; i < NIC_TAP_BURST; i++) {
-		if (n->s == NULL || !n->up) {
+		if (!n->have_sess) {
 			event_del(n->tap_ev);
 			return;
 		}
-		if (session_congested(n->s)) {
+		if (n->s != NULL && conn_congested(n->s)) {
 			/* Let the TAP queue fill: the kernel drops, TCP
 			 * inside the tunnel backs off. writable() resumes. */
 			event_del(n->tap_ev);
@@ -274,50 +383,59 @@ nic_tap_cb(evutil_socket_t fd, short what, void *arg)
 		ssize_t r = read(fd, n->frame, sizeof n->frame);
 		if (r < 0)
 			return; /* EAGAIN: drained */
-		session_send_frame(n->s, n->frame, (size_t)r);
+		/* While cut, frames queue in the session for the resume. */
+		session_send_frame(&n->sess, n->frame, (size_t)r);
 	}
 }
 
 static void
-nic_writable(struct session *s, void *arg)
+nic_writable(struct conn *s, void *arg)
 {
 	struct nic *n = arg;
 
-	if (n->up)
+	session_pump(&n->sess);
+	if (n->have_sess)
 		event_add(n->tap_ev, NULL);
 }
 
 static void
-nic_closed(struct session *s, const char *reason, void *arg)
+nic_closed(struct conn *s, const char *reason, void *arg)
 {
 	struct nic *n = arg;
+	struct timeval win = { n->o->resume_window_ms / 1000,
+	    (n->o->resume_window_ms % 1000) * 1000 };
+	int was_up = n->up;
 
-	if (n->up) {
-		log_info("%s down: session ended after %.1f s: %s (in=%lluB/"
-		    "%llufr out=%lluB/%llufr dropped=%llu)", n->o->tap_name,
-		    (double)(session_now_ms() - s->started_ms) / 1e3, reason,
-		    (unsigned long long)s->ctr.rx_bytes,
-		    (unsigned long long)s->ctr.rx_frames,
-		    (unsigned long long)s->ctr.tx_bytes,
-		    (unsigned long long)s->ctr.tx_frames,
-		    (unsigned long long)s->ctr.tx_drops);
-		tap_set_carrier(n->tapfd, 0);
-		event_del(n->tap_ev);
+	n->up = 0;
+	n->s = NULL;
+	if (n->have_sess) {
+		session_detach(&n->sess);
+		if (s->peer_said_goodbye || s->said_goodbye || n->stopping)
+			nic_drop_session(n, reason);
+		else if (was_up) {
+			/* The cable stays plugged in while a resume can
+			 * hide the cut from applications. */
+			n->cut_ms = conn_now_ms();
+			event_add(n->window_ev, &win);
+			log_warn("%s: connection lost (%s); resuming, session "
+			    "kept %.1f s", n->o->tap_name, reason,
+			    n->o->resume_window_ms / 1000.0);
+		} else
+			log_warn("resume attempt failed: %s", reason);
 	} else if (n->exit_code != NIC_EXIT_REFUSED)
 		log_warn("connection to %s:%u failed: %s", n->o->host,
 		    n->o->port, reason);
-	n->up = 0;
-	n->s = NULL;
 	if (n->stopping)
 		event_base_loopexit(n->base, NULL);
 	else
 		nic_schedule_retry(n);
 }
 
-static const struct session_cbs nic_session_cbs = {
+static const struct conn_cbs nic_session_cbs = {
 	.tls_up = nic_tls_up,
 	.login_msg = nic_login_msg,
-	.frame = nic_frame,
+	.item = nic_item,
+	.rx_batch_done = nic_rx_done,
 	.writable = nic_writable,
 	.closed = nic_closed,
 };
@@ -333,7 +451,7 @@ nic_connected(void *arg, int fd, const char *err)
 		nic_schedule_retry(n);
 		return;
 	}
-	n->s = session_new(n->base, fd, &n->tls, n->o->host, &nic_session_cbs,
+	n->s = conn_new(n->base, fd, &n->tls, n->o->host, &nic_session_cbs,
 	    n);
 	if (n->s == NULL) {
 		log_warn("out of memory starting a session");
@@ -496,6 +614,7 @@ nic_run(const struct nic_opts *o)
 	n->tap_ev = event_new(n->base, n->tapfd, EV_READ | EV_PERSIST,
 	    nic_tap_cb, n);
 	n->retry_ev = event_new(n->base, -1, 0, nic_retry_cb, n);
+	n->window_ev = evtimer_new(n->base, nic_window_cb, n);
 	n->sig_int = evsignal_new(n->base, SIGINT, nic_signal_cb, n);
 	n->sig_term = evsignal_new(n->base, SIGTERM, nic_signal_cb, n);
 	event_add(n->sig_int, NULL);
@@ -507,6 +626,9 @@ nic_run(const struct nic_opts *o)
 		o->via->cancel(n->conn);
 	event_free(n->tap_ev);
 	event_free(n->retry_ev);
+	if (n->have_sess)
+		session_free(&n->sess);
+	event_free(n->window_ev);
 	event_free(n->sig_int);
 	event_free(n->sig_term);
 	event_base_free(n->base);

@@ -26,6 +26,7 @@ struct nic_opts {
 	 * proxy_password from --proxy-password-file by nic_run. */
 	struct transport_target target;
 	const char *proxy_password_file;
+	uint32_t resume_window_ms;   /* keep a cut session this long */
 };
 
 /* Returns the process exit code: 0 stopped by the user, 2 refused for a

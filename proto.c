@@ -239,6 +239,14 @@ proto_msg_encode(const struct proto_msg *m, uint8_t *buf, size_t cap)
 		proto_w_u64(&w, m->u.welcome.session_id);
 		proto_w_u32(&w, m->u.welcome.max_frame);
 		proto_w_u32(&w, m->u.welcome.keepalive_ms);
+		proto_w_bytes(&w, m->u.welcome.token, PROTO_TOKEN_LEN);
+		proto_w_u8(&w, m->u.welcome.resumed);
+		proto_w_u64(&w, m->u.welcome.rx_last);
+		break;
+	case PROTO_MSG_RESUME:
+		proto_w_u64(&w, m->u.resume.session_id);
+		proto_w_bytes(&w, m->u.resume.token, PROTO_TOKEN_LEN);
+		proto_w_u64(&w, m->u.resume.rx_last);
 		break;
 	case PROTO_MSG_ERROR:
 		/* An unterminated text would read past the field: refuse. */
@@ -264,7 +272,7 @@ proto_msg_encode(const struct proto_msg *m, uint8_t *buf, size_t cap)
 static int
 proto_known_msg(uint8_t type)
 {
-	return type >= PROTO_MSG_HELLO && type <= PROTO_MSG_ERROR;
+	return type >= PROTO_MSG_HELLO && type <= PROTO_MSG_RESUME;
 }
 
 /* A hub or user name: 1..PROTO_MAX_NAME bytes, no NUL. */
@@ -329,6 +337,22 @@ proto_dec_welcome(struct proto_r *r, struct proto_welcome *w)
 	w->session_id = proto_r_u64(r);
 	w->max_frame = proto_r_u32(r);
 	w->keepalive_ms = proto_r_u32(r);
+	const uint8_t *t = proto_r_take(r, PROTO_TOKEN_LEN);
+	if (t != NULL)
+		memcpy(w->token, t, PROTO_TOKEN_LEN);
+	w->resumed = proto_r_u8(r);
+	w->rx_last = proto_r_u64(r);
+	return r->trunc ? "message body truncated" : NULL;
+}
+
+static const char *
+proto_dec_resume(struct proto_r *r, struct proto_resume *m)
+{
+	m->session_id = proto_r_u64(r);
+	const uint8_t *t = proto_r_take(r, PROTO_TOKEN_LEN);
+	if (t != NULL)
+		memcpy(m->token, t, PROTO_TOKEN_LEN);
+	m->rx_last = proto_r_u64(r);
 	return r->trunc ? "message body truncated" : NULL;
 }
 
@@ -400,6 +424,9 @@ proto_msg_decode(const uint8_t *buf, size_t len, struct proto_msg *m,
 		break;
 	case PROTO_MSG_ERROR:
 		fault = proto_dec_error(&r, &m->u.error);
+		break;
+	case PROTO_MSG_RESUME:
+		fault = proto_dec_resume(&r, &m->u.resume);
 		break;
 	default:
 		fault = "unknown message type";
@@ -498,6 +525,13 @@ proto_item_next(struct proto_item_iter *it, uint32_t max_frame,
 			goto bad;
 		}
 		break;
+	case PROTO_ITEM_ACK:
+	case PROTO_ITEM_SEQ:
+		if (len != PROTO_SEQ_ITEM_LEN) {
+			fault = "sequence item of the wrong length";
+			goto bad;
+		}
+		break;
 	default:
 		fault = "unknown item type";
 		goto bad;
@@ -536,6 +570,8 @@ proto_error_name(uint16_t code)
 		return "hub is shutting down";
 	case PROTO_ERR_CIPHER:
 		return "no common data-channel cipher";
+	case PROTO_ERR_RESUME:
+		return "session cannot be resumed";
 	default:
 		return "unknown error";
 	}

@@ -24,9 +24,13 @@ enum proto_msg_type {
 	PROTO_MSG_HELLO   = 1, /* client: magic u32, version u16, caps u32, hub str8 */
 	PROTO_MSG_AUTH    = 2, /* client: method u8, user str8, secret str16 */
 	PROTO_MSG_WELCOME = 3, /* hub: version u16, caps u32, cipher u8, session u64,
-	                          max_frame u32, keepalive_ms u32 */
+	                          max_frame u32, keepalive_ms u32, token[32],
+	                          resumed u8, rx_last u64 */
 	PROTO_MSG_ERROR   = 4, /* hub: code u16, text str16 */
+	PROTO_MSG_RESUME  = 5, /* client, instead of AUTH: session u64,
+	                          token[32], rx_last u64 */
 };
+#define PROTO_TOKEN_LEN        32u
 #define PROTO_AUTH_PASSWORD    1u
 #define PROTO_MAX_NAME         64u   /* hub and user names */
 #define PROTO_MAX_SECRET       1024u /* password bytes */
@@ -41,6 +45,8 @@ enum proto_error_code {
 	PROTO_ERR_FULL        = 6, /* hub refuses more sessions */
 	PROTO_ERR_SHUTDOWN    = 7, /* hub is stopping */
 	PROTO_ERR_CIPHER      = 8, /* no common data-channel cipher */
+	PROTO_ERR_RESUME      = 9, /* session unknown, expired or not resumable:
+	                              log in afresh */
 };
 
 /* ---- Data-channel records (on the raw stream, after WELCOME) -------- */
@@ -62,7 +68,10 @@ enum proto_item_type {
 	PROTO_ITEM_FRAME     = 1, /* one Ethernet frame (no FCS) */
 	PROTO_ITEM_KEEPALIVE = 2, /* padding only; proves the peer is alive */
 	PROTO_ITEM_GOODBYE   = 3, /* reason u16, text (rest) */
+	PROTO_ITEM_ACK       = 4, /* u64: last frame seq received in order */
+	PROTO_ITEM_SEQ       = 5, /* u64: seq of the next frame item */
 };
+#define PROTO_SEQ_ITEM_LEN     8u
 #define PROTO_ETH_HDR          14u
 #define PROTO_ETH_MIN_FRAME    PROTO_ETH_HDR
 #define PROTO_ETH_MAX_FRAME    1518u   /* 1500 payload + header + 802.1Q tag */
@@ -78,10 +87,13 @@ enum proto_goodbye_reason {
 
 /* ---- Timing and queue limits ---------------------------------------- */
 #define PROTO_HANDSHAKE_TIMEOUT_MS 10000u /* TLS + login must finish in this */
-#define PROTO_KEEPALIVE_MS         7000u
+#define PROTO_KEEPALIVE_MS         10000u /* idle keepalives every 5-10 s */
 #define PROTO_DEAD_PEER_MS         30000u
 #define PROTO_OUTQ_HIGH_BYTES      (2u * 1024u * 1024u) /* drop above this */
 #define PROTO_DEFAULT_PORT         443u
+#define PROTO_RESUME_WINDOW_MS     60000u /* a cut session waits this long */
+#define PROTO_RESUME_BUDGET        (8u * 1024u * 1024u) /* bytes kept per
+                                                           session for it */
 
 /* ---- Codecs ---------------------------------------------------------- */
 struct proto_hello {
@@ -103,6 +115,14 @@ struct proto_welcome {
 	uint64_t session_id;
 	uint32_t max_frame;
 	uint32_t keepalive_ms;
+	uint8_t token[PROTO_TOKEN_LEN];  /* presented by RESUME */
+	uint8_t resumed;                 /* 1: the session continues */
+	uint64_t rx_last;                /* resumed: last frame seq received */
+};
+struct proto_resume {
+	uint64_t session_id;
+	uint8_t token[PROTO_TOKEN_LEN];
+	uint64_t rx_last;
 };
 struct proto_error {
 	uint16_t code;
@@ -115,6 +135,7 @@ struct proto_msg {
 		struct proto_auth auth;
 		struct proto_welcome welcome;
 		struct proto_error error;
+		struct proto_resume resume;
 	} u;
 };
 

@@ -27,6 +27,7 @@
 #include "hub.h"
 #include "log.h"
 #include "server.h"
+#include "conn.h"
 #include "session.h"
 #include "tap.h"
 
@@ -41,18 +42,31 @@
 struct srv;
 struct srv_hub;
 
+enum srv_sess_state {
+	SRV_LOGIN = 0,   /* a new connection, not yet logged in */
+	SRV_UP,          /* a session with its connection */
+	SRV_DETACHED,    /* a session whose connection was cut: resumable */
+};
+
+/* A connection still logging in, or a logged-in session (which outlives
+ * its connections while it is resumable). */
 struct srv_sess {
 	TAILQ_ENTRY(srv_sess) entry;    /* srv->sessions */
 	struct srv *srv;
-	struct session *s;
+	enum srv_sess_state state;
+	struct conn *c;                 /* NULL while detached */
 	struct srv_hub *hub;            /* set by HELLO */
-	struct hub_port port;           /* attached once logged in */
-	int attached;
-	int got_hello, got_auth;
+	struct hub_port port;           /* in the hub once logged in */
+	struct session sess;            /* frames, acks, retransmission */
+	struct event *window_ev;        /* resume window while detached */
+	int got_hello, got_login;
 	uint32_t peer_caps;
 	uint64_t id;
+	uint64_t started_ms;
+	uint8_t token[PROTO_TOKEN_LEN];
 	struct auth_job *job;
 	char user[PROTO_MAX_NAME + 1];
+	char peer[64];
 };
 TAILQ_HEAD(srv_sess_list, srv_sess);
 
@@ -86,9 +100,11 @@ struct srv {
 	struct event *age_ev, *resume_accept_ev, *grace_ev;
 	struct event *sig_int, *sig_term, *sig_usr1;
 	int stopping;
+	uint64_t now_ms;        /* arrival time of the record being switched */
+	uint32_t resume_window_ms;
 };
 
-static const struct session_cbs srv_session_cbs;
+static const struct conn_cbs srv_login_cbs, srv_session_cbs, srv_orphan_cbs;
 
 static struct srv_hub *
 srv_find_hub(struct srv *srv, const char *name)
@@ -108,50 +124,137 @@ srv_refuse(struct srv_sess *ss, uint16_t code, const char *text)
 	m.type = PROTO_MSG_ERROR;
 	m.u.error.code = code;
 	snprintf(m.u.error.text, sizeof m.u.error.text, "%s", text);
-	session_send_msg(ss->s, &m);
-	session_close(ss->s, text);
+	conn_send_msg(ss->c, &m);
+	conn_close(ss->c, text);
+}
+
+static void
+srv_maybe_exit(struct srv *srv)
+{
+	if (srv->stopping && TAILQ_EMPTY(&srv->sessions))
+		event_base_loopexit(srv->base, NULL);
+}
+
+/* The one place a logged-in session ends. */
+static void
+srv_end(struct srv_sess *ss, const char *reason)
+{
+	struct srv *srv = ss->srv;
+	struct session_stats *st = &ss->sess.st;
+	uint32_t forgot = hub_port_remove(&ss->hub->engine, &ss->port);
+	double secs = (double)(conn_now_ms() - ss->started_ms) / 1e3;
+
+	ss->hub->nsessions--;
+	log_info("session %llu down: user=%s from=%s hub=%s duration=%.1fs "
+	    "in=%lluB/%llufr out=%lluB/%llufr dropped=%llu resumes=%u "
+	    "lost=%llu macs_forgotten=%u reason=%s",
+	    (unsigned long long)ss->id, ss->user, ss->peer,
+	    ss->hub->engine.name, secs,
+	    (unsigned long long)st->rx_bytes, (unsigned long long)st->rx_frames,
+	    (unsigned long long)st->tx_bytes, (unsigned long long)st->tx_frames,
+	    (unsigned long long)(st->tx_dropped + ss->port.drop_frames),
+	    st->resumes, (unsigned long long)(st->budget_dropped +
+	    st->rx_lost), forgot, reason);
+	session_free(&ss->sess);
+	event_free(ss->window_ev);
+	TAILQ_REMOVE(&srv->sessions, ss, entry);
+	free(ss);
+	srv_maybe_exit(srv);
+}
+
+static void
+srv_window_cb(evutil_socket_t fd, short what, void *arg)
+{
+	srv_end(arg, "not resumed within the resume window");
+}
+
+/* A frame from the session's peer: through the engine, out to others. */
+static void
+srv_deliver(void *arg, const uint8_t *f, size_t len)
+{
+	struct srv_sess *ss = arg;
+	struct hub *h = &ss->hub->engine;
+	struct hub_port *dst, *p;
+
+	switch (hub_input(h, &ss->port, f, len, ss->srv->now_ms, &dst)) {
+	case HUB_UNICAST:
+		session_send_frame(&((struct srv_sess *)dst->owner)->sess, f,
+		    len);
+		break;
+	case HUB_FLOOD:
+		TAILQ_FOREACH(p, &h->ports, entry)
+			if (p != &ss->port)
+				session_send_frame(
+				    &((struct srv_sess *)p->owner)->sess, f, len);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+srv_send_welcome(struct srv_sess *ss, struct conn *c, enum dchan_cipher ci,
+    int resumed)
+{
+	struct proto_msg m;
+
+	memset(&m, 0, sizeof m);
+	m.type = PROTO_MSG_WELCOME;
+	m.u.welcome.version = PROTO_VERSION;
+	m.u.welcome.caps = dchan_local_caps() & ss->peer_caps;
+	m.u.welcome.cipher = (uint8_t)ci;
+	m.u.welcome.session_id = ss->id;
+	m.u.welcome.max_frame = PROTO_ETH_MAX_FRAME;
+	m.u.welcome.keepalive_ms = PROTO_KEEPALIVE_MS;
+	memcpy(m.u.welcome.token, ss->token, PROTO_TOKEN_LEN);
+	m.u.welcome.resumed = (uint8_t)resumed;
+	m.u.welcome.rx_last = ss->sess.rx_last;
+	conn_send_msg(c, &m);
+	sodium_memzero(&m, sizeof m);
 }
 
 static void
 srv_welcome(struct srv_sess *ss)
 {
 	struct srv *srv = ss->srv;
-	struct session *s = ss->s;
-	struct proto_msg m;
-	enum dchan_cipher c = dchan_pick(dchan_local_caps(), ss->peer_caps);
+	struct conn *c = ss->c;
+	enum dchan_cipher ci = dchan_pick(dchan_local_caps(), ss->peer_caps);
 
-	if (c == 0) {
+	if (ci == DCHAN_NONE) {
 		srv_refuse(ss, PROTO_ERR_CIPHER, "no common data-channel cipher");
 		return;
 	}
 	if (ss->hub->nsessions >= ss->hub->cfg->max_sessions) {
 		log_warn("login refused: user=%s from=%s hub=%s: hub full "
-		    "(max_sessions %u)", ss->user, s->peer,
+		    "(max_sessions %u)", ss->user, c->peer,
 		    ss->hub->engine.name, ss->hub->cfg->max_sessions);
 		srv_refuse(ss, PROTO_ERR_FULL, "hub is full");
 		return;
 	}
-	memset(&m, 0, sizeof m);
-	m.type = PROTO_MSG_WELCOME;
-	m.u.welcome.version = PROTO_VERSION;
-	m.u.welcome.caps = dchan_local_caps() & ss->peer_caps;
-	m.u.welcome.cipher = (uint8_t)c;
-	m.u.welcome.session_id = ss->id;
-	m.u.welcome.max_frame = PROTO_ETH_MAX_FRAME;
-	m.u.welcome.keepalive_ms = PROTO_KEEPALIVE_MS;
-	if (session_send_msg(s, &m) != 0 ||
-	    session_start_data(s, c, PROTO_ETH_MAX_FRAME,
+	ss->window_ev = evtimer_new(srv->base, srv_window_cb, ss);
+	if (ss->window_ev == NULL || session_init(&ss->sess, srv->base,
+	    PROTO_RESUME_BUDGET, 1, srv_deliver, ss) != 0) {
+		conn_close(c, "out of memory starting a session");
+		return;
+	}
+	randombytes_buf(ss->token, sizeof ss->token);
+	srv_send_welcome(ss, c, ci, 0);
+	if (conn_start_data(c, ci, PROTO_ETH_MAX_FRAME,
 	    PROTO_KEEPALIVE_MS) != 0) {
-		session_close(s, "cannot start the data channel");
+		session_free(&ss->sess);
+		conn_close(c, "cannot start the data channel");
 		return;
 	}
 	srv->npending--;
+	ss->state = SRV_UP;
+	ss->started_ms = conn_now_ms();
+	conn_set_owner(c, &srv_session_cbs, ss);
 	hub_port_add(&ss->hub->engine, &ss->port, ss);
-	ss->attached = 1;
 	ss->hub->nsessions++;
+	session_attach(&ss->sess, c, 0);
 	log_info("session %llu up: user=%s from=%s hub=%s tls=%s cipher=%s",
-	    (unsigned long long)ss->id, ss->user, s->peer, ss->hub->engine.name,
-	    tlsio_suite(&s->tls), dchan_cipher_name(c));
+	    (unsigned long long)ss->id, ss->user, ss->peer,
+	    ss->hub->engine.name, tlsio_suite(&c->tls), dchan_cipher_name(ci));
 }
 
 static void
@@ -159,13 +262,13 @@ srv_auth_done(void *arg, int ok)
 {
 	struct srv_sess *ss = arg;
 	struct srv *srv = ss->srv;
-	const struct sockaddr *sa = (struct sockaddr *)&ss->s->peer_addr;
+	const struct sockaddr *sa = (struct sockaddr *)&ss->c->peer_addr;
 
 	ss->job = NULL;
 	if (!ok) {
-		auth_throttle_fail(srv->throttle, sa, session_now_ms());
+		auth_throttle_fail(srv->throttle, sa, conn_now_ms());
 		log_warn("login refused: user=%s from=%s hub=%s: wrong user or "
-		    "password", ss->user, ss->s->peer, ss->hub->engine.name);
+		    "password", ss->user, ss->peer, ss->hub->engine.name);
 		srv_refuse(ss, PROTO_ERR_AUTH, "wrong user or password");
 		return;
 	}
@@ -173,8 +276,60 @@ srv_auth_done(void *arg, int ok)
 	srv_welcome(ss);
 }
 
+/* RESUME: hand this connection to the session it names, and retransmit. */
 static void
-srv_login_msg(struct session *s, const struct proto_msg *m, void *arg)
+srv_resume(struct srv_sess *pend, const struct proto_resume *r)
+{
+	struct srv *srv = pend->srv;
+	struct conn *c = pend->c;
+	struct srv_sess *ss;
+	enum dchan_cipher ci = dchan_pick(dchan_local_caps(), pend->peer_caps);
+
+	TAILQ_FOREACH(ss, &srv->sessions, entry)
+		if (ss->state != SRV_LOGIN && ss->id == r->session_id &&
+		    ss->hub == pend->hub &&
+		    sodium_memcmp(ss->token, r->token, PROTO_TOKEN_LEN) == 0)
+			break;
+	if (ss == NULL || ci == DCHAN_NONE) {
+		log_info("resume refused: from=%s session=%llu: unknown or "
+		    "expired", c->peer, (unsigned long long)r->session_id);
+		srv_refuse(pend, PROTO_ERR_RESUME, "session unknown or expired;"
+		    " log in again");
+		return;
+	}
+	if (ss->c != NULL) {
+		/* The client saw the cut before we did. */
+		conn_set_owner(ss->c, &srv_orphan_cbs, NULL);
+		conn_close(ss->c, "replaced by a resumed connection");
+		session_detach(&ss->sess);
+	}
+	srv_send_welcome(ss, c, ci, 1);
+	if (conn_start_data(c, ci, PROTO_ETH_MAX_FRAME,
+	    PROTO_KEEPALIVE_MS) != 0) {
+		conn_close(c, "cannot start the data channel");
+		return;
+	}
+	event_del(ss->window_ev);
+	conn_set_owner(c, &srv_session_cbs, ss);
+	ss->c = c;
+	ss->state = SRV_UP;
+	snprintf(ss->peer, sizeof ss->peer, "%s", c->peer);
+	ss->sess.st.resumes++;
+	uint64_t before = ss->sess.st.retransmitted;
+	session_attach(&ss->sess, c, r->rx_last);
+	log_info("session %llu resumed: user=%s from=%s hub=%s: peer had "
+	    "frames up to %llu, %llu frames sent again",
+	    (unsigned long long)ss->id, ss->user, ss->peer,
+	    ss->hub->engine.name, (unsigned long long)r->rx_last,
+	    (unsigned long long)(ss->sess.st.retransmitted - before));
+	/* The login-phase record is done with. */
+	srv->npending--;
+	TAILQ_REMOVE(&srv->sessions, pend, entry);
+	free(pend);
+}
+
+static void
+srv_login_msg(struct conn *c, const struct proto_msg *m, void *arg)
 {
 	struct srv_sess *ss = arg;
 	struct srv *srv = ss->srv;
@@ -194,24 +349,30 @@ srv_login_msg(struct session *s, const struct proto_msg *m, void *arg)
 			snprintf(text, sizeof text, "unsupported protocol "
 			    "version %u (this hub speaks %u)",
 			    m->u.hello.version, PROTO_VERSION);
-			log_warn("login refused: from=%s: %s", s->peer, text);
+			log_warn("login refused: from=%s: %s", c->peer, text);
 			srv_refuse(ss, PROTO_ERR_VERSION, text);
 			return;
 		}
 		ss->peer_caps = m->u.hello.caps;
 		ss->hub = srv_find_hub(srv, m->u.hello.hub);
-		if (ss->hub == NULL || !ss->hub->cfg) {
+		if (ss->hub == NULL) {
 			snprintf(text, sizeof text, "no hub named '%s'",
 			    m->u.hello.hub);
-			log_warn("login refused: from=%s: %s", s->peer, text);
+			log_warn("login refused: from=%s: %s", c->peer, text);
 			srv_refuse(ss, PROTO_ERR_NO_HUB, text);
 			return;
 		}
 		return;
-	case PROTO_MSG_AUTH: {
-		if (!ss->got_hello || ss->got_auth)
+	case PROTO_MSG_RESUME:
+		if (!ss->got_hello || ss->got_login)
 			break;
-		ss->got_auth = 1;
+		ss->got_login = 1;
+		srv_resume(ss, &m->u.resume);
+		return;
+	case PROTO_MSG_AUTH: {
+		if (!ss->got_hello || ss->got_login)
+			break;
+		ss->got_login = 1;
 		snprintf(ss->user, sizeof ss->user, "%s", m->u.auth.user);
 		if (m->u.auth.method != PROTO_AUTH_PASSWORD) {
 			srv_refuse(ss, PROTO_ERR_AUTH, "unsupported login "
@@ -219,13 +380,13 @@ srv_login_msg(struct session *s, const struct proto_msg *m, void *arg)
 			return;
 		}
 		uint64_t wait = auth_throttle_check(srv->throttle,
-		    (struct sockaddr *)&s->peer_addr, session_now_ms());
+		    (struct sockaddr *)&c->peer_addr, conn_now_ms());
 		if (wait > 0) {
 			snprintf(text, sizeof text, "too many failed logins "
 			    "from this address; try again in %llu s",
 			    (unsigned long long)(wait + 999) / 1000);
 			log_warn("login refused: user=%s from=%s: throttled",
-			    ss->user, s->peer);
+			    ss->user, c->peer);
 			srv_refuse(ss, PROTO_ERR_THROTTLED, text);
 			return;
 		}
@@ -241,77 +402,98 @@ srv_login_msg(struct session *s, const struct proto_msg *m, void *arg)
 	default:
 		break;
 	}
-	log_warn("login refused: from=%s: unexpected message %d", s->peer,
+	log_warn("login refused: from=%s: unexpected message %d", c->peer,
 	    m->type);
 	srv_refuse(ss, PROTO_ERR_PROTOCOL, "unexpected login message");
 }
 
 static void
-srv_frame(struct session *s, const uint8_t *f, size_t len, void *arg)
-{
-	struct srv_sess *ss = arg;
-	struct hub *h = &ss->hub->engine;
-	struct hub_port *dst, *p;
-
-	switch (hub_input(h, &ss->port, f, len, s->last_rx_ms, &dst)) {
-	case HUB_UNICAST:
-		session_send_frame(((struct srv_sess *)dst->owner)->s, f, len);
-		break;
-	case HUB_FLOOD:
-		TAILQ_FOREACH(p, &h->ports, entry)
-			if (p != &ss->port)
-				session_send_frame(
-				    ((struct srv_sess *)p->owner)->s, f, len);
-		break;
-	default:
-		break;
-	}
-}
-
-static void
-srv_maybe_exit(struct srv *srv)
-{
-	if (srv->stopping && TAILQ_EMPTY(&srv->sessions))
-		event_base_loopexit(srv->base, NULL);
-}
-
-static void
-srv_closed(struct session *s, const char *reason, void *arg)
+srv_login_closed(struct conn *c, const char *reason, void *arg)
 {
 	struct srv_sess *ss = arg;
 	struct srv *srv = ss->srv;
 
 	if (ss->job != NULL)
 		auth_job_cancel(ss->job);
-	if (ss->attached) {
-		uint32_t forgot = hub_port_remove(&ss->hub->engine, &ss->port);
-		ss->hub->nsessions--;
-		double secs = (double)(session_now_ms() - s->started_ms) / 1e3;
-		log_info("session %llu down: user=%s from=%s hub=%s "
-		    "duration=%.1fs in=%lluB/%llufr out=%lluB/%llufr "
-		    "dropped=%llu macs_forgotten=%u reason=%s",
-		    (unsigned long long)ss->id, ss->user, s->peer,
-		    ss->hub->engine.name, secs,
-		    (unsigned long long)s->ctr.rx_bytes,
-		    (unsigned long long)s->ctr.rx_frames,
-		    (unsigned long long)s->ctr.tx_bytes,
-		    (unsigned long long)s->ctr.tx_frames,
-		    (unsigned long long)(s->ctr.tx_drops +
-		    ss->port.drop_frames), forgot, reason);
-	} else {
-		srv->npending--;
-		log_debug("connection from %s closed before login: %s",
-		    s->peer, reason);
-	}
+	srv->npending--;
+	log_debug("connection from %s closed before login: %s", c->peer,
+	    reason);
 	TAILQ_REMOVE(&srv->sessions, ss, entry);
 	free(ss);
 	srv_maybe_exit(srv);
 }
 
-static const struct session_cbs srv_session_cbs = {
+static void
+srv_item(struct conn *c, const struct proto_item *item, void *arg)
+{
+	struct srv_sess *ss = arg;
+
+	ss->srv->now_ms = c->last_rx_ms;
+	session_item(&ss->sess, item);
+}
+
+static void
+srv_rx_done(struct conn *c, void *arg)
+{
+	session_rx_done(&((struct srv_sess *)arg)->sess);
+}
+
+static void
+srv_writable(struct conn *c, void *arg)
+{
+	session_pump(&((struct srv_sess *)arg)->sess);
+}
+
+/* The session's connection ended: keep the session for a resume unless
+ * either side said goodbye. */
+static void
+srv_session_closed(struct conn *c, const char *reason, void *arg)
+{
+	struct srv_sess *ss = arg;
+	struct srv *srv = ss->srv;
+	struct timeval win = { srv->resume_window_ms / 1000,
+	    (srv->resume_window_ms % 1000) * 1000 };
+
+	ss->c = NULL;
+	session_detach(&ss->sess);
+	if (c->peer_said_goodbye || c->said_goodbye || srv->stopping) {
+		srv_end(ss, reason);
+		return;
+	}
+	ss->state = SRV_DETACHED;
+	event_add(ss->window_ev, &win);
+	log_info("session %llu cut: user=%s from=%s hub=%s: %s; keeping it "
+	    "%.1f s for a resume", (unsigned long long)ss->id, ss->user,
+	    ss->peer, ss->hub->engine.name, reason,
+	    srv->resume_window_ms / 1000.0);
+}
+
+static void
+srv_orphan_closed(struct conn *c, const char *reason, void *arg)
+{
+}
+
+static void
+srv_orphan_item(struct conn *c, const struct proto_item *item, void *arg)
+{
+}
+
+static const struct conn_cbs srv_login_cbs = {
 	.login_msg = srv_login_msg,
-	.frame = srv_frame,
-	.closed = srv_closed,
+	.item = srv_orphan_item,
+	.closed = srv_login_closed,
+};
+
+static const struct conn_cbs srv_session_cbs = {
+	.item = srv_item,
+	.rx_batch_done = srv_rx_done,
+	.writable = srv_writable,
+	.closed = srv_session_closed,
+};
+
+static const struct conn_cbs srv_orphan_cbs = {
+	.item = srv_orphan_item,
+	.closed = srv_orphan_closed,
 };
 
 /* ---- Listeners ------------------------------------------------------ */
@@ -380,8 +562,8 @@ srv_accept_cb(evutil_socket_t lfd, short what, void *arg)
 		uint32_t same = 0;
 		struct srv_sess *o;
 		TAILQ_FOREACH(o, &srv->sessions, entry)
-			if (!o->attached &&
-			    srv_same_host(&o->s->peer_addr, &ss_addr))
+			if (o->state == SRV_LOGIN &&
+			    srv_same_host(&o->c->peer_addr, &ss_addr))
 				same++;
 		if (same >= SRV_MAX_PENDING_PER_IP) {
 			close(fd);
@@ -394,15 +576,16 @@ srv_accept_cb(evutil_socket_t lfd, short what, void *arg)
 		}
 		ss->srv = srv;
 		ss->id = srv->next_id++;
-		ss->s = session_new(srv->base, fd, &srv->tls, NULL,
-		    &srv_session_cbs, ss);
-		if (ss->s == NULL) {
+		ss->c = conn_new(srv->base, fd, &srv->tls, NULL,
+		    &srv_login_cbs, ss);
+		if (ss->c == NULL) {
 			free(ss);
 			continue;
 		}
 		srv->npending++;
 		TAILQ_INSERT_TAIL(&srv->sessions, ss, entry);
-		log_debug("connection from %s on %s", ss->s->peer, l->name);
+		snprintf(ss->peer, sizeof ss->peer, "%s", ss->c->peer);
+		log_debug("connection from %s on %s", ss->peer, l->name);
 	}
 }
 
@@ -625,7 +808,7 @@ static void
 srv_age_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct srv *srv = arg;
-	uint64_t now = session_now_ms();
+	uint64_t now = conn_now_ms();
 
 	for (size_t i = 0; i < srv->nhubs; i++) {
 		uint32_t n = hub_age(&srv->hubs[i].engine, now);
@@ -657,19 +840,23 @@ static void
 srv_dump(struct srv *srv)
 {
 	struct srv_sess *ss;
-	uint64_t now = session_now_ms();
+	uint64_t now = conn_now_ms();
 
 	TAILQ_FOREACH(ss, &srv->sessions, entry) {
-		if (!ss->attached)
+		if (ss->state == SRV_LOGIN)
 			continue;
-		log_info("status session=%llu user=%s from=%s hub=%s in=%llufr "
-		    "out=%llufr dropped=%llu macs=%u",
-		    (unsigned long long)ss->id, ss->user, ss->s->peer,
-		    ss->hub->engine.name,
-		    (unsigned long long)ss->s->ctr.rx_frames,
-		    (unsigned long long)ss->s->ctr.tx_frames,
-		    (unsigned long long)(ss->s->ctr.tx_drops +
-		    ss->port.drop_frames), ss->port.macs);
+		struct session_stats *st = &ss->sess.st;
+		log_info("status session=%llu user=%s from=%s hub=%s state=%s "
+		    "in=%llufr out=%llufr dropped=%llu unacked=%llu "
+		    "resumes=%u lost=%llu macs=%u", (unsigned long long)ss->id,
+		    ss->user, ss->peer, ss->hub->engine.name,
+		    ss->state == SRV_UP ? "up" : "cut",
+		    (unsigned long long)st->rx_frames,
+		    (unsigned long long)st->tx_frames,
+		    (unsigned long long)(st->tx_dropped + ss->port.drop_frames),
+		    (unsigned long long)session_unacked(&ss->sess), st->resumes,
+		    (unsigned long long)(st->budget_dropped + st->rx_lost),
+		    ss->port.macs);
 	}
 	for (size_t i = 0; i < srv->nhubs; i++) {
 		struct srv_dump d = { &srv->hubs[i].engine, now };
@@ -698,7 +885,7 @@ static void
 srv_signal_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct srv *srv = arg;
-	struct srv_sess *ss;
+	struct srv_sess *ss, *next;
 	struct timeval grace = { SRV_SHUTDOWN_GRACE_MS / 1000,
 	    (SRV_SHUTDOWN_GRACE_MS % 1000) * 1000 };
 
@@ -715,9 +902,15 @@ srv_signal_cb(evutil_socket_t sig, short what, void *arg)
 		event_del(srv->listeners[i].ev);
 	event_del(srv->resume_accept_ev);
 	event_del(srv->age_ev);
-	/* Goodbye closes later (deferred), so the list stays intact here. */
-	TAILQ_FOREACH(ss, &srv->sessions, entry)
-		session_goodbye(ss->s, PROTO_BYE_SHUTDOWN, "hub shutting down");
+	/* A goodbye closes later (deferred); a cut session ends at once. */
+	for (ss = TAILQ_FIRST(&srv->sessions); ss != NULL; ss = next) {
+		next = TAILQ_NEXT(ss, entry);
+		if (ss->c != NULL)
+			conn_goodbye(ss->c, PROTO_BYE_SHUTDOWN,
+			    "hub shutting down");
+		else
+			srv_end(ss, "hub shutting down");
+	}
 	event_add(srv->grace_ev, &grace);
 	srv_maybe_exit(srv);
 }
@@ -745,7 +938,7 @@ srv_mkdir_p(const char *dir)
 }
 
 int
-server_run(struct config *cfg, int daemonize)
+server_run(struct config *cfg, int daemonize, uint32_t resume_window_ms)
 {
 	struct srv srv;
 	char err[512];
@@ -754,6 +947,7 @@ server_run(struct config *cfg, int daemonize)
 	memset(&srv, 0, sizeof srv);
 	srv.cfg = cfg;
 	srv.next_id = 1;
+	srv.resume_window_ms = resume_window_ms;
 	TAILQ_INIT(&srv.sessions);
 	signal(SIGPIPE, SIG_IGN);
 

@@ -1,111 +1,99 @@
 /*
- * session.h: one tunnel connection, either end. Owns the socket, its
- * buffers, the TLS login phase and then the data channel: batching frames
- * into sealed records, keepalives, dead-peer and handshake timers, goodbye.
- * The role (hub or client) plugs in through callbacks.
+ * session.h: the logical session, which outlives any one connection. It
+ * numbers the frames of each direction, batches them into records, keeps
+ * what the peer has not acknowledged (within a byte budget), and when a new
+ * connection resumes it, retransmits exactly the gap: in order, no
+ * duplicates delivered, nothing lost that the budget kept.
  */
 #ifndef SOFTETHER_SESSION_H
 #define SOFTETHER_SESSION_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/socket.h>
+#include <sys/queue.h>
 
-#include "dchan.h"
 #include "proto.h"
-#include "tlsio.h"
 
+struct conn;
 struct event_base;
-struct session;
+struct event;
 
-enum session_state {
-	SESSION_TLS = 0,   /* TLS handshake running */
-	SESSION_LOGIN,     /* hello/auth/welcome inside TLS */
-	SESSION_UP,        /* data channel: frames flow */
-	SESSION_CLOSED,    /* torn down; freed once callbacks unwind */
+struct session_batch {
+	TAILQ_ENTRY(session_batch) entry;
+	uint64_t first_seq;
+	uint32_t nframes;
+	uint32_t len;          /* bytes of data used: a SEQ item, then frames */
+	uint32_t cap;
+	uint8_t data[];
 };
+TAILQ_HEAD(session_batch_list, session_batch);
 
-struct session_cbs {
-	/* TLS is up; the client checks the hub and sends hello + auth. Return
-	 * -1 (after session_fail) to stop. */
-	int (*tls_up)(struct session *s, void *arg);
-	/* A login message arrived. */
-	void (*login_msg)(struct session *s, const struct proto_msg *m,
-	    void *arg);
-	/* A frame arrived on the data channel (valid until return). */
-	void (*frame)(struct session *s, const uint8_t *f, size_t len,
-	    void *arg);
-	/* All frames of one read are delivered: a good time to flush. */
-	void (*rx_batch_done)(struct session *s, void *arg);
-	/* The output queue drained below the low-water mark. */
-	void (*writable)(struct session *s, void *arg);
-	/* Final: the session is gone after this returns. */
-	void (*closed)(struct session *s, const char *reason, void *arg);
-};
-
-struct session_counters {
+struct session_stats {
 	uint64_t tx_frames, tx_bytes, rx_frames, rx_bytes;
-	uint64_t tx_drops;        /* frames dropped: output queue full */
-	uint64_t tx_records, rx_records;
+	uint64_t tx_dropped;     /* refused: the connection was congested */
+	uint64_t budget_dropped; /* unacknowledged, dropped by the byte budget */
+	uint64_t rx_lost;        /* the peer could not retransmit them (gap) */
+	uint64_t rx_dup;         /* duplicates skipped after a resume */
+	uint64_t retransmitted;  /* frames sent again on a resume */
+	uint32_t resumes;
 };
+
+typedef void session_frame_fn(void *arg, const uint8_t *f, size_t len);
 
 struct session {
 	struct event_base *base;
-	int fd;
-	int is_server;
-	enum session_state state;
-	struct event *rev, *wev, *timer, *flush_ev, *close_ev;
-	struct evbuffer *in, *out;
-	struct tlsio tls;
-	struct dchan dc;
-	const struct session_cbs *cbs;
+	struct conn *conn;          /* the connection carrying it, or NULL */
+	session_frame_fn *deliver;
 	void *arg;
-	char peer[64];            /* "addr:port" for logs */
-	struct sockaddr_storage peer_addr;
-	uint32_t max_frame;
-	uint32_t keepalive_ms;
-	uint64_t started_ms, last_rx_ms, last_tx_ms;
-	uint8_t *tx;              /* header + plaintext batch + tag */
-	size_t tx_len;            /* plaintext bytes in the batch */
-	uint8_t *login;           /* TLS plaintext being parsed into messages */
-	size_t login_len;
+	uint64_t tx_next;           /* seq the next queued frame gets */
+	uint64_t tx_acked;          /* last seq the peer acknowledged */
+	uint64_t rx_last;           /* last seq received in order */
+	uint64_t ack_sent;          /* rx_last as last told to the peer */
+	uint64_t rx_cur;            /* seq of the next frame item read */
+	struct session_batch *open; /* being filled */
+	struct session_batch_list q;/* closed batches, oldest first */
+	struct session_batch *unsent; /* first of q not yet sent on conn */
+	size_t q_bytes, budget;
+	struct event *flush_ev, *ack_ev;
 	int flush_pending;
-	int want_writable;        /* someone saw congestion: call writable() */
-	char close_reason[256];
-	struct session_counters ctr;
+	struct session_stats st;
 };
 
-/* Milliseconds on a monotonic clock. */
-uint64_t session_now_ms(void);
+#define SESSION_ACK_FRAMES   128u   /* ack at once after this many frames */
+#define SESSION_ACK_MS       200u   /* else at most this late */
 
-/* Wrap a connected, non-blocking socket. server_name is the client's SNI
- * (NULL on the hub). Returns NULL on allocation failure (fd closed). */
-struct session *session_new(struct event_base *base, int fd,
-    struct tlsio_conf *tc, const char *server_name,
-    const struct session_cbs *cbs, void *arg);
+/* seq a is after seq b (wrap-safe). */
+static inline int
+session_seq_after(uint64_t a, uint64_t b)
+{
+	return (int64_t)(a - b) > 0;
+}
 
-/* Login phase: send one message inside TLS. 0 or -1. */
-int session_send_msg(struct session *s, const struct proto_msg *m);
-/* Switch to the data channel with this cipher; keys come from TLS. */
-int session_start_data(struct session *s, enum dchan_cipher c,
-    uint32_t max_frame, uint32_t keepalive_ms);
+/* first_seq is the number the first frame will carry (1 normally; tests
+ * start near the wrap). Returns 0 or -1. */
+int session_init(struct session *s, struct event_base *base, size_t budget,
+    uint64_t first_seq, session_frame_fn *deliver, void *arg);
+void session_free(struct session *s);
 
-/* Queue one frame for the peer. Returns 0, or -1 if dropped because the
- * output queue is over its high-water mark (counted). Sealing is batched:
- * the record goes out after the current callbacks unwind, or sooner when
- * the batch is full. */
+/* A connection is up for this session; the peer has received everything
+ * up to peer_rx_last. Everything after it is sent (again). */
+void session_attach(struct session *s, struct conn *c, uint64_t peer_rx_last);
+/* The connection is gone; frames keep queueing within the budget. */
+void session_detach(struct session *s);
+
+/* Queue one frame. -1 if refused because the connection is congested. */
 int session_send_frame(struct session *s, const uint8_t *f, size_t len);
-/* Seal and send whatever is batched now. */
+/* Close the open batch and send what can be sent. */
 void session_flush(struct session *s);
-/* Bytes waiting in the socket's output queue. */
-size_t session_outq(const struct session *s);
-/* 1 if the output queue is over the high-water mark; writable() will
- * then run once it drains below the low-water mark. */
-int session_congested(struct session *s);
+/* Send queued batches while the connection takes them (call when it
+ * drains). */
+void session_pump(struct session *s);
+/* A data item from the connection: FRAME, ACK or SEQ. */
+void session_item(struct session *s, const struct proto_item *item);
+/* The connection delivered one read's worth: acknowledge if due. */
+void session_rx_done(struct session *s);
 
-/* Polite end: a goodbye record (in the data phase), flush, close. */
-void session_goodbye(struct session *s, uint16_t reason, const char *text);
-/* Tear down now; closed() runs (deferred if inside a callback). */
-void session_close(struct session *s, const char *reason);
+/* Frames queued and not yet acknowledged by the peer. */
+uint64_t session_unacked(const struct session *s);
 
 #endif

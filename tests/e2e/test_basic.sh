@@ -17,7 +17,7 @@ printf 'bob-secret\n' >"$WORK/bob.pw"
 printf 'not-the-password\n' >"$WORK/wrong.pw"
 hub_config "$WORK/hub.yaml" DEFAULT:alice:"$WORK/alice.pw" DEFAULT:bob:"$WORK/bob.pw"
 
-start hub "$H" "$SOFTETHER" --hub -c "$WORK/hub.yaml"
+start hub "$H" "$SOFTETHER" --hub -c "$WORK/hub.yaml" --resume-window 3
 wait_log hub 'listening on 0.0.0.0:7777'
 FP=$(fingerprint hub)
 [ ${#FP} -eq 64 ] || fail "hub did not log its fingerprint"

@@ -56,7 +56,10 @@ sample_welcome(void)
 	m.u.welcome.cipher = 2;
 	m.u.welcome.session_id = 0x0123456789abcdefull;
 	m.u.welcome.max_frame = PROTO_ETH_MAX_FRAME;
-	m.u.welcome.keepalive_ms = PROTO_KEEPALIVE_MS;
+	m.u.welcome.keepalive_ms = 7000;
+	memset(m.u.welcome.token, 0x11, sizeof m.u.welcome.token);
+	m.u.welcome.resumed = 1;
+	m.u.welcome.rx_last = 0x0a0b0c0d0e0f1011ull;
 	return m;
 }
 
@@ -72,8 +75,21 @@ sample_error(void)
 	return m;
 }
 
+static struct proto_msg
+sample_resume(void)
+{
+	struct proto_msg m;
+
+	memset(&m, 0, sizeof m);
+	m.type = PROTO_MSG_RESUME;
+	m.u.resume.session_id = 0x0102030405060708ull;
+	memset(m.u.resume.token, 0xa5, sizeof m.u.resume.token);
+	m.u.resume.rx_last = 0xfffffffffffffff0ull;
+	return m;
+}
+
 static struct proto_msg (*const samples[])(void) = {
-	sample_hello, sample_auth, sample_welcome, sample_error,
+	sample_hello, sample_auth, sample_welcome, sample_error, sample_resume,
 };
 #define NSAMPLES (sizeof samples / sizeof samples[0])
 
@@ -103,6 +119,10 @@ assert_msg_equal(const struct proto_msg *a, const struct proto_msg *b)
 	case PROTO_MSG_ERROR:
 		assert_int_equal(a->u.error.code, b->u.error.code);
 		assert_string_equal(a->u.error.text, b->u.error.text);
+		break;
+	case PROTO_MSG_RESUME:
+		assert_memory_equal(&a->u.resume, &b->u.resume,
+		    sizeof a->u.resume);
 		break;
 	}
 }
@@ -146,10 +166,16 @@ test_msg_layout(void **state)
 		2, 'h', 'q',
 	};
 	static const uint8_t welcome[] = {
-		3, 0, 23,
+		3, 0, 64,
 		0, 1, 0, 0, 0, 2, 2,
 		1, 2, 3, 4, 5, 6, 7, 8,
 		0, 0, 5, 0xee, 0, 0, 0x1b, 0x58,
+		0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
+		0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
+		0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
+		0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
+		1,
+		0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11,
 	};
 	struct proto_msg m = sample_hello();
 	size_t n;
@@ -256,7 +282,7 @@ test_msg_short_body(void **state)
 static void
 test_msg_bad_header(void **state)
 {
-	static const uint8_t types[] = { 0, 5, 0x7f, 0xff };
+	static const uint8_t types[] = { 0, 6, 0x7f, 0xff };
 	struct proto_msg out;
 	const char *why;
 	size_t used;

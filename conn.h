@@ -1,0 +1,109 @@
+/*
+ * conn.h: one tunnel connection, either end. Owns the socket, its
+ * buffers, the TLS login phase and then the data channel: batching frames
+ * into sealed records, keepalives, dead-peer and handshake timers, goodbye.
+ * The role (hub or client) plugs in through callbacks.
+ */
+#ifndef SOFTETHER_CONN_H
+#define SOFTETHER_CONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "dchan.h"
+#include "proto.h"
+#include "tlsio.h"
+
+struct event_base;
+struct conn;
+
+enum conn_state {
+	CONN_TLS = 0,   /* TLS handshake running */
+	CONN_LOGIN,     /* hello/auth/welcome inside TLS */
+	CONN_UP,        /* data channel: frames flow */
+	CONN_CLOSED,    /* torn down; freed once callbacks unwind */
+};
+
+struct conn_cbs {
+	/* TLS is up; the client checks the hub and sends hello + auth. Return
+	 * -1 (after conn_fail) to stop. */
+	int (*tls_up)(struct conn *s, void *arg);
+	/* A login message arrived. */
+	void (*login_msg)(struct conn *s, const struct proto_msg *m,
+	    void *arg);
+	/* A data item (frame, ack, sequence) arrived; valid until return. */
+	void (*item)(struct conn *s, const struct proto_item *item, void *arg);
+	/* All items of one read are delivered: a good time to flush. */
+	void (*rx_batch_done)(struct conn *s, void *arg);
+	/* The output queue drained below the low-water mark. */
+	void (*writable)(struct conn *s, void *arg);
+	/* Final: the connection is gone after this returns. */
+	void (*closed)(struct conn *s, const char *reason, void *arg);
+};
+
+struct conn_counters {
+	uint64_t tx_bytes, rx_bytes;      /* sealed bytes on the wire */
+	uint64_t tx_records, rx_records;
+};
+
+struct conn {
+	struct event_base *base;
+	int fd;
+	int is_server;
+	enum conn_state state;
+	struct event *rev, *wev, *timer, *close_ev;
+	struct evbuffer *in, *out;
+	struct tlsio tls;
+	struct dchan dc;
+	const struct conn_cbs *cbs;
+	void *arg;
+	char peer[64];            /* "addr:port" for logs */
+	struct sockaddr_storage peer_addr;
+	uint32_t max_frame;
+	uint32_t keepalive_ms;
+	uint64_t started_ms, last_rx_ms, last_tx_ms;
+	uint8_t *tx;              /* one record being sealed */
+	uint8_t *login;           /* TLS plaintext being parsed into messages */
+	size_t login_len;
+	int want_writable;        /* someone saw congestion: call writable() */
+	char close_reason[256];
+	int peer_said_goodbye;    /* the peer ended the session on purpose */
+	int said_goodbye;         /* we did */
+	struct conn_counters ctr;
+};
+
+/* Milliseconds on a monotonic clock. */
+uint64_t conn_now_ms(void);
+
+/* Wrap a connected, non-blocking socket. server_name is the client's SNI
+ * (NULL on the hub). Returns NULL on allocation failure (fd closed). */
+struct conn *conn_new(struct event_base *base, int fd,
+    struct tlsio_conf *tc, const char *server_name,
+    const struct conn_cbs *cbs, void *arg);
+
+/* Login phase: send one message inside TLS. 0 or -1. */
+int conn_send_msg(struct conn *s, const struct proto_msg *m);
+/* Switch to the data channel with this cipher; keys come from TLS. */
+int conn_start_data(struct conn *s, enum dchan_cipher c,
+    uint32_t max_frame, uint32_t keepalive_ms);
+
+/* Seal a || b as one record and send it (queued if the socket is full).
+ * 0, or -1 if not up, too long, or the connection failed (then closed). */
+int conn_send_plain(struct conn *s, const uint8_t *a, size_t alen,
+    const uint8_t *b, size_t blen);
+/* Bytes waiting in the socket's output queue. */
+size_t conn_outq(const struct conn *s);
+/* 1 if the output queue is over the high-water mark; writable() will
+ * then run once it drains below the low-water mark. */
+int conn_congested(struct conn *s);
+
+/* Hand the connection to another owner (a resumed session). */
+void conn_set_owner(struct conn *s, const struct conn_cbs *cbs, void *arg);
+
+/* Polite end: a goodbye record (in the data phase), flush, close. */
+void conn_goodbye(struct conn *s, uint16_t reason, const char *text);
+/* Tear down now; closed() runs (deferred if inside a callback). */
+void conn_close(struct conn *s, const char *reason);
+
+#endif
