@@ -8,7 +8,8 @@
  *  - handshake: TLS + login must finish within PROTO_HANDSHAKE_TIMEOUT_MS;
  *  - keepalive: when nothing was sent for a random time in
  *    [keepalive_ms / 2, keepalive_ms], send a padded keepalive item;
- *  - dead peer: nothing received for PROTO_DEAD_PEER_MS closes the session.
+ *  - dead peer: nothing received for dead_peer_ms (PROTO_DEAD_PEER_MS unless
+ *    the owner sets it) closes the connection.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -424,7 +425,7 @@ conn_tick_cb(evutil_socket_t fd, short what, void *arg)
 			    "TLS handshake timed out" : "login timed out");
 		return;
 	}
-	if (now - s->last_rx_ms >= PROTO_DEAD_PEER_MS) {
+	if (now - s->last_rx_ms >= s->dead_peer_ms) {
 		conn_close(s, "peer silent too long (dead peer)");
 		return;
 	}
@@ -458,6 +459,7 @@ conn_new(struct event_base *base, int fd, struct tlsio_conf *tc,
 	s->started_ms = s->last_rx_ms = s->last_tx_ms = conn_now_ms();
 	s->max_frame = PROTO_ETH_MAX_FRAME;
 	s->keepalive_ms = PROTO_KEEPALIVE_MS;
+	s->dead_peer_ms = PROTO_DEAD_PEER_MS;
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	alen = sizeof s->peer_addr;

@@ -62,6 +62,7 @@ struct conn {
 	struct sockaddr_storage peer_addr;
 	uint32_t max_frame;
 	uint32_t keepalive_ms;
+	uint32_t dead_peer_ms;    /* silence that ends the connection */
 	uint64_t started_ms, last_rx_ms, last_tx_ms;
 	uint8_t *tx;              /* one record being sealed */
 	uint8_t *login;           /* TLS plaintext being parsed into messages */

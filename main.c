@@ -54,6 +54,7 @@ usage(FILE *f)
 "  --via TRANSPORT     how to reach the hub (default direct)\n"
 "  --resume-window S   keep a cut session S seconds for a resume, buffering\n"
 "                      its frames (default 60; hub and card)\n"
+"  --dead-peer S       a link silent for S seconds is dead (default 30)\n"
 "  --proxy HOST:PORT   the HTTP proxy or SOCKS server (--via http-proxy,\n"
 "                      socks4, socks5)\n"
 "  --proxy-user U, --proxy-password-file F  proxy credentials\n"
@@ -71,7 +72,7 @@ enum {
 	OPT_CONNECT, OPT_USER, OPT_PWFILE, OPT_HUBNAME, OPT_TAP, OPT_MAC,
 	OPT_IP, OPT_FP, OPT_CA, OPT_KNOWN, OPT_VIA, OPT_SYSLOG, OPT_DAEMON,
 	OPT_PROXY, OPT_PROXY_USER, OPT_PROXY_PWFILE, OPT_SSH, OPT_SSH_OPTION,
-	OPT_RESUME_WINDOW,
+	OPT_RESUME_WINDOW, OPT_DEAD_PEER,
 };
 
 static const struct option long_opts[] = {
@@ -104,8 +105,25 @@ static const struct option long_opts[] = {
 	{ "ssh", required_argument, NULL, OPT_SSH },
 	{ "ssh-option", required_argument, NULL, OPT_SSH_OPTION },
 	{ "resume-window", required_argument, NULL, OPT_RESUME_WINDOW },
+	{ "dead-peer", required_argument, NULL, OPT_DEAD_PEER },
 	{ NULL, 0, NULL, 0 },
 };
+
+static int
+parse_seconds(const char *opt, const char *arg, double lo, double hi,
+    uint32_t *ms)
+{
+	char *end;
+	double v = strtod(arg, &end);
+
+	if (end == arg || *end != '\0' || !(v >= lo && v <= hi)) {
+		fprintf(stderr, "softether: %s %s: expected seconds, %g..%g\n",
+		    opt, arg, lo, hi);
+		return -1;
+	}
+	*ms = (uint32_t)(v * 1000);
+	return 0;
+}
 
 static int
 hash_password(void)
@@ -171,6 +189,7 @@ main(int argc, char **argv)
 	const char *config_path = NULL, *state_dir = NULL, *connect = NULL;
 	const char *via = "direct", *proxy = NULL;
 	uint32_t resume_window_ms = PROTO_RESUME_WINDOW_MS;
+	uint32_t dead_peer_ms = PROTO_DEAD_PEER_MS;
 	char proxy_host[256];
 	struct nic_opts no;
 	struct config cfg;
@@ -205,17 +224,16 @@ main(int argc, char **argv)
 		case OPT_SYSLOG: use_syslog = 1; break;
 		case OPT_DAEMON: daemonize = 1; break;
 		case OPT_PROXY: proxy = optarg; break;
-		case OPT_RESUME_WINDOW: {
-			char *end;
-			double w = strtod(optarg, &end);
-			if (*end != '\0' || !(w >= 0.5 && w <= 3600)) {
-				fprintf(stderr, "softether: --resume-window %s: "
-				    "expected seconds, 0.5..3600\n", optarg);
+		case OPT_RESUME_WINDOW:
+			if (parse_seconds("--resume-window", optarg, 0.5, 3600,
+			    &resume_window_ms) != 0)
 				return 1;
-			}
-			resume_window_ms = (uint32_t)(w * 1000);
 			break;
-		}
+		case OPT_DEAD_PEER:
+			if (parse_seconds("--dead-peer", optarg, 2, 600,
+			    &dead_peer_ms) != 0)
+				return 1;
+			break;
 		case OPT_PROXY_USER: no.target.proxy_user = optarg; break;
 		case OPT_PROXY_PWFILE: no.proxy_password_file = optarg; break;
 		case OPT_SSH: no.target.ssh_dest = optarg; break;
@@ -267,7 +285,9 @@ main(int argc, char **argv)
 			return 1;
 		if (!verbose && !quiet)
 			log_set_level(cfg.log_level);
-		int rc = server_run(&cfg, daemonize, resume_window_ms);
+		struct server_opts so = { daemonize, resume_window_ms,
+		    dead_peer_ms };
+		int rc = server_run(&cfg, &so);
 		config_free(&cfg);
 		return rc;
 	}
@@ -314,6 +334,7 @@ main(int argc, char **argv)
 			return 1;
 		}
 		no.resume_window_ms = resume_window_ms;
+		no.dead_peer_ms = dead_peer_ms;
 		if (no.known_hubs == NULL)
 			no.known_hubs = default_known_hubs();
 		if (daemonize) {

@@ -27,6 +27,10 @@
 #define NIC_TAP_BURST        64u   /* frames read from the TAP per wakeup */
 #define NIC_EXIT_REFUSED     2
 #define NIC_RESUME_RETRY_MS  1000u /* while a resume is possible */
+/* Frames unacknowledged and nothing heard for this long: the connection is
+ * stuck (TCP backing off after an outage); resume on a fresh one rather
+ * than wait for its retransmission timer. */
+#define NIC_STALL_MS         3000u
 
 struct nic {
 	const struct nic_opts *o;
@@ -53,7 +57,7 @@ struct nic {
 	uint64_t sess_id;
 	uint8_t token[PROTO_TOKEN_LEN];
 	uint64_t cut_ms;            /* when its connection was lost, or 0 */
-	struct event *window_ev;
+	struct event *window_ev, *stall_ev;
 	int retry_now;              /* the hub refused a resume: log in now */
 };
 
@@ -125,6 +129,23 @@ nic_drop_session(struct nic *n, const char *why)
 		tap_set_carrier(n->tapfd, 0);
 		log_info("%s: no carrier", n->o->tap_name);
 	}
+}
+
+static void
+nic_stall_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct nic *n = arg;
+	uint64_t now = conn_now_ms();
+
+	if (!n->up || n->s == NULL ||
+	    session_stalled_ms(&n->sess, now) < NIC_STALL_MS ||
+	    now - n->s->last_rx_ms < NIC_STALL_MS)
+		return;
+	log_warn("%s: connection stalled (%llu frames unacknowledged, nothing "
+	    "heard for %.1f s); resuming on a new connection", n->o->tap_name,
+	    (unsigned long long)session_unacked(&n->sess),
+	    (double)(now - n->s->last_rx_ms) / 1e3);
+	conn_close(n->s, "stalled");
 }
 
 static void
@@ -453,6 +474,8 @@ nic_connected(void *arg, int fd, const char *err)
 	}
 	n->s = conn_new(n->base, fd, &n->tls, n->o->host, &nic_session_cbs,
 	    n);
+	if (n->s != NULL)
+		n->s->dead_peer_ms = n->o->dead_peer_ms;
 	if (n->s == NULL) {
 		log_warn("out of memory starting a session");
 		nic_schedule_retry(n);
@@ -615,6 +638,9 @@ nic_run(const struct nic_opts *o)
 	    nic_tap_cb, n);
 	n->retry_ev = event_new(n->base, -1, 0, nic_retry_cb, n);
 	n->window_ev = evtimer_new(n->base, nic_window_cb, n);
+	n->stall_ev = event_new(n->base, -1, EV_PERSIST, nic_stall_cb, n);
+	struct timeval second = { 1, 0 };
+	event_add(n->stall_ev, &second);
 	n->sig_int = evsignal_new(n->base, SIGINT, nic_signal_cb, n);
 	n->sig_term = evsignal_new(n->base, SIGTERM, nic_signal_cb, n);
 	event_add(n->sig_int, NULL);
@@ -629,6 +655,7 @@ nic_run(const struct nic_opts *o)
 	if (n->have_sess)
 		session_free(&n->sess);
 	event_free(n->window_ev);
+	event_free(n->stall_ev);
 	event_free(n->sig_int);
 	event_free(n->sig_term);
 	event_base_free(n->base);

@@ -27,6 +27,7 @@ struct nic_opts {
 	struct transport_target target;
 	const char *proxy_password_file;
 	uint32_t resume_window_ms;   /* keep a cut session this long */
+	uint32_t dead_peer_ms;       /* silence that means the link is dead */
 };
 
 /* Returns the process exit code: 0 stopped by the user, 2 refused for a

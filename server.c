@@ -102,6 +102,7 @@ struct srv {
 	int stopping;
 	uint64_t now_ms;        /* arrival time of the record being switched */
 	uint32_t resume_window_ms;
+	uint32_t dead_peer_ms;
 };
 
 static const struct conn_cbs srv_login_cbs, srv_session_cbs, srv_orphan_cbs;
@@ -582,6 +583,7 @@ srv_accept_cb(evutil_socket_t lfd, short what, void *arg)
 			free(ss);
 			continue;
 		}
+		ss->c->dead_peer_ms = srv->dead_peer_ms;
 		srv->npending++;
 		TAILQ_INSERT_TAIL(&srv->sessions, ss, entry);
 		snprintf(ss->peer, sizeof ss->peer, "%s", ss->c->peer);
@@ -938,7 +940,7 @@ srv_mkdir_p(const char *dir)
 }
 
 int
-server_run(struct config *cfg, int daemonize, uint32_t resume_window_ms)
+server_run(struct config *cfg, const struct server_opts *o)
 {
 	struct srv srv;
 	char err[512];
@@ -947,7 +949,8 @@ server_run(struct config *cfg, int daemonize, uint32_t resume_window_ms)
 	memset(&srv, 0, sizeof srv);
 	srv.cfg = cfg;
 	srv.next_id = 1;
-	srv.resume_window_ms = resume_window_ms;
+	srv.resume_window_ms = o->resume_window_ms;
+	srv.dead_peer_ms = o->dead_peer_ms;
 	TAILQ_INIT(&srv.sessions);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -1014,7 +1017,7 @@ server_run(struct config *cfg, int daemonize, uint32_t resume_window_ms)
 		log_err("no address to listen on");
 		goto out;
 	}
-	if (daemonize) {
+	if (o->daemonize) {
 		if (daemon(0, 0) != 0) {
 			log_err("daemon: %s", strerror(errno));
 			goto out;

@@ -9,10 +9,15 @@
 
 #include "config.h"
 
-/* Run a hub on cfg until SIGINT/SIGTERM. With daemonize, detach (logging
+/* Run a hub on cfg until SIGINT/SIGTERM. With o->daemonize, detach (logging
  * to syslog) once the listeners are bound and any generated credentials
  * are printed, so start-up errors still reach the terminal. Returns the
  * process exit code. */
-int server_run(struct config *cfg, int daemonize, uint32_t resume_window_ms);
+struct server_opts {
+	int daemonize;
+	uint32_t resume_window_ms;   /* keep a cut session this long */
+	uint32_t dead_peer_ms;       /* silence that means the link is dead */
+};
+int server_run(struct config *cfg, const struct server_opts *o);
 
 #endif

@@ -118,6 +118,14 @@ session_unacked(const struct session *s)
 	return s->tx_next - 1 - s->tx_acked;
 }
 
+uint64_t
+session_stalled_ms(const struct session *s, uint64_t now_ms)
+{
+	if (session_unacked(s) == 0 || now_ms < s->progress_ms)
+		return 0;
+	return now_ms - s->progress_ms;
+}
+
 /* Forget batches the peer has acknowledged. */
 static void
 session_acked(struct session *s, uint64_t ack)
@@ -128,6 +136,7 @@ session_acked(struct session *s, uint64_t ack)
 	    session_seq_after(ack, s->tx_next - 1))
 		return; /* old, or acknowledging what was never sent */
 	s->tx_acked = ack;
+	s->progress_ms = conn_now_ms();
 	while ((b = TAILQ_FIRST(&s->q)) != NULL &&
 	    !session_seq_after(session_batch_last(b), ack)) {
 		if (b == s->unsent)
@@ -221,6 +230,8 @@ session_send_frame(struct session *s, const uint8_t *f, size_t len)
 	memcpy(b->data + b->len + PROTO_ITEM_HDR, f, len);
 	b->len += PROTO_ITEM_HDR + (uint32_t)len;
 	b->nframes++;
+	if (s->tx_next - 1 == s->tx_acked)
+		s->progress_ms = conn_now_ms();
 	s->tx_next++;
 	s->st.tx_frames++;
 	s->st.tx_bytes += len;
@@ -241,6 +252,7 @@ session_attach(struct session *s, struct conn *c, uint64_t peer_rx_last)
 
 	s->conn = c;
 	s->ack_sent = 0;
+	s->progress_ms = conn_now_ms();
 	if (session_seq_after(peer_rx_last, s->tx_acked))
 		session_acked(s, peer_rx_last);
 	/* Whatever is left was lost with the old connection or never sent:

@@ -54,6 +54,8 @@ struct session {
 	struct session_batch_list q;/* closed batches, oldest first */
 	struct session_batch *unsent; /* first of q not yet sent on conn */
 	size_t q_bytes, budget;
+	uint64_t progress_ms;       /* last ack progress, or when the queue of
+	                               unacknowledged frames became non-empty */
 	struct event *flush_ev, *ack_ev;
 	int flush_pending;
 	struct session_stats st;
@@ -95,5 +97,8 @@ void session_rx_done(struct session *s);
 
 /* Frames queued and not yet acknowledged by the peer. */
 uint64_t session_unacked(const struct session *s);
+/* Milliseconds the peer has acknowledged nothing while frames wait for it
+ * (0 if nothing waits): a connection that is up but carries nothing. */
+uint64_t session_stalled_ms(const struct session *s, uint64_t now_ms);
 
 #endif

@@ -97,7 +97,8 @@ transport_tcp_next(struct transport_tcp *c)
 	struct timeval tv = { TRANSPORT_CONNECT_TIMEOUT_MS / 1000,
 	    (TRANSPORT_CONNECT_TIMEOUT_MS % 1000) * 1000 };
 
-	event_free(c->ev);
+	if (c->ev != NULL)
+		event_free(c->ev);
 	c->ev = NULL;
 	for (; c->cur != NULL; c->cur = c->cur->ai_next) {
 		struct addrinfo *ai = c->cur;
@@ -176,7 +177,8 @@ transport_tcp_cancel(struct transport_tcp *c)
 {
 	if (c == NULL)
 		return;
-	event_free(c->ev);
+	if (c->ev != NULL)
+		event_free(c->ev);
 	if (c->fd >= 0)
 		close(c->fd);
 	if (c->res != NULL)
