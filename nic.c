@@ -21,6 +21,7 @@
 #include "conn.h"
 #include "session.h"
 #include "tap.h"
+#include "transport/ssh.h"
 
 #define NIC_BACKOFF_MIN_MS   1000u
 #define NIC_BACKOFF_MAX_MS   30000u
@@ -650,6 +651,7 @@ nic_run(const struct nic_opts *o)
 	code = n->exit_code;
 	if (n->conn != NULL)
 		o->via->cancel(n->conn);
+	transport_ssh_shutdown();
 	event_free(n->tap_ev);
 	event_free(n->retry_ev);
 	if (n->have_sess)

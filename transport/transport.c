@@ -17,6 +17,10 @@
 
 static const struct transport_ops *const transport_table[] = {
 	&transport_direct,
+	&transport_http_proxy,
+	&transport_socks4,
+	&transport_socks5,
+	&transport_ssh,
 };
 
 const struct transport_ops *
@@ -62,10 +66,14 @@ transport_tcp_end(struct transport_tcp *c, int fd, const char *err)
 {
 	transport_done_fn *done = c->done;
 	void *arg = c->arg;
+	char why[sizeof c->last_err];
 
+	/* err may be c->last_err, which goes with c. */
+	if (err != NULL)
+		snprintf(why, sizeof why, "%s", err);
 	c->fd = -1;
 	transport_tcp_cancel(c);
-	done(arg, fd, err);
+	done(arg, fd, err != NULL ? why : NULL);
 }
 
 static void

@@ -49,6 +49,10 @@ struct transport_ops {
 };
 
 extern const struct transport_ops transport_direct;
+extern const struct transport_ops transport_http_proxy;
+extern const struct transport_ops transport_socks4;
+extern const struct transport_ops transport_socks5;
+extern const struct transport_ops transport_ssh;
 
 const struct transport_ops *transport_find(const char *name);
 /* "a, b, c": the names --via accepts. */
