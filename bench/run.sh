@@ -7,3 +7,5 @@ echo "== data channel (bench_dchan)"; "$BUILD/bench_dchan"
 echo "== hub engine (bench_hub)"; "$BUILD/bench_hub"
 echo "== tunnel vs raw veth (bench/tunnel.sh)"
 SOFTETHER="$PWD/$BUILD/softether" bash bench/tunnel.sh
+echo "== keepalive cost of an idle session (bench/keepalive.sh)"
+SOFTETHER="$PWD/$BUILD/softether" bash bench/keepalive.sh
