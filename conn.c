@@ -36,15 +36,6 @@ static const char *const conn_state_names[] = {
 	"tls", "login", "up", "closed"
 };
 
-uint64_t
-conn_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 static void
 conn_set_state(struct conn *s, enum conn_state st)
 {
@@ -175,7 +166,7 @@ conn_start_data(struct conn *s, enum dchan_cipher c,
 	sodium_memzero(s->tls.keys, sizeof s->tls.keys);
 	s->max_frame = max_frame;
 	s->keepalive_ms = keepalive_ms;
-	s->last_rx_ms = s->last_tx_ms = conn_now_ms();
+	s->last_rx_ms = s->last_tx_ms = clock_now_ms();
 	conn_set_state(s, CONN_UP);
 	return 0;
 }
@@ -194,7 +185,7 @@ conn_send_plain(struct conn *s, const uint8_t *a, size_t alen,
 	n = dchan_seal(&s->dc, s->tx, alen + blen);
 	s->ctr.tx_records++;
 	s->ctr.tx_bytes += n;
-	s->last_tx_ms = conn_now_ms();
+	s->last_tx_ms = clock_now_ms();
 	size_t off = 0;
 	if (evbuffer_get_length(s->out) == 0) {
 		/* Nothing queued: straight to the socket, and only what it
@@ -409,7 +400,7 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 		conn_close(s, "connection closed by peer");
 		return;
 	}
-	s->last_rx_ms = conn_now_ms();
+	s->last_rx_ms = clock_now_ms();
 	conn_input(s);
 }
 
@@ -417,7 +408,7 @@ static void
 conn_tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *s = arg;
-	uint64_t now = conn_now_ms();
+	uint64_t now = clock_now_ms();
 
 	if (s->state != CONN_UP) {
 		if (now - s->started_ms >= PROTO_HANDSHAKE_TIMEOUT_MS)
@@ -456,7 +447,7 @@ conn_new(struct event_base *base, int fd, struct tlsio_conf *tc,
 	s->arg = arg;
 	s->is_server = tc->is_server;
 	s->state = CONN_TLS;
-	s->started_ms = s->last_rx_ms = s->last_tx_ms = conn_now_ms();
+	s->started_ms = s->last_rx_ms = s->last_tx_ms = clock_now_ms();
 	s->max_frame = PROTO_ETH_MAX_FRAME;
 	s->keepalive_ms = PROTO_KEEPALIVE_MS;
 	s->dead_peer_ms = PROTO_DEAD_PEER_MS;

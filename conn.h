@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "clock.h"
 #include "dchan.h"
 #include "proto.h"
 #include "tlsio.h"
@@ -73,9 +74,6 @@ struct conn {
 	int said_goodbye;         /* we did */
 	struct conn_counters ctr;
 };
-
-/* Milliseconds on a monotonic clock. */
-uint64_t conn_now_ms(void);
 
 /* Wrap a connected, non-blocking socket. server_name is the client's SNI
  * (NULL on the hub). Returns NULL on allocation failure (fd closed). */

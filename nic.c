@@ -136,7 +136,7 @@ static void
 nic_stall_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct nic *n = arg;
-	uint64_t now = conn_now_ms();
+	uint64_t now = clock_now_ms();
 
 	if (!n->up || n->s == NULL ||
 	    session_stalled_ms(&n->sess, now) < NIC_STALL_MS ||
@@ -332,7 +332,7 @@ nic_login_msg(struct conn *s, const struct proto_msg *m, void *arg)
 		log_info("%s resumed session %llu after %.1f s: hub had frames "
 		    "up to %llu, %llu frames sent again", n->o->tap_name,
 		    (unsigned long long)n->sess_id,
-		    (double)(conn_now_ms() - n->cut_ms) / 1e3,
+		    (double)(clock_now_ms() - n->cut_ms) / 1e3,
 		    (unsigned long long)w->rx_last,
 		    (unsigned long long)(n->sess.st.retransmitted - before));
 	} else {
@@ -437,7 +437,7 @@ nic_closed(struct conn *s, const char *reason, void *arg)
 		else if (was_up) {
 			/* The cable stays plugged in while a resume can
 			 * hide the cut from applications. */
-			n->cut_ms = conn_now_ms();
+			n->cut_ms = clock_now_ms();
 			event_add(n->window_ev, &win);
 			log_warn("%s: connection lost (%s); resuming, session "
 			    "kept %.1f s", n->o->tap_name, reason,

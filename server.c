@@ -143,7 +143,7 @@ srv_end(struct srv_sess *ss, const char *reason)
 	struct srv *srv = ss->srv;
 	struct session_stats *st = &ss->sess.st;
 	uint32_t forgot = hub_port_remove(&ss->hub->engine, &ss->port);
-	double secs = (double)(conn_now_ms() - ss->started_ms) / 1e3;
+	double secs = (double)(clock_now_ms() - ss->started_ms) / 1e3;
 
 	ss->hub->nsessions--;
 	log_info("session %llu down: user=%s from=%s hub=%s duration=%.1fs "
@@ -248,7 +248,7 @@ srv_welcome(struct srv_sess *ss)
 	}
 	srv->npending--;
 	ss->state = SRV_UP;
-	ss->started_ms = conn_now_ms();
+	ss->started_ms = clock_now_ms();
 	conn_set_owner(c, &srv_session_cbs, ss);
 	hub_port_add(&ss->hub->engine, &ss->port, ss);
 	ss->hub->nsessions++;
@@ -267,7 +267,7 @@ srv_auth_done(void *arg, int ok)
 
 	ss->job = NULL;
 	if (!ok) {
-		auth_throttle_fail(srv->throttle, sa, conn_now_ms());
+		auth_throttle_fail(srv->throttle, sa, clock_now_ms());
 		log_warn("login refused: user=%s from=%s hub=%s: wrong user or "
 		    "password", ss->user, ss->peer, ss->hub->engine.name);
 		srv_refuse(ss, PROTO_ERR_AUTH, "wrong user or password");
@@ -381,7 +381,7 @@ srv_login_msg(struct conn *c, const struct proto_msg *m, void *arg)
 			return;
 		}
 		uint64_t wait = auth_throttle_check(srv->throttle,
-		    (struct sockaddr *)&c->peer_addr, conn_now_ms());
+		    (struct sockaddr *)&c->peer_addr, clock_now_ms());
 		if (wait > 0) {
 			snprintf(text, sizeof text, "too many failed logins "
 			    "from this address; try again in %llu s",
@@ -810,7 +810,7 @@ static void
 srv_age_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct srv *srv = arg;
-	uint64_t now = conn_now_ms();
+	uint64_t now = clock_now_ms();
 
 	for (size_t i = 0; i < srv->nhubs; i++) {
 		uint32_t n = hub_age(&srv->hubs[i].engine, now);
@@ -842,7 +842,7 @@ static void
 srv_dump(struct srv *srv)
 {
 	struct srv_sess *ss;
-	uint64_t now = conn_now_ms();
+	uint64_t now = clock_now_ms();
 
 	TAILQ_FOREACH(ss, &srv->sessions, entry) {
 		if (ss->state == SRV_LOGIN)

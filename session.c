@@ -14,6 +14,7 @@
 #include <string.h>
 #include <event2/event.h>
 
+#include "clock.h"
 #include "conn.h"
 #include "log.h"
 #include "session.h"
@@ -84,6 +85,7 @@ session_init(struct session *s, struct event_base *base, size_t budget,
 	s->arg = arg;
 	s->tx_next = first_seq;
 	s->tx_acked = first_seq - 1;
+	s->tx_sent_max = first_seq - 1;
 	TAILQ_INIT(&s->q);
 	s->flush_ev = event_new(base, -1, 0, session_flush_cb, s);
 	s->ack_ev = event_new(base, -1, 0, session_ack_cb, s);
@@ -133,16 +135,16 @@ session_acked(struct session *s, uint64_t ack)
 	struct session_batch *b;
 
 	if (!session_seq_after(ack, s->tx_acked) ||
-	    session_seq_after(ack, s->tx_next - 1))
+	    session_seq_after(ack, s->tx_sent_max))
 		return; /* old, or acknowledging what was never sent */
 	s->tx_acked = ack;
-	s->progress_ms = conn_now_ms();
+	s->progress_ms = clock_now_ms();
 	while ((b = TAILQ_FIRST(&s->q)) != NULL &&
 	    !session_seq_after(session_batch_last(b), ack)) {
 		if (b == s->unsent)
 			s->unsent = TAILQ_NEXT(b, entry);
 		TAILQ_REMOVE(&s->q, b, entry);
-		s->q_bytes -= b->len;
+		s->q_bytes -= sizeof *b + b->cap;
 		free(b);
 	}
 }
@@ -160,7 +162,7 @@ session_trim(struct session *s)
 		if (b == s->unsent)
 			s->unsent = TAILQ_NEXT(b, entry);
 		TAILQ_REMOVE(&s->q, b, entry);
-		s->q_bytes -= b->len;
+		s->q_bytes -= sizeof *b + b->cap;
 		free(b);
 	}
 }
@@ -178,6 +180,8 @@ session_pump(struct session *s)
 		    b->len) != 0)
 			return;
 		s->ack_sent = s->rx_last;
+		if (session_seq_after(session_batch_last(b), s->tx_sent_max))
+			s->tx_sent_max = session_batch_last(b);
 		s->unsent = TAILQ_NEXT(b, entry);
 	}
 }
@@ -189,9 +193,15 @@ session_flush(struct session *s)
 
 	s->flush_pending = 0;
 	if (b != NULL && b->nframes > 0) {
+		/* Kept only as big as it is: the budget counts memory. */
+		struct session_batch *nb = realloc(b, sizeof *b + b->len);
+		if (nb != NULL) {
+			b = nb;
+			b->cap = b->len;
+		}
 		s->open = NULL;
 		TAILQ_INSERT_TAIL(&s->q, b, entry);
-		s->q_bytes += b->len;
+		s->q_bytes += sizeof *b + b->cap;
 		if (s->unsent == NULL)
 			s->unsent = b;
 		session_trim(s);
@@ -204,7 +214,8 @@ session_send_frame(struct session *s, const uint8_t *f, size_t len)
 {
 	struct session_batch *b = s->open;
 
-	if (s->conn != NULL && conn_congested(s->conn)) {
+	if (len < PROTO_ETH_MIN_FRAME || len > PROTO_ETH_MAX_FRAME ||
+	    (s->conn != NULL && conn_congested(s->conn))) {
 		s->st.tx_dropped++;
 		return -1;
 	}
@@ -231,7 +242,7 @@ session_send_frame(struct session *s, const uint8_t *f, size_t len)
 	b->len += PROTO_ITEM_HDR + (uint32_t)len;
 	b->nframes++;
 	if (s->tx_next - 1 == s->tx_acked)
-		s->progress_ms = conn_now_ms();
+		s->progress_ms = clock_now_ms();
 	s->tx_next++;
 	s->st.tx_frames++;
 	s->st.tx_bytes += len;
@@ -252,7 +263,7 @@ session_attach(struct session *s, struct conn *c, uint64_t peer_rx_last)
 
 	s->conn = c;
 	s->ack_sent = 0;
-	s->progress_ms = conn_now_ms();
+	s->progress_ms = clock_now_ms();
 	if (session_seq_after(peer_rx_last, s->tx_acked))
 		session_acked(s, peer_rx_last);
 	/* Whatever is left was lost with the old connection or never sent:
@@ -261,7 +272,10 @@ session_attach(struct session *s, struct conn *c, uint64_t peer_rx_last)
 	TAILQ_FOREACH(b, &s->q, entry) {
 		uint64_t from = session_seq_after(s->tx_acked + 1, b->first_seq) ?
 		    s->tx_acked + 1 : b->first_seq;
-		s->st.retransmitted += session_batch_last(b) - from + 1;
+		uint64_t to = session_seq_after(session_batch_last(b),
+		    s->tx_sent_max) ? s->tx_sent_max : session_batch_last(b);
+		if (!session_seq_after(from, to))
+			s->st.retransmitted += to - from + 1;
 	}
 	session_flush(s);
 	/* Tell the peer where we are even if there is nothing to send. */

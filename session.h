@@ -47,13 +47,14 @@ struct session {
 	void *arg;
 	uint64_t tx_next;           /* seq the next queued frame gets */
 	uint64_t tx_acked;          /* last seq the peer acknowledged */
+	uint64_t tx_sent_max;       /* highest seq ever handed to a conn */
 	uint64_t rx_last;           /* last seq received in order */
 	uint64_t ack_sent;          /* rx_last as last told to the peer */
 	uint64_t rx_cur;            /* seq of the next frame item read */
 	struct session_batch *open; /* being filled */
 	struct session_batch_list q;/* closed batches, oldest first */
 	struct session_batch *unsent; /* first of q not yet sent on conn */
-	size_t q_bytes, budget;
+	size_t q_bytes, budget;     /* q_bytes: memory the queue holds */
 	uint64_t progress_ms;       /* last ack progress, or when the queue of
 	                               unacknowledged frames became non-empty */
 	struct event *flush_ev, *ack_ev;
