@@ -31,24 +31,27 @@
 #define CFG_KEYPATH	128u	/* "hubs[255].users[65535].password" */
 #define CFG_SHOW	48u	/* longest piece of input echoed in a message */
 #define CFG_DESCRIBE	160u
-#define CFG_MAX_KEYS	8u	/* keys in one table */
+#define CFG_MAX_KEYS	16u	/* keys in one table */
+#define CFG_KNOWN	256u	/* "known: ..." list of a table's keys */
 #define CFG_PORT_MAX	65535u
 #define CFG_PORT_DIGITS	5u
 #define CFG_INDENT	2
 
 enum cfg_type {
 	CFG_UINT,	/* uint32_t in min..max; a plain scalar */
+	CFG_BOOL,	/* bool: plain true or false */
 	CFG_NAME,	/* char *: min..max of [A-Za-z0-9] and extra */
 	CFG_HASH,	/* char *: passes auth_hash_valid() */
 	CFG_PATH,	/* char *: absolute, at most max bytes */
 	CFG_LEVEL,	/* enum log_level */
 	CFG_ADDR,	/* char *: listen address, stored normalised */
-	CFG_MAP,	/* keys of sub, stored in the same struct */
+	CFG_MAP,	/* keys of sub, in the struct at off */
 	CFG_LIST,	/* min..max elements described by elem */
 };
 
 #define CFG_REQUIRED	0x1u
 #define CFG_UNIQUE	0x2u	/* list: elements' first key must differ */
+#define CFG_QUIET	0x4u	/* map: not printed when no key is set */
 
 struct cfg_table;
 
@@ -74,9 +77,42 @@ struct cfg_table {
 	size_t nkeys;
 	int has_line;		/* record the mapping's line at line_off */
 	size_t line_off;
+	/* Keys are optional, with no defaults: a uint32_t at set_off records
+	 * which were given (bit i: key i), and only those are printed. */
+	int has_set;
+	size_t set_off;
 };
 
 #define CFG_NKEYS(a)	(sizeof(a) / sizeof((a)[0]))
+
+#define CFG_POL_BOOL(k) \
+	{ .name = #k, .type = CFG_BOOL, \
+	  .off = offsetof(struct config_policy, p.k) }
+#define CFG_POL_UINT(k) \
+	{ .name = #k, .type = CFG_UINT, \
+	  .off = offsetof(struct config_policy, p.k), .min = 0, .max = 65535 }
+
+/* A hub's default_policy and a user's policy: the same keys. */
+static const struct cfg_key cfg_policy_keys[] = {
+	CFG_POL_BOOL(deny_access),
+	CFG_POL_BOOL(deny_reconnect),
+	CFG_POL_BOOL(force_dhcp_ip),
+	CFG_POL_UINT(max_ip),
+	CFG_POL_UINT(max_mac),
+	CFG_POL_BOOL(deny_duplicate_ip),
+	CFG_POL_BOOL(deny_duplicate_mac),
+	CFG_POL_BOOL(deny_broadcast),
+	CFG_POL_BOOL(deny_dhcp_server),
+	CFG_POL_BOOL(filter_dhcp),
+	CFG_POL_BOOL(ipv6_ra_filter),
+	CFG_POL_UINT(max_sessions),
+};
+_Static_assert(CFG_NKEYS(cfg_policy_keys) <= CFG_MAX_KEYS &&
+    CFG_NKEYS(cfg_policy_keys) <= 32, "the set mask holds every key");
+static const struct cfg_table cfg_policy_table = {
+	"policy", cfg_policy_keys, CFG_NKEYS(cfg_policy_keys), 0, 0,
+	1, offsetof(struct config_policy, set)
+};
 
 static const struct cfg_key cfg_user_keys[] = {
 	{ .name = "name", .type = CFG_NAME, .flags = CFG_REQUIRED,
@@ -85,10 +121,13 @@ static const struct cfg_key cfg_user_keys[] = {
 	{ .name = "password", .type = CFG_HASH, .flags = CFG_REQUIRED,
 	  .off = offsetof(struct config_user, password),
 	  .help = "make one with: softether --hash-password" },
+	{ .name = "policy", .type = CFG_MAP, .flags = CFG_QUIET,
+	  .off = offsetof(struct config_user, policy),
+	  .sub = &cfg_policy_table },
 };
 static const struct cfg_table cfg_user_table = {
 	"user", cfg_user_keys, CFG_NKEYS(cfg_user_keys),
-	1, offsetof(struct config_user, line)
+	1, offsetof(struct config_user, line), 0, 0
 };
 static const struct cfg_key cfg_user_elem = {
 	.type = CFG_MAP, .size = sizeof(struct config_user),
@@ -99,20 +138,26 @@ static const struct cfg_key cfg_hub_keys[] = {
 	{ .name = "name", .type = CFG_NAME, .flags = CFG_REQUIRED,
 	  .off = offsetof(struct config_hub, name),
 	  .min = 1, .max = PROTO_MAX_NAME, .extra = "._-" },
+	{ .name = "online", .type = CFG_BOOL,
+	  .off = offsetof(struct config_hub, online), .def = "true" },
 	{ .name = "mac_aging", .type = CFG_UINT,
 	  .off = offsetof(struct config_hub, mac_aging_s),
 	  .min = 10, .max = 86400, .def = "300" },
 	{ .name = "max_sessions", .type = CFG_UINT,
 	  .off = offsetof(struct config_hub, max_sessions),
 	  .min = 1, .max = 65536, .def = "1024" },
+	{ .name = "default_policy", .type = CFG_MAP,
+	  .off = offsetof(struct config_hub, default_policy),
+	  .sub = &cfg_policy_table },
 	{ .name = "users", .type = CFG_LIST, .flags = CFG_UNIQUE,
 	  .off = offsetof(struct config_hub, users),
 	  .count_off = offsetof(struct config_hub, nusers),
 	  .min = 0, .max = CONFIG_MAX_USERS, .def = "[]",
 	  .elem = &cfg_user_elem },
 };
+_Static_assert(CFG_NKEYS(cfg_hub_keys) <= CFG_MAX_KEYS, "seen[] holds them");
 static const struct cfg_table cfg_hub_table = {
-	"hub", cfg_hub_keys, CFG_NKEYS(cfg_hub_keys), 0, 0
+	"hub", cfg_hub_keys, CFG_NKEYS(cfg_hub_keys), 0, 0, 0, 0
 };
 static const struct cfg_key cfg_hub_elem = {
 	.type = CFG_MAP, .size = sizeof(struct config_hub),
@@ -133,7 +178,7 @@ static const struct cfg_key cfg_tls_keys[] = {
 	  .min = 1, .max = CFG_PATH_MAX, .derive = "hub.key" },
 };
 static const struct cfg_table cfg_tls_table = {
-	"tls", cfg_tls_keys, CFG_NKEYS(cfg_tls_keys), 0, 0
+	"tls", cfg_tls_keys, CFG_NKEYS(cfg_tls_keys), 0, 0, 0, 0
 };
 
 static const struct cfg_key cfg_log_keys[] = {
@@ -141,7 +186,7 @@ static const struct cfg_key cfg_log_keys[] = {
 	  .off = offsetof(struct config, log_level), .def = "info" },
 };
 static const struct cfg_table cfg_log_table = {
-	"log", cfg_log_keys, CFG_NKEYS(cfg_log_keys), 0, 0
+	"log", cfg_log_keys, CFG_NKEYS(cfg_log_keys), 0, 0, 0, 0
 };
 
 static const struct cfg_key cfg_top_keys[] = {
@@ -164,7 +209,7 @@ static const struct cfg_key cfg_top_keys[] = {
 	  .elem = &cfg_hub_elem },
 };
 static const struct cfg_table cfg_top_table = {
-	"config", cfg_top_keys, CFG_NKEYS(cfg_top_keys), 0, 0
+	"config", cfg_top_keys, CFG_NKEYS(cfg_top_keys), 0, 0, 0, 0
 };
 
 const char config_default_yaml[] =
@@ -187,8 +232,10 @@ const char config_default_yaml[] =
     "# One virtual switch; add users (softether --hash-password) to log in.\n"
     "hubs:\n"
     "  - name: DEFAULT\n"
+    "    online: true\n"
     "    mac_aging: 300\n"
     "    max_sessions: 1024\n"
+    "    default_policy: {}  # per-user security policy every user inherits\n"
     "    users: []\n";
 
 struct cfg_ctx {
@@ -458,6 +505,9 @@ cfg_describe(const struct cfg_key *k, char *buf, size_t len)
 	case CFG_UINT:
 		snprintf(buf, len, "an integer %u..%u", k->min, k->max);
 		break;
+	case CFG_BOOL:
+		snprintf(buf, len, "true or false");
+		break;
 	case CFG_NAME:
 		snprintf(buf, len, "a name of %u..%u characters "
 		    "[A-Za-z0-9%s]", k->min, k->max, k->extra);
@@ -528,6 +578,26 @@ cfg_uint(struct cfg_ctx *c, const struct cfg_key *k, const yaml_node_t *n,
 	if (v < k->min || v > k->max)
 		return cfg_expected(c, k, n);
 	*(uint32_t *)(void *)(base + k->off) = (uint32_t)v;
+	return 0;
+}
+
+/* Only YAML 1.2's plain true and false: yes/no/on/off are not booleans
+ * there, and a quoted "true" is a string. */
+static int
+cfg_bool(struct cfg_ctx *c, const struct cfg_key *k, const yaml_node_t *n,
+    char *base)
+{
+	const char *s;
+
+	if (n->type != YAML_SCALAR_NODE)
+		return cfg_expected(c, k, n);
+	s = (const char *)n->data.scalar.value;
+	if (strcmp(s, "true") != 0 && strcmp(s, "false") != 0)
+		return cfg_expected(c, k, n);
+	if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return cfg_err(c, &n->start_mark, "expected true or false "
+		    "(write it without quotes)");
+	*(bool *)(void *)(base + k->off) = s[0] == 't';
 	return 0;
 }
 
@@ -909,7 +979,7 @@ cfg_default(struct cfg_ctx *c, const struct cfg_key *k, char *base,
 	int rc;
 
 	if (k->type == CFG_MAP)
-		return cfg_map(c, NULL, k->sub, base, where);
+		return cfg_map(c, NULL, k->sub, base + k->off, where);
 	if (k->def == NULL)
 		return 0;	/* derived once state_dir is known */
 	if (cfg_parse(c, k->def, strlen(k->def), &doc) == -1)
@@ -931,7 +1001,7 @@ cfg_value(struct cfg_ctx *c, const struct cfg_key *k, yaml_node_t *node,
 {
 	if (cfg_is_null(node)) {
 		if (k->type == CFG_MAP)
-			return cfg_map(c, NULL, k->sub, base,
+			return cfg_map(c, NULL, k->sub, base + k->off,
 			    &node->start_mark);
 		if (k->flags & CFG_REQUIRED)
 			return cfg_expected(c, k, node);
@@ -941,11 +1011,14 @@ cfg_value(struct cfg_ctx *c, const struct cfg_key *k, yaml_node_t *node,
 	case CFG_MAP:
 		if (node->type != YAML_MAPPING_NODE)
 			return cfg_expected(c, k, node);
-		return cfg_map(c, node, k->sub, base, &node->start_mark);
+		return cfg_map(c, node, k->sub, base + k->off,
+		    &node->start_mark);
 	case CFG_LIST:
 		return cfg_list(c, k, node, base);
 	case CFG_UINT:
 		return cfg_uint(c, k, node, base);
+	case CFG_BOOL:
+		return cfg_bool(c, k, node, base);
 	default:
 		return cfg_string(c, k, node, base);
 	}
@@ -956,7 +1029,7 @@ cfg_map(struct cfg_ctx *c, yaml_node_t *node, const struct cfg_table *t,
     char *base, const yaml_mark_t *where)
 {
 	const yaml_node_t *seen[CFG_MAX_KEYS] = { 0 };
-	char known[CFG_DESCRIBE], show[CFG_SHOW + 4];
+	char known[CFG_KNOWN], show[CFG_SHOW + 4];
 	yaml_node_pair_t *pr;
 	yaml_node_t *key, *val;
 	const char *ks;
@@ -1002,8 +1075,12 @@ cfg_map(struct cfg_ctx *c, yaml_node_t *node, const struct cfg_table *t,
 			return -1;
 	}
 	for (i = 0; i < t->nkeys; i++) {
-		if (seen[i] != NULL)
+		if (seen[i] != NULL) {
+			if (t->has_set)
+				*(uint32_t *)(void *)(base + t->set_off) |=
+				    1u << i;
 			continue;
+		}
 		if (t->keys[i].flags & CFG_REQUIRED)
 			return cfg_err(c, where, "missing required key '%s'",
 			    t->keys[i].name);
@@ -1039,7 +1116,8 @@ cfg_derive(struct cfg_ctx *c, const struct cfg_table *t, char *base,
 	for (i = 0; i < t->nkeys; i++) {
 		k = &t->keys[i];
 		if (k->type == CFG_MAP) {
-			if (cfg_derive(c, k->sub, base, state_dir) == -1)
+			if (cfg_derive(c, k->sub, base + k->off,
+			    state_dir) == -1)
 				return -1;
 			continue;
 		}
@@ -1070,6 +1148,32 @@ cfg_override(struct cfg_ctx *c, struct config *cfg, const char *dir)
 	free(cfg->state_dir);
 	cfg->state_dir = v;
 	return 0;
+}
+
+/* Each user's effective policy: the hub's default, then the user's keys. */
+static void
+cfg_policies(struct config *cfg)
+{
+	const struct cfg_key *k;
+	struct config_hub *hub;
+	struct config_user *u;
+	size_t i, j, n;
+
+	for (i = 0; i < cfg->nhubs; i++) {
+		hub = &cfg->hubs[i];
+		for (j = 0; j < hub->nusers; j++) {
+			u = &hub->users[j];
+			for (n = 0; n < CFG_NKEYS(cfg_policy_keys); n++) {
+				k = &cfg_policy_keys[n];
+				if (u->policy.set & 1u << n)
+					continue;
+				memcpy((char *)&u->policy + k->off,
+				    (const char *)&hub->default_policy + k->off,
+				    k->type == CFG_BOOL ? sizeof(bool) :
+				    sizeof(uint32_t));
+			}
+		}
+	}
 }
 
 /* ---- Public ------------------------------------------------------------ */
@@ -1112,6 +1216,8 @@ config_load_string(const char *source, const char *text, size_t len,
 		    &root->start_mark);
 	c.doc = NULL;
 	yaml_document_delete(&doc);
+	if (rc == 0)
+		cfg_policies(cfg);
 	if (rc == 0 && state_dir_override != NULL)
 		rc = cfg_override(&c, cfg, state_dir_override);
 	if (rc == 0)
@@ -1200,10 +1306,11 @@ cfg_free_value(const struct cfg_key *k, char *base)
 
 	switch (k->type) {
 	case CFG_UINT:
+	case CFG_BOOL:
 	case CFG_LEVEL:
 		break;
 	case CFG_MAP:
-		cfg_free_table(k->sub, base);
+		cfg_free_table(k->sub, base + k->off);
 		break;
 	case CFG_LIST:
 		memcpy(&arr, base + k->off, sizeof arr);
@@ -1284,6 +1391,10 @@ cfg_print_scalar(FILE *out, const struct cfg_key *k, const char *base)
 		fprintf(out, "%u", *(const uint32_t *)(const void *)(base +
 		    k->off));
 		break;
+	case CFG_BOOL:
+		fputs(*(const bool *)(const void *)(base + k->off) ? "true" :
+		    "false", out);
+		break;
 	case CFG_LEVEL:
 		fputs(log_level_name(*(const enum log_level *)(const void *)
 		    (base + k->off)), out);
@@ -1305,17 +1416,26 @@ cfg_print_table(FILE *out, const struct cfg_table *t, const char *base,
 	const struct cfg_key *k;
 	const char *arr;
 	size_t i, j, n;
+	uint32_t set = t->has_set ?
+	    *(const uint32_t *)(const void *)(base + t->set_off) : 0, subset;
 
 	for (i = 0; i < t->nkeys; i++) {
 		k = &t->keys[i];
+		if (t->has_set && !(set & 1u << i))
+			continue;
+		subset = k->type == CFG_MAP && k->sub->has_set ?
+		    *(const uint32_t *)(const void *)(base + k->off +
+		    k->sub->set_off) : 1;
+		if (subset == 0 && (k->flags & CFG_QUIET))
+			continue;
 		if (i == 0 && dash)
 			fprintf(out, "%*s- ", indent - CFG_INDENT, "");
 		else
 			fprintf(out, "%*s", indent, "");
 		fprintf(out, "%s:", k->name);
 		if (k->type == CFG_MAP) {
-			fputc('\n', out);
-			cfg_print_table(out, k->sub, base,
+			fputs(subset == 0 ? " {}\n" : "\n", out);
+			cfg_print_table(out, k->sub, base + k->off,
 			    indent + CFG_INDENT, 0);
 			continue;
 		}

@@ -6,10 +6,12 @@
 #ifndef SOFTETHER_CONFIG_H
 #define SOFTETHER_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
+#include "hub.h"
 #include "log.h"
 
 #define CONFIG_MAX_HUBS       256u
@@ -17,16 +19,29 @@
 #define CONFIG_MAX_LISTEN     32u
 #define CONFIG_DEFAULT_STATE  "/var/lib/softether"
 
+/*
+ * A security policy as configured. A hub's default_policy holds the keys
+ * its file gives (the rest off); a user's policy is effective once loaded:
+ * the hub's default, overlaid key by key with what the user's file gives.
+ */
+struct config_policy {
+	struct hub_policy p;
+	uint32_t set;         /* bit i: policy key i was given (print order) */
+};
+
 struct config_user {
 	char *name;           /* 1..PROTO_MAX_NAME of [A-Za-z0-9._@-] */
 	char *password;       /* a "$argon2id$" string (crypto_pwhash_str) */
+	struct config_policy policy;
 	int line;             /* where it was defined, for messages */
 };
 
 struct config_hub {
 	char *name;           /* 1..PROTO_MAX_NAME of [A-Za-z0-9._-] */
+	bool online;          /* default true; offline admits no session */
 	uint32_t mac_aging_s; /* default 300, 10..86400 */
 	uint32_t max_sessions;/* default 1024, 1..65536 */
+	struct config_policy default_policy;
 	struct config_user *users;
 	size_t nusers;
 };

@@ -1,6 +1,7 @@
 /*
- * hub.c: the switching-hub engine: the keyed MAC table (learning, aging,
- * moves, port removal) and the per-frame forwarding verdict.
+ * hub.c: the switching-hub engine: the frame parser, the per-port security
+ * policy, the keyed MAC table (learning, aging, moves, port removal), IP
+ * learning and DHCP snooping into the IP table, and the forwarding verdict.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -10,16 +11,122 @@
 #include <sodium.h>
 
 #include "hub.h"
+#include "iptable.h"
+#include "oahash.h"
 #include "proto.h"
 
 #define HUB_INIT_SLOTS    1024u
-#define HUB_MIN_SLOTS     2u
-/* Keeps 2 * max_macs, and so every slot count, within a uint32_t. */
-#define HUB_MACS_LIMIT    (1u << 30)
 #define HUB_ETH_DST       0u
 #define HUB_ETH_SRC       6u
+#define HUB_ETH_TYPE      12u
 #define HUB_MAC_LEN       6u
 #define HUB_MAC_GROUP     0x01u  /* I/G bit of the first octet */
+
+/* Frame formats the policies look into. */
+#define HUB_ETYPE_LEN     2u
+#define HUB_TAG_LEN       4u     /* TPID and TCI */
+#define HUB_MAX_TAGS      2u     /* 802.1Q, or 802.1ad + 802.1Q */
+#define HUB_ETYPE_IPV4    0x0800u
+#define HUB_ETYPE_ARP     0x0806u
+#define HUB_ETYPE_VLAN    0x8100u
+#define HUB_ETYPE_IPV6    0x86ddu
+#define HUB_ETYPE_QINQ    0x88a8u
+#define HUB_ETYPE_QINQ_OLD 0x9100u
+
+#define HUB_ARP_LEN       28u    /* IPv4 over Ethernet */
+#define HUB_ARP_HTYPE_ETH 1u
+#define HUB_ARP_PTYPE     2u
+#define HUB_ARP_HLEN      4u
+#define HUB_ARP_PLEN      5u
+#define HUB_ARP_SPA       14u
+#define HUB_IP4_LEN       4u
+
+#define HUB_IP4_HDR       20u
+#define HUB_IP4_VERSION   4u
+#define HUB_IP4_IHL_UNIT  4u
+#define HUB_IP4_TOTLEN    2u
+#define HUB_IP4_FRAG      6u
+#define HUB_IP4_FRAG_MASK 0x1fffu /* fragment offset */
+#define HUB_IP4_PROTO     9u
+#define HUB_IP4_SRC       12u
+#define HUB_IP4_CLASS_D   0xe0u  /* first octet from here on: no host */
+
+#define HUB_IP6_HDR       40u
+#define HUB_IP6_VERSION   6u
+#define HUB_IP6_PLEN      4u
+#define HUB_IP6_NEXT      6u
+#define HUB_IP6_SRC       8u
+#define HUB_IP6_MCAST     0xffu
+#define HUB_IP6_MAX_EXT   8u     /* extension headers followed */
+#define HUB_IP6_EXT_UNIT  8u
+#define HUB_IP6_AH_UNIT   4u
+#define HUB_IP6_AH_EXTRA  2u
+#define HUB_IP6_FRAG_LEN  8u
+#define HUB_IP6_FRAG_OFF  2u
+#define HUB_IP6_FRAG_SHIFT 3u
+
+#define HUB_PROTO_HOPOPT  0u
+#define HUB_PROTO_UDP     17u
+#define HUB_PROTO_ROUTING 43u
+#define HUB_PROTO_FRAG    44u
+#define HUB_PROTO_AH      51u
+#define HUB_PROTO_ICMP6   58u
+#define HUB_PROTO_DSTOPTS 60u
+#define HUB_ICMP6_RA      134u
+
+#define HUB_UDP_HDR       8u
+#define HUB_UDP_LEN       4u
+#define HUB_DHCP_SERVER   67u
+#define HUB_DHCP_CLIENT   68u
+#define HUB_DHCP6_CLIENT  546u
+#define HUB_DHCP6_SERVER  547u
+#define HUB_DHCP6_RELAY_FORW 12u /* what a relay, not a server, sends */
+
+#define HUB_BOOTREQUEST   1u
+#define HUB_BOOTREPLY     2u
+#define HUB_BOOTP_HTYPE   1u
+#define HUB_BOOTP_HLEN    2u
+#define HUB_BOOTP_YIADDR  16u
+#define HUB_BOOTP_CHADDR  28u
+#define HUB_BOOTP_COOKIE  236u
+#define HUB_BOOTP_OPTIONS 240u
+#define HUB_DHCP_MAGIC    0x63825363u
+#define HUB_DHCP_OPT_PAD  0u
+#define HUB_DHCP_OPT_END  255u
+#define HUB_DHCP_OPT_LEASE 51u
+#define HUB_DHCP_OPT_TYPE 53u
+#define HUB_DHCP_ACK      5u
+#define HUB_DHCP_LEASE_FOREVER 0xffffffffu
+/* RFC 2131 makes option 51 mandatory in an ACK to a REQUEST; without
+ * it the binding lasts this long, and a renewal makes a new one. */
+#define HUB_DHCP_DEFAULT_LEASE_S 3600u
+#define HUB_MS_PER_S      1000u
+/* How long a port trusts its last IPv4 source without the table: also
+ * how late, at most, traffic refreshes that address's aging. */
+#define HUB_IP4_CACHE_MS  1000u
+
+/* What the parser found, besides the public HUB_META_* flags. */
+#define HUB_PKT_IP4       0x0200u /* ip4 is a source address (IPv4, ARP) */
+#define HUB_PKT_ARP       0x0400u
+#define HUB_PKT_IP6       0x0800u /* ip6 is a specified source address */
+#define HUB_PKT_DHCPC     0x1000u /* DHCPv4 client to server (68 -> 67) */
+#define HUB_PKT_DHCPS     0x2000u /* from a DHCP server (v4 or v6) */
+#define HUB_PKT_RA        0x4000u /* ICMPv6 router advertisement */
+#define HUB_META_PUBLIC   (HUB_META_DHCP | HUB_META_OPAQUE)
+
+/* What a port's policy asks hub_police() to test. */
+#define HUB_CHK_BCAST     0x001u
+#define HUB_CHK_DHCPF     0x002u
+#define HUB_CHK_DHCPS     0x004u
+#define HUB_CHK_RA        0x008u
+#define HUB_CHK_MAXMAC    0x010u
+#define HUB_CHK_DUPMAC    0x020u
+#define HUB_CHK_FORCE     0x040u
+#define HUB_CHK_MAXIP     0x080u
+#define HUB_CHK_DUPIP     0x100u
+#define HUB_CHK_MAC       (HUB_CHK_MAXMAC | HUB_CHK_DUPMAC)
+#define HUB_CHK_IP4       (HUB_CHK_FORCE | HUB_CHK_MAXIP | HUB_CHK_DUPIP)
+#define HUB_NO_DROP       HUB_DROP_NREASONS
 
 /*
  * The probe loop compares an entry's mac and used fields as one 64-bit
@@ -31,6 +138,33 @@ _Static_assert(offsetof(struct hub_mac_entry, used) == HUB_MAC_LEN,
 _Static_assert(sizeof(((struct hub *)0)->hash_key) ==
     crypto_shorthash_KEYBYTES, "hash key is a SipHash key");
 
+static const uint8_t hub_bcast[HUB_MAC_LEN] = {
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff
+};
+
+static const char *const hub_drop_names[HUB_DROP_NREASONS] = {
+	[HUB_DROP_BAD_FRAME] = "bad-frame",
+	[HUB_DROP_SAME_PORT] = "same-port",
+	[HUB_DROP_MAX_MAC] = "max-mac",
+	[HUB_DROP_DUP_MAC] = "duplicate-mac",
+	[HUB_DROP_MAX_IP] = "max-ip",
+	[HUB_DROP_DUP_IP] = "duplicate-ip",
+	[HUB_DROP_NOT_DHCP_IP] = "not-dhcp-assigned",
+	[HUB_DROP_BROADCAST] = "broadcast",
+	[HUB_DROP_DHCP_SERVER] = "dhcp-server",
+	[HUB_DROP_DHCP_FILTERED] = "dhcp-filtered",
+	[HUB_DROP_ROUTER_ADVERT] = "router-advert",
+};
+
+/* One parse of a frame. */
+struct hub_pkt {
+	uint32_t flags;            /* HUB_META_* and HUB_PKT_* */
+	uint32_t ip4;              /* HUB_PKT_IP4: network byte order */
+	const uint8_t *ip6;        /* HUB_PKT_IP6 */
+	const uint8_t *bootp;      /* a BOOTREPLY's BOOTP message, or NULL */
+	size_t bootp_len;
+};
+
 static inline uint64_t
 hub_le64(const uint8_t *p)
 {
@@ -38,6 +172,19 @@ hub_le64(const uint8_t *p)
 	    (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32 |
 	    (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 |
 	    (uint64_t)p[7] << 56;
+}
+
+static inline uint32_t
+hub_be16(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 8 | p[1];
+}
+
+static inline uint32_t
+hub_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
 }
 
 /*
@@ -59,13 +206,25 @@ hub_hash(const uint8_t key[crypto_shorthash_KEYBYTES],
 	return hub_le64(out);
 }
 
+static uint64_t
+hub_slot_hash(const void *key, const void *slot)
+{
+	return hub_hash(key, ((const struct hub_mac_entry *)slot)->mac);
+}
+
+static const struct oah_type hub_mac_type = {
+	sizeof(struct hub_mac_entry), offsetof(struct hub_mac_entry, used),
+	hub_slot_hash
+};
+
 #if defined(__GNUC__) || defined(__clang__)
 #define HUB_PREFETCH(p) __builtin_prefetch(p)
 #else
 #define HUB_PREFETCH(p) ((void)(p))
 #endif
 
-#define HUB_USED 1u
+/* Both bytes set, so either is the slot's used flag in any byte order. */
+#define HUB_USED 0x0101u
 
 /* The first eight bytes an entry for mac holds: the address, then used. */
 static inline uint64_t
@@ -118,96 +277,35 @@ hub_live(const struct hub *h, const struct hub_mac_entry *e, uint64_t now_ms)
 	return now_ms < e->seen_ms || now_ms - e->seen_ms < h->aging_ms;
 }
 
-/* The table size that keeps max_macs entries at a load factor of 1/2. */
-static uint32_t
-hub_slots_cap(uint32_t max_macs)
-{
-	uint64_t n = HUB_MIN_SLOTS;
-
-	while (n < 2 * (uint64_t)max_macs)
-		n <<= 1;
-	return (uint32_t)n;
-}
+/* Remove every entry on port, or (port NULL) every expired entry. */
+struct hub_sweep {
+	struct hub *h;
+	const struct hub_port *port;
+	uint64_t now_ms;
+};
 
 static int
-hub_resize(struct hub *h, uint32_t nslots)
+hub_doomed(void *arg, const void *slot)
 {
-	struct hub_mac_entry *ns;
-	uint32_t mask = nslots - 1, i, j;
+	struct hub_sweep *s = arg;
+	const struct hub_mac_entry *e = slot;
 
-	if ((ns = calloc(nslots, sizeof *ns)) == NULL)
-		return -1;
-	for (i = 0; i < h->nslots; i++) {
-		if (h->slots[i].used == 0)
-			continue;
-		j = (uint32_t)hub_hash(h->hash_key, h->slots[i].mac) & mask;
-		while (ns[j].used)
-			j = (j + 1) & mask;
-		ns[j] = h->slots[i];
-	}
-	free(h->slots);
-	h->slots = ns;
-	h->nslots = nslots;
-	return 0;
+	if (s->port != NULL ? e->port != s->port : hub_live(s->h, e, s->now_ms))
+		return 0;
+	e->port->macs--;
+	s->h->nmacs--;
+	return 1;
 }
 
-/*
- * Empty slot i by backward shift: later members of the cluster move up
- * into the hole unless that would put them before their home slot. No
- * tombstones are left, so chains never lengthen with churn. Entries only
- * ever move towards i, never past an empty slot.
- */
-static void
-hub_slot_clear(struct hub *h, uint32_t i)
-{
-	struct hub_mac_entry *s = h->slots;
-	uint32_t mask = h->nslots - 1, hole = i, j = i, home;
-
-	s[i].port->macs--;
-	h->nmacs--;
-	for (;;) {
-		j = (j + 1) & mask;
-		if (s[j].used == 0)
-			break;
-		home = (uint32_t)hub_hash(h->hash_key, s[j].mac) & mask;
-		/* Movable iff the hole lies in [home, j) going round. */
-		if (((j - home) & mask) >= ((j - hole) & mask)) {
-			s[hole] = s[j];
-			hole = j;
-		}
-	}
-	memset(&s[hole], 0, sizeof s[hole]);
-}
-
-/*
- * Remove every entry on port, or (port NULL) every expired entry.
- * The scan starts just after an empty slot and goes once round, so no
- * cluster straddles its start: a backward shift then only pulls entries
- * not yet visited into the slot just cleared, which is looked at again.
- */
 static uint32_t
 hub_sweep(struct hub *h, const struct hub_port *port, uint64_t now_ms)
 {
-	struct hub_mac_entry *e;
-	uint32_t mask, start, n, i, removed = 0;
+	struct hub_sweep s = { h, port, now_ms };
 
 	if (h->slots == NULL || h->nmacs == 0)
 		return 0;
-	mask = h->nslots - 1;
-	for (start = 0; h->slots[start].used; start++)
-		;
-	for (n = 0; n < h->nslots;) {
-		i = (start + 1 + n) & mask;
-		e = &h->slots[i];
-		if (e->used && (port != NULL ? e->port == port :
-		    !hub_live(h, e, now_ms))) {
-			hub_slot_clear(h, i);
-			removed++;
-			continue;
-		}
-		n++;
-	}
-	return removed;
+	return oah_sweep(&hub_mac_type, h->hash_key, h->slots, h->nslots,
+	    hub_doomed, &s);
 }
 
 int
@@ -223,18 +321,22 @@ hub_init(struct hub *h, const char *name, uint32_t aging_ms, uint32_t max_macs)
 	h->aging_ms = aging_ms != 0 ? aging_ms : HUB_DEFAULT_AGING_MS;
 	if (max_macs == 0)
 		max_macs = HUB_DEFAULT_MAX_MACS;
-	if (max_macs > HUB_MACS_LIMIT)
-		max_macs = HUB_MACS_LIMIT;
+	if (max_macs > OAH_MAX_ENTRIES)
+		max_macs = OAH_MAX_ENTRIES;
 	h->max_macs = max_macs;
 	if (sodium_init() < 0)
 		return -1;
 	randombytes_buf(h->hash_key, sizeof h->hash_key);
-	nslots = hub_slots_cap(max_macs);
+	nslots = oah_slots_for(max_macs);
 	if (nslots > HUB_INIT_SLOTS)
 		nslots = HUB_INIT_SLOTS;
 	if ((h->slots = calloc(nslots, sizeof *h->slots)) == NULL)
 		return -1;
 	h->nslots = nslots;
+	if (iptable_init(&h->ips, 0, 0) == -1) {
+		hub_free(h);
+		return -1;
+	}
 	return 0;
 }
 
@@ -245,6 +347,7 @@ hub_free(struct hub *h)
 	h->slots = NULL;
 	h->nslots = 0;
 	h->nmacs = 0;
+	iptable_free(&h->ips);
 }
 
 void
@@ -253,10 +356,39 @@ hub_port_add(struct hub *h, struct hub_port *p, void *owner)
 	p->hub = h;
 	p->owner = owner;
 	p->id = h->next_port_id++;
-	p->macs = 0;
+	p->macs = p->ip4s = p->ip6s = 0;
+	p->ip4_last = 0;
+	p->ip4_until = p->ip4_gen = 0;
 	p->rx_frames = p->rx_bytes = p->drop_frames = 0;
+	memset(p->drops, 0, sizeof p->drops);
+	hub_port_set_policy(p, NULL);
 	TAILQ_INSERT_TAIL(&h->ports, p, entry);
 	h->nports++;
+}
+
+void
+hub_port_set_policy(struct hub_port *p, const struct hub_policy *pol)
+{
+	uint32_t c = 0;
+
+	p->policy = pol;
+	p->egress_deny = 0;
+	p->ip4_until = 0;       /* what passed before may not pass now */
+	if (pol != NULL) {
+		c |= pol->deny_broadcast ? HUB_CHK_BCAST : 0;
+		c |= pol->filter_dhcp ? HUB_CHK_DHCPF : 0;
+		c |= pol->deny_dhcp_server ? HUB_CHK_DHCPS : 0;
+		c |= pol->ipv6_ra_filter ? HUB_CHK_RA : 0;
+		c |= pol->max_mac != 0 ? HUB_CHK_MAXMAC : 0;
+		c |= pol->deny_duplicate_mac ? HUB_CHK_DUPMAC : 0;
+		c |= pol->force_dhcp_ip ? HUB_CHK_FORCE : 0;
+		c |= pol->max_ip != 0 ? HUB_CHK_MAXIP : 0;
+		c |= pol->deny_duplicate_ip ? HUB_CHK_DUPIP : 0;
+		/* What cannot be parsed might be DHCP. */
+		if (pol->filter_dhcp)
+			p->egress_deny = HUB_META_DHCP | HUB_META_OPAQUE;
+	}
+	p->checks = c;
 }
 
 uint32_t
@@ -267,26 +399,332 @@ hub_port_remove(struct hub *h, struct hub_port *p)
 	if (p == NULL || p->hub != h)
 		return 0;
 	n = hub_sweep(h, p, 0);
+	iptable_port_remove(&h->ips, p);
 	TAILQ_REMOVE(&h->ports, p, entry);
 	h->nports--;
 	p->hub = NULL;
 	return n;
 }
 
-static enum hub_verdict
-hub_drop(struct hub *h, struct hub_port *src)
+static void
+hub_count_drop(struct hub *h, struct hub_port *p, enum hub_drop_reason r)
 {
-	src->drop_frames++;
+	p->drop_frames++;
+	p->drops[r]++;
+	h->stats.drops[r]++;
+}
+
+static enum hub_verdict
+hub_drop(struct hub *h, struct hub_port *src, struct hub_meta *m,
+    enum hub_drop_reason r)
+{
+	hub_count_drop(h, src, r);
 	h->stats.dropped++;
+	if (m != NULL) {
+		m->dst = NULL;
+		m->why = r;
+	}
 	return HUB_DROP;
 }
 
-static void
-hub_learn(struct hub *h, struct hub_port *src, const uint8_t *mac,
-    uint64_t hash, uint64_t now_ms)
+int
+hub_egress_drop(struct hub_port *dst, const struct hub_meta *m)
 {
-	uint64_t word = hub_mac_word(mac);
-	struct hub_mac_entry *e = hub_probe(h, word, hash);
+	if (dst->hub != NULL)
+		hub_count_drop(dst->hub, dst, m->flags & HUB_META_DHCP ?
+		    HUB_DROP_DHCP_FILTERED : HUB_DROP_BAD_FRAME);
+	return 0;
+}
+
+/* ---- Parsing ----------------------------------------------------------- */
+
+static void
+hub_parse_udp(const uint8_t *u, size_t len, int v6, struct hub_pkt *pk)
+{
+	uint32_t sport, dport, ulen;
+	const uint8_t *pay;
+	size_t plen;
+
+	if (len < HUB_UDP_HDR) {
+		pk->flags |= HUB_META_OPAQUE;
+		return;
+	}
+	sport = hub_be16(u);
+	dport = hub_be16(u + 2);
+	ulen = hub_be16(u + HUB_UDP_LEN);
+	/* Fragments and GSO frames may be longer than one datagram says. */
+	if (ulen < HUB_UDP_HDR) {
+		pk->flags |= HUB_META_OPAQUE;
+		return;
+	}
+	pay = u + HUB_UDP_HDR;
+	plen = (ulen < len ? ulen : len) - HUB_UDP_HDR;
+	if (!v6) {
+		if (sport != HUB_DHCP_SERVER && sport != HUB_DHCP_CLIENT &&
+		    dport != HUB_DHCP_SERVER && dport != HUB_DHCP_CLIENT)
+			return;
+		pk->flags |= HUB_META_DHCP;
+		if (sport == HUB_DHCP_CLIENT && dport == HUB_DHCP_SERVER)
+			pk->flags |= HUB_PKT_DHCPC;
+		/* A relay sends requests from port 67 too; anything else
+		 * from there, readable or not, counts as a server's. */
+		if (sport == HUB_DHCP_SERVER &&
+		    (plen == 0 || pay[0] != HUB_BOOTREQUEST)) {
+			pk->flags |= HUB_PKT_DHCPS;
+			if (plen > 0 && pay[0] == HUB_BOOTREPLY) {
+				pk->bootp = pay;
+				pk->bootp_len = plen;
+			}
+		}
+		return;
+	}
+	if (sport != HUB_DHCP6_CLIENT && sport != HUB_DHCP6_SERVER &&
+	    dport != HUB_DHCP6_CLIENT && dport != HUB_DHCP6_SERVER)
+		return;
+	pk->flags |= HUB_META_DHCP;
+	if (sport == HUB_DHCP6_SERVER &&
+	    (plen == 0 || pay[0] != HUB_DHCP6_RELAY_FORW))
+		pk->flags |= HUB_PKT_DHCPS;
+}
+
+static void
+hub_parse_arp(const uint8_t *a, size_t len, struct hub_pkt *pk)
+{
+	if (len < HUB_ARP_PTYPE + HUB_ETYPE_LEN ||
+	    hub_be16(a + HUB_ARP_PTYPE) != HUB_ETYPE_IPV4)
+		return;         /* not about IPv4: nothing to police */
+	if (len < HUB_ARP_LEN || hub_be16(a) != HUB_ARP_HTYPE_ETH ||
+	    a[HUB_ARP_HLEN] != HUB_MAC_LEN || a[HUB_ARP_PLEN] != HUB_IP4_LEN) {
+		pk->flags |= HUB_META_OPAQUE;
+		return;
+	}
+	memcpy(&pk->ip4, a + HUB_ARP_SPA, HUB_IP4_LEN);
+	pk->flags |= HUB_PKT_IP4 | HUB_PKT_ARP;
+}
+
+static void
+hub_parse_ip4(const uint8_t *ip, size_t len, struct hub_pkt *pk)
+{
+	size_t hl, tot;
+
+	if (len < HUB_IP4_HDR || ip[0] >> 4 != HUB_IP4_VERSION) {
+		pk->flags |= HUB_META_OPAQUE;
+		return;
+	}
+	hl = (size_t)(ip[0] & 0x0f) * HUB_IP4_IHL_UNIT;
+	tot = hub_be16(ip + HUB_IP4_TOTLEN);
+	if (hl < HUB_IP4_HDR || hl > len || tot < hl) {
+		pk->flags |= HUB_META_OPAQUE;
+		return;
+	}
+	if (tot > len)
+		tot = len;      /* truncated: its receiver drops it */
+	memcpy(&pk->ip4, ip + HUB_IP4_SRC, HUB_IP4_LEN);
+	pk->flags |= HUB_PKT_IP4;
+	/* Later fragments carry no UDP header; the first one does. */
+	if (ip[HUB_IP4_PROTO] == HUB_PROTO_UDP &&
+	    (hub_be16(ip + HUB_IP4_FRAG) & HUB_IP4_FRAG_MASK) == 0)
+		hub_parse_udp(ip + hl, tot - hl, 0, pk);
+}
+
+/*
+ * Follows up to HUB_IP6_MAX_EXT extension headers to the upper layer, so
+ * that none can hide a router advertisement or DHCPv6 (RFC 7113); a chain
+ * that is longer, or cut short, makes the frame opaque.
+ */
+static void
+hub_parse_ip6(const uint8_t *ip, size_t len, struct hub_pkt *pk)
+{
+	static const uint8_t unspecified[IPTABLE_V6_LEN];
+	size_t off = HUB_IP6_HDR, end, hl;
+	unsigned nh, i;
+
+	if (len < HUB_IP6_HDR || ip[0] >> 4 != HUB_IP6_VERSION) {
+		pk->flags |= HUB_META_OPAQUE;
+		return;
+	}
+	if (memcmp(ip + HUB_IP6_SRC, unspecified, IPTABLE_V6_LEN) != 0) {
+		pk->ip6 = ip + HUB_IP6_SRC;
+		pk->flags |= HUB_PKT_IP6;
+	}
+	end = HUB_IP6_HDR + hub_be16(ip + HUB_IP6_PLEN);
+	if (end > len)
+		end = len;
+	nh = ip[HUB_IP6_NEXT];
+	for (i = 0; i <= HUB_IP6_MAX_EXT; i++) {
+		switch (nh) {
+		case HUB_PROTO_ICMP6:
+			if (off >= end)
+				break;
+			if (ip[off] == HUB_ICMP6_RA)
+				pk->flags |= HUB_PKT_RA;
+			return;
+		case HUB_PROTO_UDP:
+			hub_parse_udp(ip + off, end - off, 1, pk);
+			return;
+		case HUB_PROTO_HOPOPT:
+		case HUB_PROTO_ROUTING:
+		case HUB_PROTO_DSTOPTS:
+		case HUB_PROTO_AH:
+			if (end - off < HUB_ETYPE_LEN)
+				break;
+			hl = nh == HUB_PROTO_AH ? ((size_t)ip[off + 1] +
+			    HUB_IP6_AH_EXTRA) * HUB_IP6_AH_UNIT :
+			    ((size_t)ip[off + 1] + 1) * HUB_IP6_EXT_UNIT;
+			if (end - off < hl)
+				break;
+			nh = ip[off];
+			off += hl;
+			continue;
+		case HUB_PROTO_FRAG:
+			if (end - off < HUB_IP6_FRAG_LEN)
+				break;
+			if (hub_be16(ip + off + HUB_IP6_FRAG_OFF) >>
+			    HUB_IP6_FRAG_SHIFT != 0)
+				return;     /* not the first fragment */
+			nh = ip[off];
+			off += HUB_IP6_FRAG_LEN;
+			continue;
+		default:
+			return;     /* TCP, ESP, no next header, ... */
+		}
+		break;
+	}
+	pk->flags |= HUB_META_OPAQUE;
+}
+
+static inline void
+hub_parse(const uint8_t *f, size_t len, struct hub_pkt *pk)
+{
+	size_t off = HUB_ETH_TYPE;
+	uint32_t type, tags = 0;
+
+	pk->flags = 0;
+	pk->ip4 = 0;
+	pk->ip6 = NULL;
+	pk->bootp = NULL;
+	pk->bootp_len = 0;
+	type = hub_be16(f + off);
+	while (type == HUB_ETYPE_VLAN || type == HUB_ETYPE_QINQ ||
+	    type == HUB_ETYPE_QINQ_OLD) {
+		off += HUB_TAG_LEN;
+		if (++tags > HUB_MAX_TAGS || len < off + HUB_ETYPE_LEN) {
+			pk->flags |= HUB_META_OPAQUE;
+			return;
+		}
+		type = hub_be16(f + off);
+	}
+	off += HUB_ETYPE_LEN;
+	switch (type) {
+	case HUB_ETYPE_IPV4:
+		hub_parse_ip4(f + off, len - off, pk);
+		break;
+	case HUB_ETYPE_ARP:
+		hub_parse_arp(f + off, len - off, pk);
+		break;
+	case HUB_ETYPE_IPV6:
+		hub_parse_ip6(f + off, len - off, pk);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Unicast host addresses: not 0.0.0.0, multicast, class E or broadcast. */
+static inline int
+hub_ip4_host(uint32_t a)
+{
+	const uint8_t *b = (const uint8_t *)&a;
+
+	return a != 0 && b[0] < HUB_IP4_CLASS_D;
+}
+
+/* ---- Policy and learning ------------------------------------------------ */
+
+/* The IP table slots a frame's source addresses probe to. */
+struct hub_ipslots {
+	uint64_t h4, h6;
+	struct iptable_e4 *e4;     /* a host IPv4 source not known own */
+	struct iptable_e6 *e6;     /* NULL unless a unicast IPv6 source */
+	int own4;                  /* the port's cached own IPv4 source */
+};
+
+/*
+ * The source port's policy against the parsed frame; e is the probe of
+ * the source MAC. Returns HUB_NO_DROP or why to drop. Reads only.
+ */
+static enum hub_drop_reason
+hub_police(const struct hub *h, const struct hub_port *src,
+    const uint8_t *dmac, const struct hub_pkt *pk,
+    const struct hub_mac_entry *e,
+    const struct hub_ipslots *ip, uint64_t now_ms)
+{
+	const struct hub_policy *pol = src->policy;
+	const struct iptable *t = &h->ips;
+	uint32_t c = src->checks;
+	int mine;
+
+	if (pk->flags & HUB_META_OPAQUE)
+		return HUB_DROP_BAD_FRAME;
+	if ((c & HUB_CHK_BCAST) && memcmp(dmac, hub_bcast, HUB_MAC_LEN) == 0)
+		return HUB_DROP_BROADCAST;
+	if ((c & HUB_CHK_DHCPF) && (pk->flags & HUB_META_DHCP))
+		return HUB_DROP_DHCP_FILTERED;
+	if ((c & HUB_CHK_DHCPS) && (pk->flags & HUB_PKT_DHCPS))
+		return HUB_DROP_DHCP_SERVER;
+	if ((c & HUB_CHK_RA) && (pk->flags & HUB_PKT_RA))
+		return HUB_DROP_ROUTER_ADVERT;
+	if ((c & HUB_CHK_MAC) && !(e->used && e->port == src)) {
+		if ((c & HUB_CHK_DUPMAC) && e->used && hub_live(h, e, now_ms))
+			return HUB_DROP_DUP_MAC;
+		/* A MAC the full table could not count is over the limit. */
+		if ((c & HUB_CHK_MAXMAC) && (src->macs >= pol->max_mac ||
+		    (!e->used && h->nmacs >= h->max_macs)))
+			return HUB_DROP_MAX_MAC;
+	}
+	if ((c & HUB_CHK_IP4) && (pk->flags & HUB_PKT_IP4)) {
+		if (pk->ip4 == 0) {
+			/* Only DHCP and ARP probes speak before DHCP. */
+			if ((c & HUB_CHK_FORCE) &&
+			    !(pk->flags & (HUB_PKT_ARP | HUB_PKT_DHCPC)))
+				return HUB_DROP_NOT_DHCP_IP;
+		} else if (ip->own4) {
+			;           /* passed before, and nothing changed */
+		} else if (ip->e4 == NULL) {
+			return HUB_DROP_BAD_FRAME;
+		} else {
+			const struct iptable_e4 *i4 = ip->e4;
+			int live = i4->used &&
+			    iptable_live(i4->expiry_ms, now_ms);
+
+			mine = i4->used && i4->port == src;
+			if ((c & HUB_CHK_FORCE) && !(mine && live &&
+			    i4->source == IPTABLE_DHCP))
+				return HUB_DROP_NOT_DHCP_IP;
+			if ((c & HUB_CHK_DUPIP) && live && !mine)
+				return HUB_DROP_DUP_IP;
+			if ((c & HUB_CHK_MAXIP) && !mine &&
+			    (src->ip4s >= pol->max_ip ||
+			    (!i4->used && t->n4 >= t->max_entries)))
+				return HUB_DROP_MAX_IP;
+		}
+	}
+	if ((c & HUB_CHK_DUPIP) && (pk->flags & HUB_PKT_IP6)) {
+		if (ip->e6 == NULL)
+			return HUB_DROP_BAD_FRAME;
+		if (ip->e6->used && ip->e6->port != src &&
+		    iptable_live(ip->e6->expiry_ms, now_ms))
+			return HUB_DROP_DUP_IP;
+	}
+	return HUB_NO_DROP;
+}
+
+/* e is the probe of mac, unchanged since. */
+static void
+hub_learn(struct hub *h, struct hub_port *src, struct hub_mac_entry *e,
+    const uint8_t *mac, uint64_t hash, uint64_t now_ms)
+{
+	void *slots;
 
 	if (e->used) {
 		e->seen_ms = now_ms;
@@ -305,11 +743,14 @@ hub_learn(struct hub *h, struct hub_port *src, const uint8_t *mac,
 		return;
 	}
 	if ((uint64_t)(h->nmacs + 1) * 2 > h->nslots) {
-		if (hub_resize(h, h->nslots * 2) == -1) {
+		slots = h->slots;
+		if (oah_resize(&hub_mac_type, h->hash_key, &slots, &h->nslots,
+		    h->nslots * 2) == -1) {
 			h->stats.table_full++;
 			return;
 		}
-		e = hub_probe(h, word, hash);
+		h->slots = slots;
+		e = hub_probe(h, hub_mac_word(mac), hash);
 	}
 	memcpy(e->mac, mac, HUB_MAC_LEN);
 	e->used = HUB_USED;
@@ -321,34 +762,91 @@ hub_learn(struct hub *h, struct hub_port *src, const uint8_t *mac,
 	h->stats.learned++;
 }
 
+/*
+ * A DHCP ACK that passed its port's policy binds the address it gives to
+ * the port behind the client's MAC; never to the port the ACK came from,
+ * nor to a port that is not to see DHCP at all.
+ */
+static void
+hub_snoop(struct hub *h, const struct hub_port *src, const struct hub_pkt *pk,
+    uint64_t now_ms)
+{
+	const uint8_t *b = pk->bootp;
+	size_t len = pk->bootp_len, i, olen;
+	uint32_t type = 0, lease = HUB_DHCP_DEFAULT_LEASE_S, yiaddr;
+	struct hub_port *owner;
+	uint64_t expiry;
+
+	if (len < HUB_BOOTP_OPTIONS ||
+	    b[HUB_BOOTP_HTYPE] != HUB_ARP_HTYPE_ETH ||
+	    b[HUB_BOOTP_HLEN] != HUB_MAC_LEN ||
+	    hub_be32(b + HUB_BOOTP_COOKIE) != HUB_DHCP_MAGIC)
+		return;
+	for (i = HUB_BOOTP_OPTIONS; i < len;) {
+		if (b[i] == HUB_DHCP_OPT_PAD) {
+			i++;
+			continue;
+		}
+		if (b[i] == HUB_DHCP_OPT_END)
+			break;
+		if (len - i < 2 || len - i - 2 < (olen = b[i + 1]))
+			return;     /* cut short: no client takes it */
+		if (b[i] == HUB_DHCP_OPT_TYPE && olen == 1)
+			type = b[i + 2];
+		else if (b[i] == HUB_DHCP_OPT_LEASE && olen == HUB_IP4_LEN)
+			lease = hub_be32(b + i + 2);
+		i += 2 + olen;
+	}
+	memcpy(&yiaddr, b + HUB_BOOTP_YIADDR, HUB_IP4_LEN);
+	if (type != HUB_DHCP_ACK || !hub_ip4_host(yiaddr))
+		return;
+	owner = hub_mac_lookup(h, b + HUB_BOOTP_CHADDR, now_ms);
+	if (owner == NULL || owner == src ||
+	    (owner->egress_deny & HUB_META_DHCP))
+		return;
+	expiry = lease == HUB_DHCP_LEASE_FOREVER ? UINT64_MAX :
+	    now_ms + (uint64_t)lease * HUB_MS_PER_S;
+	if (expiry < now_ms)
+		expiry = UINT64_MAX;
+	iptable_bind4(&h->ips, yiaddr, owner, expiry);
+}
+
 enum hub_verdict
 hub_input(struct hub *h, struct hub_port *src, const uint8_t *frame,
-    size_t len, uint64_t now_ms, struct hub_port **dst)
+    size_t len, uint64_t now_ms, struct hub_meta *m)
 {
 	static const uint8_t zero[HUB_MAC_LEN];
 	const uint8_t *dmac, *smac;
 	struct hub_mac_entry *e;
+	struct hub_ipslots ip = { 0, 0, NULL, NULL, 0 };
+	const struct iptable_e4 *own;
+	struct hub_pkt pk;
+	struct iptable *t;
+	enum hub_drop_reason why;
 	uint64_t shash, dhash = 0;
 	int unicast;
 
-	if (dst != NULL)
-		*dst = NULL;
+	if (m != NULL) {
+		m->dst = NULL;
+		m->flags = 0;
+		m->why = HUB_DROP_BAD_FRAME;
+	}
 	if (h == NULL || src == NULL)
 		return HUB_DROP;
 	src->rx_frames++;
 	src->rx_bytes += len;
 	h->stats.frames_in++;
 	/* A detached port or a freed hub must not plant dangling entries. */
-	if (frame == NULL || len < PROTO_ETH_HDR || dst == NULL ||
+	if (frame == NULL || len < PROTO_ETH_HDR || m == NULL ||
 	    src->hub != h || h->slots == NULL)
-		return hub_drop(h, src);
+		return hub_drop(h, src, m, HUB_DROP_BAD_FRAME);
 	dmac = frame + HUB_ETH_DST;
 	smac = frame + HUB_ETH_SRC;
 	if ((smac[0] & HUB_MAC_GROUP) || memcmp(smac, zero, HUB_MAC_LEN) == 0)
-		return hub_drop(h, src);
+		return hub_drop(h, src, m, HUB_DROP_BAD_FRAME);
 
-	/* On big tables both slots are cache misses: start fetching them
-	 * together, while the second hash is still being computed. */
+	/* On big tables every slot is a cache miss: start fetching them
+	 * together, while the other hashes are still being computed. */
 	shash = hub_hash(h->hash_key, smac);
 	HUB_PREFETCH(&h->slots[(uint32_t)shash & (h->nslots - 1)]);
 	unicast = !(dmac[0] & HUB_MAC_GROUP);
@@ -356,14 +854,55 @@ hub_input(struct hub *h, struct hub_port *src, const uint8_t *frame,
 		dhash = hub_hash(h->hash_key, dmac);
 		HUB_PREFETCH(&h->slots[(uint32_t)dhash & (h->nslots - 1)]);
 	}
-	hub_learn(h, src, smac, shash, now_ms);
+	hub_parse(frame, len, &pk);
+	m->flags = pk.flags & HUB_META_PUBLIC;
+	t = &h->ips;
+	if ((pk.flags & HUB_PKT_IP4) && hub_ip4_host(pk.ip4)) {
+		if (pk.ip4 == src->ip4_last && now_ms < src->ip4_until &&
+		    src->ip4_gen == t->gen) {
+			ip.own4 = 1;
+		} else {
+			ip.h4 = iptable_hash4(t, pk.ip4);
+			ip.e4 = iptable_probe4(t, pk.ip4, ip.h4);
+		}
+	}
+	if ((pk.flags & HUB_PKT_IP6) && pk.ip6[0] != HUB_IP6_MCAST) {
+		ip.h6 = iptable_hash6(t, pk.ip6);
+		ip.e6 = iptable_probe6(t, pk.ip6, ip.h6);
+	}
+	e = hub_probe(h, hub_mac_word(smac), shash);
+	if (src->checks != 0 &&
+	    (why = hub_police(h, src, dmac, &pk, e, &ip, now_ms)) !=
+	    HUB_NO_DROP)
+		return hub_drop(h, src, m, why);
+
+	hub_learn(h, src, e, smac, shash, now_ms);
+	if (ip.e4 != NULL &&
+	    (own = iptable_learn4(t, ip.e4, pk.ip4, ip.h4, src, now_ms)) !=
+	    NULL) {
+		src->ip4_last = pk.ip4;
+		src->ip4_gen = t->gen;
+		src->ip4_until = own->expiry_ms - now_ms > HUB_IP4_CACHE_MS ?
+		    now_ms + HUB_IP4_CACHE_MS : own->expiry_ms;
+	}
+	if (ip.e6 != NULL)
+		iptable_learn6(t, ip.e6, pk.ip6, ip.h6, src, now_ms);
+	if (pk.bootp != NULL)
+		hub_snoop(h, src, &pk, now_ms);
+
 	if (unicast) {
 		/* Probed after learning: a resize may have moved the slot. */
 		e = hub_probe(h, hub_mac_word(dmac), dhash);
 		if (e->used && hub_live(h, e, now_ms)) {
 			if (e->port == src)
-				return hub_drop(h, src);
-			*dst = e->port;
+				return hub_drop(h, src, m, HUB_DROP_SAME_PORT);
+			if (!hub_egress_ok(e->port, m)) {
+				h->stats.dropped++;
+				m->why = m->flags & HUB_META_DHCP ?
+				    HUB_DROP_DHCP_FILTERED : HUB_DROP_BAD_FRAME;
+				return HUB_DROP;
+			}
+			m->dst = e->port;
 			h->stats.unicast++;
 			return HUB_UNICAST;
 		}
@@ -378,6 +917,7 @@ hub_age(struct hub *h, uint64_t now_ms)
 	uint32_t n = hub_sweep(h, NULL, now_ms);
 
 	h->stats.aged += n;
+	iptable_age(&h->ips, now_ms);
 	return n;
 }
 
@@ -406,4 +946,10 @@ hub_mac_foreach(struct hub *h, void (*fn)(void *arg,
 	for (i = 0; i < h->nslots; i++)
 		if (h->slots[i].used)
 			fn(arg, &h->slots[i]);
+}
+
+const char *
+hub_drop_name(enum hub_drop_reason r)
+{
+	return (unsigned)r < HUB_DROP_NREASONS ? hub_drop_names[r] : "unknown";
 }

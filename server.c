@@ -65,6 +65,7 @@ struct srv_sess {
 	uint64_t started_ms;
 	uint8_t token[PROTO_TOKEN_LEN];
 	struct auth_job *job;
+	const struct config_user *ucfg; /* its policy, once logged in */
 	char user[PROTO_MAX_NAME + 1];
 	char peer[64];
 };
@@ -136,6 +137,24 @@ srv_maybe_exit(struct srv *srv)
 		event_base_loopexit(srv->base, NULL);
 }
 
+/* Frames the engine refused from this session, per reason. */
+static void
+srv_log_drops(const struct srv_sess *ss)
+{
+	char line[512];
+	size_t n = 0;
+
+	line[0] = '\0';
+	for (int r = 0; r < HUB_DROP_NREASONS; r++)
+		if (ss->port.drops[r] > 0 && n < sizeof line)
+			n += (size_t)snprintf(line + n, sizeof line - n, " %s=%llu",
+			    hub_drop_name((enum hub_drop_reason)r),
+			    (unsigned long long)ss->port.drops[r]);
+	if (n > 0)
+		log_info("session %llu drops:%s", (unsigned long long)ss->id,
+		    line);
+}
+
 /* The one place a logged-in session ends. */
 static void
 srv_end(struct srv_sess *ss, const char *reason)
@@ -156,6 +175,7 @@ srv_end(struct srv_sess *ss, const char *reason)
 	    (unsigned long long)(st->tx_dropped + ss->port.drop_frames),
 	    st->resumes, (unsigned long long)(st->budget_dropped +
 	    st->rx_lost), forgot, reason);
+	srv_log_drops(ss);
 	session_free(&ss->sess);
 	event_free(ss->window_ev);
 	TAILQ_REMOVE(&srv->sessions, ss, entry);
@@ -175,16 +195,17 @@ srv_deliver(void *arg, const uint8_t *f, size_t len)
 {
 	struct srv_sess *ss = arg;
 	struct hub *h = &ss->hub->engine;
-	struct hub_port *dst, *p;
+	struct hub_port *p;
+	struct hub_meta m;
 
-	switch (hub_input(h, &ss->port, f, len, ss->srv->now_ms, &dst)) {
+	switch (hub_input(h, &ss->port, f, len, ss->srv->now_ms, &m)) {
 	case HUB_UNICAST:
-		session_send_frame(&((struct srv_sess *)dst->owner)->sess, f,
+		session_send_frame(&((struct srv_sess *)m.dst->owner)->sess, f,
 		    len);
 		break;
 	case HUB_FLOOD:
 		TAILQ_FOREACH(p, &h->ports, entry)
-			if (p != &ss->port)
+			if (p != &ss->port && hub_egress_ok(p, &m))
 				session_send_frame(
 				    &((struct srv_sess *)p->owner)->sess, f, len);
 		break;
@@ -251,6 +272,7 @@ srv_welcome(struct srv_sess *ss)
 	ss->started_ms = clock_now_ms();
 	conn_set_owner(c, &srv_session_cbs, ss);
 	hub_port_add(&ss->hub->engine, &ss->port, ss);
+	hub_port_set_policy(&ss->port, ss->ucfg ? &ss->ucfg->policy.p : NULL);
 	ss->hub->nsessions++;
 	session_attach(&ss->sess, c, 0);
 	log_info("session %llu up: user=%s from=%s hub=%s tls=%s cipher=%s",
@@ -274,6 +296,29 @@ srv_auth_done(void *arg, int ok)
 		return;
 	}
 	auth_throttle_ok(srv->throttle, sa);
+	const struct hub_policy *pol = &ss->ucfg->policy.p;
+	if (pol->deny_access) {
+		log_warn("login refused: user=%s from=%s hub=%s: deny_access "
+		    "policy", ss->user, ss->peer, ss->hub->engine.name);
+		srv_refuse(ss, PROTO_ERR_AUTH, "access denied by policy");
+		return;
+	}
+	if (pol->max_sessions > 0) {
+		uint32_t n = 0;
+		struct srv_sess *o;
+		TAILQ_FOREACH(o, &srv->sessions, entry)
+			if (o != ss && o->state != SRV_LOGIN &&
+			    o->hub == ss->hub && strcmp(o->user, ss->user) == 0)
+				n++;
+		if (n >= pol->max_sessions) {
+			log_warn("login refused: user=%s from=%s hub=%s: "
+			    "max_sessions %u reached", ss->user, ss->peer,
+			    ss->hub->engine.name, pol->max_sessions);
+			srv_refuse(ss, PROTO_ERR_FULL, "too many sessions for "
+			    "this user");
+			return;
+		}
+	}
 	srv_welcome(ss);
 }
 
@@ -291,6 +336,15 @@ srv_resume(struct srv_sess *pend, const struct proto_resume *r)
 		    ss->hub == pend->hub &&
 		    sodium_memcmp(ss->token, r->token, PROTO_TOKEN_LEN) == 0)
 			break;
+	if (ss != NULL && ss->ucfg != NULL &&
+	    ss->ucfg->policy.p.deny_reconnect) {
+		log_info("resume refused: user=%s from=%s session=%llu: "
+		    "deny_reconnect policy", ss->user, c->peer,
+		    (unsigned long long)r->session_id);
+		srv_refuse(pend, PROTO_ERR_RESUME, "this user's sessions cannot"
+		    " be resumed (policy); log in again");
+		return;
+	}
 	if (ss == NULL || ci == DCHAN_NONE) {
 		log_info("resume refused: from=%s session=%llu: unknown or "
 		    "expired", c->peer, (unsigned long long)r->session_id);
@@ -391,8 +445,15 @@ srv_login_msg(struct conn *c, const struct proto_msg *m, void *arg)
 			srv_refuse(ss, PROTO_ERR_THROTTLED, text);
 			return;
 		}
+		if (!ss->hub->cfg->online) {
+			log_warn("login refused: user=%s from=%s hub=%s: hub is "
+			    "offline", ss->user, c->peer, ss->hub->engine.name);
+			srv_refuse(ss, PROTO_ERR_FULL, "hub is offline");
+			return;
+		}
 		const struct config_user *u = config_find_user(ss->hub->cfg,
 		    m->u.auth.user);
+		ss->ucfg = u;
 		ss->job = auth_verify_async(srv->auth, u ? u->password : NULL,
 		    m->u.auth.secret, m->u.auth.secret_len, srv_auth_done, ss);
 		if (ss->job == NULL)
@@ -457,7 +518,8 @@ srv_session_closed(struct conn *c, const char *reason, void *arg)
 
 	ss->c = NULL;
 	session_detach(&ss->sess);
-	if (c->peer_said_goodbye || c->said_goodbye || srv->stopping) {
+	if (c->peer_said_goodbye || c->said_goodbye || srv->stopping ||
+	    (ss->ucfg != NULL && ss->ucfg->policy.p.deny_reconnect)) {
 		srv_end(ss, reason);
 		return;
 	}
@@ -714,6 +776,8 @@ srv_load_generated(struct srv *srv, const char *path)
 			if (nu == NULL)
 				break;
 			h->users = nu;
+			memset(&nu[h->nusers], 0, sizeof nu[h->nusers]);
+			nu[h->nusers].policy = h->default_policy;
 			nu[h->nusers].name = strdup(user);
 			nu[h->nusers].password = strdup(hash);
 			nu[h->nusers].line = 0;
@@ -859,6 +923,7 @@ srv_dump(struct srv *srv)
 		    (unsigned long long)session_unacked(&ss->sess), st->resumes,
 		    (unsigned long long)(st->budget_dropped + st->rx_lost),
 		    ss->port.macs);
+		srv_log_drops(ss);
 	}
 	for (size_t i = 0; i < srv->nhubs; i++) {
 		struct srv_dump d = { &srv->hubs[i].engine, now };

@@ -17,7 +17,7 @@
 /* Every tests/config/NAME.yaml has a NAME.ok beside it. */
 static const char *const golden[] = {
 	"good_minimal", "good_full", "good_defaults", "good_hubs",
-	"good_star", "good_ipv6",
+	"good_star", "good_ipv6", "good_policy",
 	"bad_syntax", "bad_unknown_top", "bad_unknown_nested",
 	"bad_type_list", "bad_type_int", "bad_type_map", "bad_quoted_int",
 	"bad_port_zero", "bad_port_high", "bad_address", "bad_address_v6",
@@ -27,7 +27,8 @@ static const char *const golden[] = {
 	"bad_user_name", "bad_missing_name", "bad_aging", "bad_sessions",
 	"bad_empty_hubs", "bad_dup_key", "bad_relative_state", "bad_level",
 	"bad_alias", "bad_tag", "bad_two_docs", "bad_top_list", "bad_nul",
-	"bad_utf8",
+	"bad_utf8", "bad_policy_key", "bad_policy_type", "bad_policy_range",
+	"bad_policy_map", "bad_online",
 };
 
 #define NGOLDEN (sizeof golden / sizeof golden[0])
@@ -345,6 +346,64 @@ test_find(void **state)
 	config_free(&cfg);	/* twice is harmless */
 }
 
+/* Users inherit the hub's default policy key by key. */
+static void
+test_policies(void **state)
+{
+	const struct config_hub *h;
+	const struct hub_policy *p;
+	struct config cfg;
+	char err[512];
+
+	(void)state;
+	if (config_load_file("config/good_policy.yaml", NULL, &cfg, err,
+	    sizeof err) != 0)
+		fail_msg("%s", err);
+	h = config_find_hub(&cfg, "office");
+	assert_true(h->online);
+	assert_true(h->default_policy.p.deny_broadcast);
+	assert_int_equal(h->default_policy.p.max_mac, 1);
+	assert_false(h->default_policy.p.filter_dhcp);
+
+	p = &config_find_user(h, "alice")->policy.p;
+	assert_int_equal(config_find_user(h, "alice")->policy.set, 0);
+	assert_true(p->deny_broadcast && p->deny_dhcp_server);
+	assert_int_equal(p->max_mac, 1);
+	assert_int_equal(p->max_ip, 1);
+	assert_false(p->force_dhcp_ip || p->deny_access || p->filter_dhcp);
+
+	p = &config_find_user(h, "bridge")->policy.p;
+	assert_false(p->deny_broadcast);
+	assert_int_equal(p->max_mac, 0);
+	assert_int_equal(p->max_ip, 65535);
+	assert_true(p->deny_dhcp_server);
+
+	p = &config_find_user(h, "guest")->policy.p;
+	assert_true(p->force_dhcp_ip && p->deny_duplicate_ip &&
+	    p->deny_duplicate_mac && p->ipv6_ra_filter && p->deny_reconnect);
+	assert_true(p->deny_broadcast && p->deny_dhcp_server);
+	assert_int_equal(p->max_sessions, 2);
+	assert_int_equal(p->max_mac, 1);
+	assert_false(p->deny_access);
+
+	assert_true(config_find_user(h, "banned")->policy.p.deny_access);
+
+	h = config_find_hub(&cfg, "closed");
+	assert_false(h->online);
+	p = &config_find_user(h, "dhcp-server")->policy.p;
+	assert_false(p->deny_broadcast || p->deny_dhcp_server);
+	assert_int_equal(p->max_mac, 0);
+	check_round_trip(&cfg);
+	config_free(&cfg);
+
+	/* The default hub is online and polices no one. */
+	assert_int_equal(config_load_string("<d>", "", 0, NULL, &cfg, err,
+	    sizeof err), 0);
+	assert_true(cfg.hubs[0].online);
+	assert_int_equal(cfg.hubs[0].default_policy.set, 0);
+	config_free(&cfg);
+}
+
 static void
 expect_error(const char *text, const char *want)
 {
@@ -447,6 +506,7 @@ main(void)
 		cmocka_unit_test(test_override),
 		cmocka_unit_test(test_too_many_hubs),
 		cmocka_unit_test(test_find),
+		cmocka_unit_test(test_policies),
 		cmocka_unit_test(test_limits),
 	};
 

@@ -42,6 +42,19 @@ t_frame(uint8_t f[T_FRAME_LEN], const uint8_t dst[6], const uint8_t src[6])
 	f[12] = 0x08;
 }
 
+/* hub_input, with the unicast destination (or NULL) in *out. */
+static enum hub_verdict
+t_input(struct hub *h, struct hub_port *p, const uint8_t *f, size_t len,
+    uint64_t now, struct hub_port **out)
+{
+	struct hub_meta m;
+	enum hub_verdict v = hub_input(h, p, f, len, now, &m);
+
+	*out = m.dst;
+	assert_true(v == HUB_UNICAST ? m.dst != NULL : m.dst == NULL);
+	return v;
+}
+
 static enum hub_verdict
 t_send(struct hub *h, struct hub_port *p, const uint8_t dst[6],
     const uint8_t src[6], uint64_t now, struct hub_port **out)
@@ -49,7 +62,7 @@ t_send(struct hub *h, struct hub_port *p, const uint8_t dst[6],
 	uint8_t f[T_FRAME_LEN];
 
 	t_frame(f, dst, src);
-	return hub_input(h, p, f, sizeof f, now, out);
+	return t_input(h, p, f, sizeof f, now, out);
 }
 
 static enum hub_verdict
@@ -94,7 +107,7 @@ t_check(const struct hub *h)
 		if (!h->slots[i].used)
 			continue;
 		used++;
-		assert_int_equal(h->slots[i].used, 1);
+		assert_true(h->slots[i].used != 0);
 		for (j = t_home(h, h->slots[i].mac); j != i; j = (j + 1) & mask)
 			assert_true(h->slots[j].used);
 	}
@@ -272,7 +285,9 @@ test_no_hairpin(void **state)
 	assert_null(out);
 	assert_int_equal(t_sendn(&h, &p1, 2, 1, 0, &out), HUB_DROP);
 	assert_int_equal(p1.drop_frames, 2);
+	assert_int_equal(p1.drops[HUB_DROP_SAME_PORT], 2);
 	assert_int_equal(h.stats.dropped, 2);
+	assert_int_equal(h.stats.drops[HUB_DROP_SAME_PORT], 2);
 	/* A frame to itself never returns either. */
 	assert_int_equal(t_sendn(&h, &p1, 1, 1, 0, &out), HUB_DROP);
 	/* p2 still reaches them. */
@@ -468,6 +483,7 @@ test_bad_source(void **state)
 	assert_null(out);
 	assert_int_equal(h.nmacs, 0);
 	assert_int_equal(p1.drop_frames, 4);
+	assert_int_equal(p1.drops[HUB_DROP_BAD_FRAME], 4);
 	assert_int_equal(p1.rx_frames, 4);
 	assert_int_equal(h.stats.dropped, 4);
 	assert_int_equal(h.stats.frames_in, 4);
@@ -488,15 +504,15 @@ test_short_frames(void **state)
 	t_mac(1, a);
 	t_frame(f, t_bcast, a);
 	for (size_t len = 0; len < PROTO_ETH_HDR; len++)
-		assert_int_equal(hub_input(&h, &p1, f, len, 0, &out), HUB_DROP);
-	assert_int_equal(hub_input(&h, &p1, NULL, 100, 0, &out), HUB_DROP);
+		assert_int_equal(t_input(&h, &p1, f, len, 0, &out), HUB_DROP);
+	assert_int_equal(t_input(&h, &p1, NULL, 100, 0, &out), HUB_DROP);
 	assert_null(out);
 	assert_int_equal(h.nmacs, 0);
 	assert_int_equal(p1.drop_frames, PROTO_ETH_HDR + 1);
 	assert_int_equal(p1.rx_bytes, PROTO_ETH_HDR * (PROTO_ETH_HDR - 1) / 2
 	    + 100);
 	/* A bare header is a frame. */
-	assert_int_equal(hub_input(&h, &p1, f, PROTO_ETH_HDR, 0, &out),
+	assert_int_equal(t_input(&h, &p1, f, PROTO_ETH_HDR, 0, &out),
 	    HUB_FLOOD);
 	assert_int_equal(h.nmacs, 1);
 	hub_free(&h);
