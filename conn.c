@@ -420,8 +420,12 @@ conn_tick_cb(evutil_socket_t fd, short what, void *arg)
 		conn_close(s, "peer silent too long (dead peer)");
 		return;
 	}
-	uint32_t lo = s->keepalive_ms / 2;
-	uint32_t wait = lo + randombytes_uniform(s->keepalive_ms - lo + 1);
+	/* Never so rare that the peer's dead-peer timer could fire. */
+	uint32_t ka = s->keepalive_ms;
+	if (ka > s->dead_peer_ms / 3)
+		ka = s->dead_peer_ms / 3;
+	uint32_t lo = ka / 2;
+	uint32_t wait = lo + randombytes_uniform(ka - lo + 1);
 	if (now - s->last_tx_ms >= wait) {
 		uint8_t pad[PROTO_KEEPALIVE_PAD];
 		randombytes_buf(pad, sizeof pad);

@@ -312,7 +312,7 @@ nic_login_msg(struct conn *s, const struct proto_msg *m, void *arg)
 		return;
 	}
 	if (w->version != PROTO_VERSION || w->max_frame < PROTO_ETH_MAX_FRAME ||
-	    w->max_frame > PROTO_ITEM_MAX_LEN || w->keepalive_ms < 1000 ||
+	    w->max_frame > PROTO_ITEM_MAX_LEN || w->keepalive_ms < 500 ||
 	    w->keepalive_ms > PROTO_DEAD_PEER_MS ||
 	    !(dchan_local_caps() & (w->cipher == DCHAN_AES256GCM ?
 	    PROTO_CAP_AESGCM : w->cipher == DCHAN_CHACHA20POLY1305 ?

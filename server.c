@@ -227,7 +227,9 @@ srv_send_welcome(struct srv_sess *ss, struct conn *c, enum dchan_cipher ci,
 	m.u.welcome.cipher = (uint8_t)ci;
 	m.u.welcome.session_id = ss->id;
 	m.u.welcome.max_frame = PROTO_ETH_MAX_FRAME;
-	m.u.welcome.keepalive_ms = PROTO_KEEPALIVE_MS;
+	/* Often enough for our own dead-peer timer. */
+	m.u.welcome.keepalive_ms = PROTO_KEEPALIVE_MS < c->dead_peer_ms / 3 ?
+	    PROTO_KEEPALIVE_MS : c->dead_peer_ms / 3;
 	memcpy(m.u.welcome.token, ss->token, PROTO_TOKEN_LEN);
 	m.u.welcome.resumed = (uint8_t)resumed;
 	m.u.welcome.rx_last = ss->sess.rx_last;

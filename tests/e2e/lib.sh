@@ -73,6 +73,18 @@ wait_log() {
   fail "$1: no '$2' within ${3:-15}s"
 }
 
+# wait_more NAME REGEX SECONDS: until the log shows REGEX more often than it did
+# when mark NAME REGEX was called (for events that happen more than once).
+mark() { MARK=$(grep -Ec -- "$2" "$WORK/$1.log" 2>/dev/null || true); }
+wait_more() {
+  local i
+  for ((i = 0; i < $3 * 10; i++)); do
+    [ "$(grep -Ec -- "$2" "$WORK/$1.log" 2>/dev/null || true)" -gt "${MARK:-0}" ] && return 0
+    sleep 0.1
+  done
+  fail "$1: no new '$2' within $3s"
+}
+
 # wait_exit PID SECONDS: the process (a child of this shell) ends; its exit
 # status goes to $ST ("timeout" if it is still running).
 wait_exit() {
