@@ -9,3 +9,4 @@ echo "== tunnel vs raw veth (bench/tunnel.sh)"
 SOFTETHER="$PWD/$BUILD/softether" bash bench/tunnel.sh
 echo "== keepalive cost of an idle session (bench/keepalive.sh)"
 SOFTETHER="$PWD/$BUILD/softether" bash bench/keepalive.sh
+echo "== transports (bench/transports.sh)"; SOFTETHER="$PWD/$BUILD/softether" bash bench/transports.sh

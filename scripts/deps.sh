@@ -4,7 +4,8 @@
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config clang libevent-dev libmbedtls-dev
       libsodium-dev libyaml-dev libcmocka-dev iproute2 iputils-ping
-      iputils-arping iperf3 procps psmisc netcat-openbsd python3)
+      iputils-arping iperf3 procps psmisc netcat-openbsd python3
+      tinyproxy dante-server openssh-server openssh-client)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
@@ -17,5 +18,14 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# The tests start their own proxy and ssh servers; the packages' system
+# services must not start (and listen) just because they were installed.
+added_policy=0
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+  chmod +x /usr/sbin/policy-rc.d
+  added_policy=1
+fi
+trap 'if [ $added_policy = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi' EXIT
 apt-get update -qq || true
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
