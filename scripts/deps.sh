@@ -5,7 +5,8 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config clang libevent-dev libmbedtls-dev
       libsodium-dev libyaml-dev libcmocka-dev iproute2 iputils-ping
       iputils-arping iperf3 procps psmisc netcat-openbsd python3
-      tinyproxy dante-server openssh-server openssh-client)
+      tinyproxy dante-server openssh-server openssh-client dnsmasq-base
+      busybox nftables bc)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
