@@ -13,6 +13,7 @@
 #include "auth.h"
 #include "cert.h"
 #include "config.h"
+#include "config_nic.h"
 #include "log.h"
 #include "nic.h"
 #include "proto.h"
@@ -23,13 +24,15 @@ usage(FILE *f)
 {
 	fprintf(f,
 "usage: softether --hub [-c config.yaml] [--state-dir DIR]\n"
-"       softether --nic --connect HOST[:PORT] --user NAME --password-file FILE\n"
+"       softether --nic [-c client.yaml] --connect HOST[:PORT] --user NAME\n"
+"                 --password-file FILE\n"
 "                 [--hub-name NAME] [--tap IFNAME] [--mac MAC] [--ip CIDR]\n"
 "                 [--fingerprint SHA256HEX | --ca FILE] [--known-hubs FILE]\n"
 "                 [--via %s]\n"
 "                 [--proxy HOST:PORT [--proxy-user U [--proxy-password-file F]]]\n"
 "                 [--ssh [USER@]GATEWAY[:PORT] [--ssh-option KEY=VALUE ...]]\n"
 "       softether --check-config [-c config.yaml]\n"
+"       softether --check-config --nic -c client.yaml\n"
 "       softether --hash-password < password.txt\n"
 "       softether --version | --help\n"
 "\n"
@@ -37,7 +40,8 @@ usage(FILE *f)
 "                      listens on TCP 443 and 7777 and keeps its state in\n"
 "                      " CONFIG_DEFAULT_STATE ")\n"
 "  --nic               plug a TAP virtual LAN card into a hub\n"
-"  -c, --config FILE   the hub's YAML configuration\n"
+"  -c, --config FILE   the hub's YAML configuration; with --nic, the card's\n"
+"                      options as YAML (command-line options override it)\n"
 "  --state-dir DIR     where the hub keeps its certificate, key and\n"
 "                      generated credentials\n"
 "  --check-config      validate the configuration and print it in full\n"
@@ -171,6 +175,23 @@ load_config(const char *path, const char *state_dir, struct config *cfg)
 	return rc;
 }
 
+static int
+load_nic_config(const char *path, struct config_nic *fc)
+{
+	char err[1024];
+
+	if (config_nic_load_file(path, fc, err, sizeof err) == 0)
+		return 0;
+	fprintf(stderr, "softether: %s\n", err);
+	return -1;
+}
+
+static const char *
+pick(const char *cli, const char *file)
+{
+	return cli != NULL ? cli : file;
+}
+
 static const char *
 default_known_hubs(void)
 {
@@ -186,20 +207,23 @@ int
 main(int argc, char **argv)
 {
 	int role = 0, verbose = 0, quiet = 0, use_syslog = 0, daemonize = 0, c;
+	int check = 0;
 	const char *config_path = NULL, *state_dir = NULL, *connect = NULL;
-	const char *via = "direct", *proxy = NULL;
-	uint32_t resume_window_ms = PROTO_RESUME_WINDOW_MS;
-	uint32_t dead_peer_ms = PROTO_DEAD_PEER_MS;
+	const char *via = NULL, *proxy = NULL;
+	uint32_t resume_window_ms = 0, dead_peer_ms = 0;	/* 0: not given */
 	char proxy_host[256];
 	struct nic_opts no;
+	struct config_nic fc;
 	struct config cfg;
 
 	memset(&no, 0, sizeof no);
-	no.hub_name = "DEFAULT";
-	no.tap_name = "vpn0";
+	memset(&fc, 0, sizeof fc);
 	while ((c = getopt_long(argc, argv, "c:hvq", long_opts, NULL)) != -1) {
 		switch (c) {
-		case OPT_HUB: case OPT_NIC: case OPT_CHECK: case OPT_HASH:
+		case OPT_CHECK:
+			check = 1;
+			break;
+		case OPT_HUB: case OPT_NIC: case OPT_HASH:
 		case OPT_VERSION:
 			if (role != 0 && role != c) {
 				fprintf(stderr, "softether: choose one of --hub, "
@@ -261,6 +285,22 @@ main(int argc, char **argv)
 		fprintf(stderr, "softether: libsodium failed to initialise\n");
 		return 1;
 	}
+	if (check && role != 0 && role != OPT_HUB && role != OPT_NIC) {
+		fprintf(stderr, "softether: --check-config goes with a hub "
+		    "configuration or --nic -c FILE\n");
+		return 1;
+	}
+	if (check && role == OPT_NIC && config_path == NULL) {
+		fprintf(stderr, "softether: --check-config --nic needs -c "
+		    "FILE\n");
+		return 1;
+	}
+	if (check)
+		role = role == OPT_NIC ? OPT_NIC : OPT_CHECK;
+	if (resume_window_ms == 0 && role != OPT_NIC)
+		resume_window_ms = PROTO_RESUME_WINDOW_MS;
+	if (dead_peer_ms == 0 && role != OPT_NIC)
+		dead_peer_ms = PROTO_DEAD_PEER_MS;
 	if (daemonize && role != OPT_HUB && role != OPT_NIC) {
 		fprintf(stderr, "softether: --daemon goes with --hub or --nic\n");
 		return 1;
@@ -292,6 +332,46 @@ main(int argc, char **argv)
 		return rc;
 	}
 	case OPT_NIC: {
+		if (config_path != NULL &&
+		    load_nic_config(config_path, &fc) != 0)
+			return 1;
+		if (check) {
+			config_nic_print(&fc, stdout);
+			config_nic_free(&fc);
+			return 0;
+		}
+		/* The command line overrides the file, option by option. */
+		connect = pick(connect, fc.connect);
+		via = pick(via, pick(fc.via, "direct"));
+		proxy = pick(proxy, fc.proxy);
+		no.user = pick(no.user, fc.user);
+		no.password_file = pick(no.password_file, fc.password_file);
+		no.hub_name = pick(no.hub_name, pick(fc.hub_name, "DEFAULT"));
+		no.tap_name = pick(no.tap_name, pick(fc.tap, "vpn0"));
+		no.mac = pick(no.mac, fc.mac);
+		no.ip = pick(no.ip, fc.ip);
+		no.known_hubs = pick(no.known_hubs, fc.known_hubs);
+		/* Either way of trusting the hub replaces the file's. */
+		if (no.fingerprint == NULL && no.ca_file == NULL) {
+			no.fingerprint = fc.fingerprint;
+			no.ca_file = fc.ca;
+		}
+		no.target.proxy_user = pick(no.target.proxy_user,
+		    fc.proxy_user);
+		no.proxy_password_file = pick(no.proxy_password_file,
+		    fc.proxy_password_file);
+		no.target.ssh_dest = pick(no.target.ssh_dest, fc.ssh);
+		if (no.target.nssh_options == 0)
+			for (size_t i = 0; i < fc.nssh_options &&
+			    i < TRANSPORT_MAX_SSH_OPTIONS; i++)
+				no.target.ssh_options[no.target.nssh_options++] =
+				    fc.ssh_options[i];
+		if (resume_window_ms == 0)
+			resume_window_ms = fc.resume_window_ms != 0 ?
+			    fc.resume_window_ms : PROTO_RESUME_WINDOW_MS;
+		if (dead_peer_ms == 0)
+			dead_peer_ms = fc.dead_peer_ms != 0 ?
+			    fc.dead_peer_ms : PROTO_DEAD_PEER_MS;
 		const char *missing = connect == NULL ? "--connect" :
 		    no.user == NULL ? "--user" :
 		    no.password_file == NULL ? "--password-file" : NULL;
@@ -345,7 +425,9 @@ main(int argc, char **argv)
 			}
 			log_init("softether", log_get_level(), 1);
 		}
-		return nic_run(&no);
+		int rc = nic_run(&no);
+		config_nic_free(&fc);
+		return rc;
 	}
 	default:
 		usage(stderr);

@@ -26,8 +26,16 @@ MAC_A=5e:00:00:00:00:0a MAC_B=5e:00:00:00:00:0b
 start nicA "$A" "$SOFTETHER" --nic --connect 10.77.1.1:7777 --user alice \
   --password-file "$WORK/alice.pw" --fingerprint "$FP" --mac $MAC_A --ip 192.168.77.1/24
 # Before B exists, A's card has no peer but is up; B's card starts unplugged.
-start nicB "$B" "$SOFTETHER" --nic --connect 10.77.2.1:7777 --user bob \
-  --password-file "$WORK/bob.pw" --known-hubs "$WORK/known_hubs" --mac $MAC_B --ip 192.168.77.2/24
+# B's card takes its options from a client config file.
+cat >"$WORK/bob.yaml" <<CONF
+connect: 10.77.2.1:7777
+user: bob
+password_file: $WORK/bob.pw
+known_hubs: $WORK/known_hubs
+mac: "$MAC_B"
+ip: 192.168.77.2/24
+CONF
+start nicB "$B" "$SOFTETHER" --nic -c "$WORK/bob.yaml"
 wait_log nicA 'vpn0 up'
 wait_log nicB 'vpn0 up'
 grep -q "recorded its certificate fingerprint $FP" "$WORK/nicB.log" || fail "known_hubs not recorded"

@@ -1,0 +1,112 @@
+/*
+ * cfg.h: the YAML loader behind every configuration file: screens and loads
+ * one document, then walks it with tables of keys (one row per key) that also
+ * drive printing and freeing. Errors read FILE:LINE:COL: KEY.PATH: message.
+ */
+#ifndef SOFTETHER_CFG_H
+#define SOFTETHER_CFG_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <yaml.h>
+
+#define CFG_MAX_BYTES	(4u * 1024u * 1024u) /* larger files are refused */
+#define CFG_PATH_MAX	((uint32_t)PATH_MAX - 1u)
+#define CFG_KEYPATH	128u	/* "hubs[255].users[65535].password" */
+#define CFG_SHOW	48u	/* longest piece of input echoed in a message */
+#define CFG_MAX_KEYS	32u	/* keys in one table (and bits in a set mask) */
+
+enum cfg_type {
+	CFG_UINT,	/* uint32_t in min..max; a plain scalar */
+	CFG_BOOL,	/* bool: plain true or false */
+	CFG_SECONDS,	/* uint32_t milliseconds in min..max; plain seconds */
+	CFG_NAME,	/* char *: min..max of [A-Za-z0-9] and extra */
+	CFG_HASH,	/* char *: passes auth_hash_valid() */
+	CFG_PATH,	/* char *: absolute, at most max bytes */
+	CFG_LEVEL,	/* enum log_level */
+	CFG_ADDR,	/* char *: listen address, stored normalised */
+	CFG_STR,	/* char *: min..max bytes that pass check (if any) */
+	CFG_MAP,	/* keys of sub, in the struct at off */
+	CFG_LIST,	/* min..max elements described by elem */
+};
+
+#define CFG_REQUIRED	0x1u
+#define CFG_UNIQUE	0x2u	/* list: elements' first key must differ */
+#define CFG_QUIET	0x4u	/* map: not printed when no key is set */
+
+struct cfg_table;
+
+/* CFG_STR: 0 if s is acceptable, else -1 with why saying what is wrong. */
+typedef int cfg_check_fn(const char *s, char *why, size_t whylen);
+
+struct cfg_key {
+	const char *name;
+	enum cfg_type type;
+	unsigned flags;
+	size_t off;		/* the field, from the level's struct */
+	size_t count_off;	/* CFG_LIST: its size_t element count */
+	size_t size;		/* list element: bytes per element */
+	uint32_t min, max;	/* value, length or element count */
+	const char *def;	/* default as YAML text; NULL: required/derived */
+	const char *derive;	/* CFG_PATH default: this file in state_dir */
+	const char *extra;	/* CFG_NAME: allowed besides letters, digits */
+	const char *help;	/* how to fix a bad value */
+	cfg_check_fn *check;	/* CFG_STR */
+	const struct cfg_key *elem;	/* CFG_LIST */
+	const struct cfg_table *sub;	/* CFG_MAP */
+};
+
+struct cfg_table {
+	const char *what;	/* "hub", "user": names the duplicates */
+	const struct cfg_key *keys;
+	size_t nkeys;
+	int has_line;		/* record the mapping's line at line_off */
+	size_t line_off;
+	/* Keys are optional, with no defaults: a uint32_t at set_off records
+	 * which were given (bit i: key i), and only those are printed. */
+	int has_set;
+	size_t set_off;
+};
+
+#define CFG_NKEYS(a)	(sizeof(a) / sizeof((a)[0]))
+
+struct cfg_ctx {
+	const char *source;
+	yaml_document_t *doc;
+	char *err;
+	size_t errlen;
+	char path[CFG_KEYPATH];
+	size_t pathlen;
+};
+
+void cfg_init(struct cfg_ctx *c, const char *source, char *err,
+    size_t errlen);
+/* Always -1: writes "SOURCE[:LINE:COL]: [KEY.PATH: ]message" to c->err. */
+int cfg_err(struct cfg_ctx *c, const yaml_mark_t *m, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int cfg_oom(struct cfg_ctx *c);
+/* Input echoed into a message: one short, printable line. */
+const char *cfg_show(char buf[CFG_SHOW + 4], const char *s, size_t len);
+/* C0, DEL, C1, U+2028/9 or a BOM anywhere in s. */
+int cfg_has_control(const char *s, size_t len);
+
+/* The whole file into a malloc'd buffer (free it), at most CFG_MAX_BYTES. */
+int cfg_read_file(struct cfg_ctx *c, const char *path, char **text,
+    size_t *len);
+/* Parse text and fill base through top (keys absent get their defaults).
+ * On failure base may hold part of the values: cfg_free_table it. */
+int cfg_load(struct cfg_ctx *c, const char *text, size_t len,
+    const struct cfg_table *top, char *base);
+/* Fill every unset CFG_PATH with a derive name as that file in dir. */
+int cfg_derive(struct cfg_ctx *c, const struct cfg_table *t, char *base,
+    const char *dir);
+void cfg_free_table(const struct cfg_table *t, char *base);
+/* Canonical YAML; reloading it gives the same values. */
+void cfg_print_table(FILE *out, const struct cfg_table *t, const char *base,
+    int indent, int dash);
+
+#endif

@@ -1,0 +1,59 @@
+/*
+ * fuzz_config_nic.c: hostile YAML into the virtual LAN card's file loader.
+ * Whatever loads must print and reload to the identical print.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config_nic.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static char *
+fuzz_print(const struct config_nic *cfg)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (f == NULL)
+		abort();
+	config_nic_print(cfg, f);
+	if (fclose(f) != 0)
+		abort();
+	return text;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct config_nic cfg, again;
+	char err[512], *first, *second;
+
+	if (config_nic_load_string("<fuzz>", (const char *)data, size, &cfg,
+	    err, sizeof err) != 0) {
+		/* One line, always terminated. */
+		if (memchr(err, '\0', sizeof err) == NULL ||
+		    strchr(err, '\n') != NULL)
+			abort();
+		return 0;
+	}
+	first = fuzz_print(&cfg);
+	if (config_nic_load_string("<printed>", first, strlen(first), &again,
+	    err, sizeof err) != 0) {
+		fprintf(stderr, "print does not reload: %s\n%s", err, first);
+		abort();
+	}
+	second = fuzz_print(&again);
+	if (strcmp(first, second) != 0) {
+		fprintf(stderr, "print changed:\n%s---\n%s", first, second);
+		abort();
+	}
+	free(first);
+	free(second);
+	config_nic_free(&again);
+	config_nic_free(&cfg);
+	return 0;
+}
