@@ -179,10 +179,15 @@ conn_send_plain(struct conn *s, const uint8_t *a, size_t alen,
 
 	if (s->state != CONN_UP || alen + blen > PROTO_REC_MAX_PLAIN)
 		return -1;
-	memcpy(s->tx + PROTO_REC_HDR, a, alen);
-	if (blen > 0)
-		memcpy(s->tx + PROTO_REC_HDR + alen, b, blen);
-	n = dchan_seal(&s->dc, s->tx, alen + blen);
+	if (alen == 0) {
+		/* One piece: sealed straight from the caller's buffer. */
+		n = dchan_seal_from(&s->dc, s->tx, b, blen);
+	} else {
+		memcpy(s->tx + PROTO_REC_HDR, a, alen);
+		if (blen > 0)
+			memcpy(s->tx + PROTO_REC_HDR + alen, b, blen);
+		n = dchan_seal(&s->dc, s->tx, alen + blen);
+	}
 	s->ctr.tx_records++;
 	s->ctr.tx_bytes += n;
 	s->last_tx_ms = clock_now_ms();

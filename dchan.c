@@ -230,11 +230,12 @@ dchan_nonce(uint8_t nonce[DCHAN_NONCE_LEN], uint64_t seq)
  * such a record anyway.
  */
 size_t
-dchan_seal(struct dchan *dc, uint8_t *rec, size_t plain_len)
+dchan_seal_from(struct dchan *dc, uint8_t *rec, const uint8_t *plain,
+    size_t plain_len)
 {
 	struct dchan_dir *d = &dc->tx;
 	uint8_t nonce[DCHAN_NONCE_LEN];
-	uint8_t *m = rec + PROTO_REC_HDR;
+	uint8_t *c = rec + PROTO_REC_HDR;
 
 	if (plain_len > PROTO_REC_MAX_PLAIN ||
 	    (d->cipher != DCHAN_AES256GCM &&
@@ -244,13 +245,13 @@ dchan_seal(struct dchan *dc, uint8_t *rec, size_t plain_len)
 	dchan_nonce(nonce, d->seq);
 	switch (d->cipher) {
 	case DCHAN_AES256GCM:
-		crypto_aead_aes256gcm_encrypt_detached_afternm(m,
-		    m + plain_len, NULL, m, plain_len, rec, PROTO_REC_HDR,
+		crypto_aead_aes256gcm_encrypt_detached_afternm(c,
+		    c + plain_len, NULL, plain, plain_len, rec, PROTO_REC_HDR,
 		    NULL, nonce, &d->aes);
 		break;
 	case DCHAN_CHACHA20POLY1305:
-		crypto_aead_chacha20poly1305_ietf_encrypt_detached(m,
-		    m + plain_len, NULL, m, plain_len, rec, PROTO_REC_HDR,
+		crypto_aead_chacha20poly1305_ietf_encrypt_detached(c,
+		    c + plain_len, NULL, plain, plain_len, rec, PROTO_REC_HDR,
 		    NULL, nonce, d->key);
 		break;
 	default:
@@ -258,6 +259,12 @@ dchan_seal(struct dchan *dc, uint8_t *rec, size_t plain_len)
 	}
 	dchan_advance(d);
 	return PROTO_REC_HDR + plain_len + PROTO_REC_TAG;
+}
+
+size_t
+dchan_seal(struct dchan *dc, uint8_t *rec, size_t plain_len)
+{
+	return dchan_seal_from(dc, rec, rec + PROTO_REC_HDR, plain_len);
 }
 
 /*

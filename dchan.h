@@ -62,6 +62,11 @@ void dchan_clear(struct dchan *dc);
  */
 size_t dchan_seal(struct dchan *dc, uint8_t *rec, size_t plain_len);
 
+/* The same, sealing plain_len bytes from plain (which must not overlap
+ * the record unless it is exactly rec + PROTO_REC_HDR) into rec. */
+size_t dchan_seal_from(struct dchan *dc, uint8_t *rec, const uint8_t *plain,
+    size_t plain_len);
+
 /*
  * Open in place one whole record of rec_len bytes (header included). The
  * record's seq must equal rx.seq (a replayed, reordered or skipped record

@@ -20,8 +20,37 @@
 #include "session.h"
 
 #define SESSION_ACK_ITEM   (PROTO_ITEM_HDR + PROTO_SEQ_ITEM_LEN)
-/* A batch's data leaves room for the ACK item in front of it. */
-#define SESSION_BATCH_CAP  (PROTO_REC_MAX_PLAIN - SESSION_ACK_ITEM)
+/* A batch's data starts with room for the ACK item, written afresh each
+ * time the batch is sent, so a record is sealed straight from the batch. */
+#define SESSION_BATCH_CAP  (SESSION_ACK_ITEM + PROTO_ITEM_HDR + \
+    PROTO_SEQ_ITEM_LEN + PROTO_REC_BATCH_TARGET + PROTO_ITEM_HDR + \
+    PROTO_ETH_MAX_FRAME)
+
+/*
+ * Full-size batches are recycled instead of going back to malloc: at a
+ * gigabit that is tens of thousands of 60 KiB allocations a second. One
+ * event loop per process, so one list.
+ */
+#define SESSION_SPARE_MAX  64u
+static struct session_batch *session_spare[SESSION_SPARE_MAX];
+static unsigned session_nspare;
+
+static struct session_batch *
+session_batch_new(void)
+{
+	if (session_nspare > 0)
+		return session_spare[--session_nspare];
+	return malloc(sizeof(struct session_batch) + SESSION_BATCH_CAP);
+}
+
+static void
+session_batch_free(struct session_batch *b)
+{
+	if (b->cap == SESSION_BATCH_CAP && session_nspare < SESSION_SPARE_MAX)
+		session_spare[session_nspare++] = b;
+	else
+		free(b);
+}
 
 static void
 session_put64(uint8_t *p, uint64_t v)
@@ -103,9 +132,10 @@ session_free(struct session *s)
 
 	while ((b = TAILQ_FIRST(&s->q)) != NULL) {
 		TAILQ_REMOVE(&s->q, b, entry);
-		free(b);
+		session_batch_free(b);
 	}
-	free(s->open);
+	if (s->open != NULL)
+		session_batch_free(s->open);
 	s->open = NULL;
 	if (s->flush_ev)
 		event_free(s->flush_ev);
@@ -145,7 +175,7 @@ session_acked(struct session *s, uint64_t ack)
 			s->unsent = TAILQ_NEXT(b, entry);
 		TAILQ_REMOVE(&s->q, b, entry);
 		s->q_bytes -= sizeof *b + b->cap;
-		free(b);
+		session_batch_free(b);
 	}
 }
 
@@ -163,21 +193,18 @@ session_trim(struct session *s)
 			s->unsent = TAILQ_NEXT(b, entry);
 		TAILQ_REMOVE(&s->q, b, entry);
 		s->q_bytes -= sizeof *b + b->cap;
-		free(b);
+		session_batch_free(b);
 	}
 }
 
 void
 session_pump(struct session *s)
 {
-	uint8_t ack[SESSION_ACK_ITEM];
-
 	while (s->unsent != NULL && s->conn != NULL &&
 	    !conn_congested(s->conn)) {
 		struct session_batch *b = s->unsent;
-		session_ack_item(s, ack);
-		if (conn_send_plain(s->conn, ack, sizeof ack, b->data,
-		    b->len) != 0)
+		session_ack_item(s, b->data);
+		if (conn_send_plain(s->conn, NULL, 0, b->data, b->len) != 0)
 			return;
 		s->ack_sent = s->rx_last;
 		if (session_seq_after(session_batch_last(b), s->tx_sent_max))
@@ -193,11 +220,14 @@ session_flush(struct session *s)
 
 	s->flush_pending = 0;
 	if (b != NULL && b->nframes > 0) {
-		/* Kept only as big as it is: the budget counts memory. */
-		struct session_batch *nb = realloc(b, sizeof *b + b->len);
-		if (nb != NULL) {
-			b = nb;
-			b->cap = b->len;
+		/* A mostly empty batch is kept only as big as it is: the
+		 * budget counts memory. */
+		if (b->len < b->cap / 2) {
+			struct session_batch *nb = realloc(b, sizeof *b + b->len);
+			if (nb != NULL) {
+				b = nb;
+				b->cap = b->len;
+			}
 		}
 		s->open = NULL;
 		TAILQ_INSERT_TAIL(&s->q, b, entry);
@@ -224,7 +254,7 @@ session_send_frame(struct session *s, const uint8_t *f, size_t len)
 		b = NULL;
 	}
 	if (b == NULL) {
-		b = malloc(sizeof *b + SESSION_BATCH_CAP);
+		b = session_batch_new();
 		if (b == NULL) {
 			s->st.tx_dropped++;
 			return -1;
@@ -232,9 +262,10 @@ session_send_frame(struct session *s, const uint8_t *f, size_t len)
 		b->first_seq = s->tx_next;
 		b->nframes = 0;
 		b->cap = SESSION_BATCH_CAP;
-		proto_item_hdr_put(b->data, PROTO_ITEM_SEQ, PROTO_SEQ_ITEM_LEN);
-		session_put64(b->data + PROTO_ITEM_HDR, b->first_seq);
-		b->len = PROTO_ITEM_HDR + PROTO_SEQ_ITEM_LEN;
+		uint8_t *seq = b->data + SESSION_ACK_ITEM;
+		proto_item_hdr_put(seq, PROTO_ITEM_SEQ, PROTO_SEQ_ITEM_LEN);
+		session_put64(seq + PROTO_ITEM_HDR, b->first_seq);
+		b->len = SESSION_ACK_ITEM + PROTO_ITEM_HDR + PROTO_SEQ_ITEM_LEN;
 		s->open = b;
 	}
 	proto_item_hdr_put(b->data + b->len, PROTO_ITEM_FRAME, (uint32_t)len);

@@ -22,7 +22,8 @@ struct session_batch {
 	TAILQ_ENTRY(session_batch) entry;
 	uint64_t first_seq;
 	uint32_t nframes;
-	uint32_t len;          /* bytes of data used: a SEQ item, then frames */
+	uint32_t len;          /* bytes of data used: room for an ACK item, a
+	                          SEQ item, then frames */
 	uint32_t cap;
 	uint8_t data[];
 };

@@ -92,7 +92,8 @@ conn_send_plain(struct conn *c, const uint8_t *a, size_t alen,
 	}
 	p = malloc(alen + blen);
 	assert_non_null(p);
-	memcpy(p, a, alen);
+	if (alen > 0)
+		memcpy(p, a, alen);
 	if (blen > 0)
 		memcpy(p + alen, b, blen);
 	l->rec[l->n].p = p;
