@@ -59,6 +59,9 @@ usage(FILE *f)
 "  --resume-window S   keep a cut session S seconds for a resume, buffering\n"
 "                      its frames (default 60; hub and card)\n"
 "  --dead-peer S       a link silent for S seconds is dead (default 30)\n"
+"  --keepalive S       idle keepalives at random every S/2..S seconds\n"
+"                      (default 10; never rarer than a third of --dead-peer)\n"
+"  --resume-budget MiB frames kept per cut session (default 8)\n"
 "  --proxy HOST:PORT   the HTTP proxy or SOCKS server (--via http-proxy,\n"
 "                      socks4, socks5)\n"
 "  --proxy-user U, --proxy-password-file F  proxy credentials\n"
@@ -76,7 +79,7 @@ enum {
 	OPT_CONNECT, OPT_USER, OPT_PWFILE, OPT_HUBNAME, OPT_TAP, OPT_MAC,
 	OPT_IP, OPT_FP, OPT_CA, OPT_KNOWN, OPT_VIA, OPT_SYSLOG, OPT_DAEMON,
 	OPT_PROXY, OPT_PROXY_USER, OPT_PROXY_PWFILE, OPT_SSH, OPT_SSH_OPTION,
-	OPT_RESUME_WINDOW, OPT_DEAD_PEER,
+	OPT_RESUME_WINDOW, OPT_DEAD_PEER, OPT_KEEPALIVE, OPT_RESUME_BUDGET,
 };
 
 static const struct option long_opts[] = {
@@ -110,6 +113,8 @@ static const struct option long_opts[] = {
 	{ "ssh-option", required_argument, NULL, OPT_SSH_OPTION },
 	{ "resume-window", required_argument, NULL, OPT_RESUME_WINDOW },
 	{ "dead-peer", required_argument, NULL, OPT_DEAD_PEER },
+	{ "keepalive", required_argument, NULL, OPT_KEEPALIVE },
+	{ "resume-budget", required_argument, NULL, OPT_RESUME_BUDGET },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -211,6 +216,8 @@ main(int argc, char **argv)
 	const char *config_path = NULL, *state_dir = NULL, *connect = NULL;
 	const char *via = NULL, *proxy = NULL;
 	uint32_t resume_window_ms = 0, dead_peer_ms = 0;	/* 0: not given */
+	uint32_t keepalive_ms = PROTO_KEEPALIVE_MS;
+	size_t resume_budget = PROTO_RESUME_BUDGET;
 	char proxy_host[256];
 	struct nic_opts no;
 	struct config_nic fc;
@@ -253,6 +260,23 @@ main(int argc, char **argv)
 			    &resume_window_ms) != 0)
 				return 1;
 			break;
+		case OPT_KEEPALIVE:
+			if (parse_seconds("--keepalive", optarg, 1, 300,
+			    &keepalive_ms) != 0)
+				return 1;
+			break;
+		case OPT_RESUME_BUDGET: {
+			char *end;
+			unsigned long mib = strtoul(optarg, &end, 10);
+			if (end == optarg || *end != '\0' || mib < 1 ||
+			    mib > 1024) {
+				fprintf(stderr, "softether: --resume-budget %s: "
+				    "expected MiB, 1..1024\n", optarg);
+				return 1;
+			}
+			resume_budget = (size_t)mib << 20;
+			break;
+		}
 		case OPT_DEAD_PEER:
 			if (parse_seconds("--dead-peer", optarg, 2, 600,
 			    &dead_peer_ms) != 0)
@@ -326,7 +350,7 @@ main(int argc, char **argv)
 		if (!verbose && !quiet)
 			log_set_level(cfg.log_level);
 		struct server_opts so = { daemonize, resume_window_ms,
-		    dead_peer_ms };
+		    dead_peer_ms, keepalive_ms, resume_budget };
 		int rc = server_run(&cfg, &so);
 		config_free(&cfg);
 		return rc;
@@ -415,6 +439,8 @@ main(int argc, char **argv)
 		}
 		no.resume_window_ms = resume_window_ms;
 		no.dead_peer_ms = dead_peer_ms;
+		no.keepalive_ms = keepalive_ms;
+		no.resume_budget = resume_budget;
 		if (no.known_hubs == NULL)
 			no.known_hubs = default_known_hubs();
 		if (daemonize) {

@@ -321,7 +321,8 @@ nic_login_msg(struct conn *s, const struct proto_msg *m, void *arg)
 		return;
 	}
 	if (conn_start_data(s, w->cipher, w->max_frame,
-	    w->keepalive_ms) != 0) {
+	    w->keepalive_ms < n->o->keepalive_ms ? w->keepalive_ms :
+	    n->o->keepalive_ms) != 0) {
 		conn_close(s, "cannot start the data channel");
 		return;
 	}
@@ -337,7 +338,7 @@ nic_login_msg(struct conn *s, const struct proto_msg *m, void *arg)
 		    (unsigned long long)(n->sess.st.retransmitted - before));
 	} else {
 		nic_drop_session(n, "the hub started a new one");
-		if (session_init(&n->sess, n->base, PROTO_RESUME_BUDGET, 1,
+		if (session_init(&n->sess, n->base, n->o->resume_budget, 1,
 		    nic_deliver, n) != 0) {
 			conn_close(s, "out of memory starting a session");
 			return;

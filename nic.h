@@ -28,6 +28,8 @@ struct nic_opts {
 	const char *proxy_password_file;
 	uint32_t resume_window_ms;   /* keep a cut session this long */
 	uint32_t dead_peer_ms;       /* silence that means the link is dead */
+	uint32_t keepalive_ms;       /* idle keepalives every [k/2, k] at most */
+	size_t resume_budget;        /* bytes kept while cut */
 };
 
 /* Returns the process exit code: 0 stopped by the user, 2 refused for a

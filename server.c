@@ -104,6 +104,8 @@ struct srv {
 	uint64_t now_ms;        /* arrival time of the record being switched */
 	uint32_t resume_window_ms;
 	uint32_t dead_peer_ms;
+	uint32_t keepalive_ms;
+	size_t resume_budget;
 };
 
 static const struct conn_cbs srv_login_cbs, srv_session_cbs, srv_orphan_cbs;
@@ -228,8 +230,8 @@ srv_send_welcome(struct srv_sess *ss, struct conn *c, enum dchan_cipher ci,
 	m.u.welcome.session_id = ss->id;
 	m.u.welcome.max_frame = PROTO_ETH_MAX_FRAME;
 	/* Often enough for our own dead-peer timer. */
-	m.u.welcome.keepalive_ms = PROTO_KEEPALIVE_MS < c->dead_peer_ms / 3 ?
-	    PROTO_KEEPALIVE_MS : c->dead_peer_ms / 3;
+	m.u.welcome.keepalive_ms = ss->srv->keepalive_ms < c->dead_peer_ms / 3 ?
+	    ss->srv->keepalive_ms : c->dead_peer_ms / 3;
 	memcpy(m.u.welcome.token, ss->token, PROTO_TOKEN_LEN);
 	m.u.welcome.resumed = (uint8_t)resumed;
 	m.u.welcome.rx_last = ss->sess.rx_last;
@@ -257,14 +259,14 @@ srv_welcome(struct srv_sess *ss)
 	}
 	ss->window_ev = evtimer_new(srv->base, srv_window_cb, ss);
 	if (ss->window_ev == NULL || session_init(&ss->sess, srv->base,
-	    PROTO_RESUME_BUDGET, 1, srv_deliver, ss) != 0) {
+	    srv->resume_budget, 1, srv_deliver, ss) != 0) {
 		conn_close(c, "out of memory starting a session");
 		return;
 	}
 	randombytes_buf(ss->token, sizeof ss->token);
 	srv_send_welcome(ss, c, ci, 0);
 	if (conn_start_data(c, ci, PROTO_ETH_MAX_FRAME,
-	    PROTO_KEEPALIVE_MS) != 0) {
+	    srv->keepalive_ms) != 0) {
 		session_free(&ss->sess);
 		conn_close(c, "cannot start the data channel");
 		return;
@@ -362,7 +364,7 @@ srv_resume(struct srv_sess *pend, const struct proto_resume *r)
 	}
 	srv_send_welcome(ss, c, ci, 1);
 	if (conn_start_data(c, ci, PROTO_ETH_MAX_FRAME,
-	    PROTO_KEEPALIVE_MS) != 0) {
+	    srv->keepalive_ms) != 0) {
 		conn_close(c, "cannot start the data channel");
 		return;
 	}
@@ -1018,6 +1020,8 @@ server_run(struct config *cfg, const struct server_opts *o)
 	srv.next_id = 1;
 	srv.resume_window_ms = o->resume_window_ms;
 	srv.dead_peer_ms = o->dead_peer_ms;
+	srv.keepalive_ms = o->keepalive_ms;
+	srv.resume_budget = o->resume_budget;
 	TAILQ_INIT(&srv.sessions);
 	signal(SIGPIPE, SIG_IGN);
 

@@ -17,6 +17,8 @@ struct server_opts {
 	int daemonize;
 	uint32_t resume_window_ms;   /* keep a cut session this long */
 	uint32_t dead_peer_ms;       /* silence that means the link is dead */
+	uint32_t keepalive_ms;       /* idle keepalives every [k/2, k] */
+	size_t resume_budget;        /* bytes kept per cut session */
 };
 int server_run(struct config *cfg, const struct server_opts *o);
 

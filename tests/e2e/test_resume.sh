@@ -21,7 +21,8 @@ printf 'pw\n' >"$WORK/pw"
 hub_config "$WORK/hub.yaml" DEFAULT:u:"$WORK/pw"
 sed 's/7777/7778/; s#state_dir: .*#state_dir: '"$WORK"'/state2#' "$WORK/hub.yaml" >"$WORK/hub2.yaml"
 start hub "$H" "$SOFTETHER" --hub -c "$WORK/hub.yaml"
-start hub2 "$H" "$SOFTETHER" --hub -c "$WORK/hub2.yaml" --dead-peer 4 --resume-window 5
+start hub2 "$H" "$SOFTETHER" --hub -c "$WORK/hub2.yaml" --dead-peer 4 --resume-window 5 \
+  --keepalive 3 --resume-budget 16
 wait_log hub 'listening on'; wait_log hub2 'listening on'
 FP=$(fingerprint hub) FP2=$(fingerprint hub2)
 card() { # NAME NS HUBIP PORT FP IP TAP [extra...]
