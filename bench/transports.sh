@@ -39,7 +39,7 @@ iperf_bps() { # -> bits/s received, C -> B over the virtual LAN
   local out srv
   ip netns exec "$B" timeout $((SECS + 20)) iperf3 -s -1 -B "192.168.84.2" >/dev/null 2>&1 &
   srv=$!
-  sleep 0.3
+  wait_listen "$B" 192.168.84.2 5201
   out=$(ip netns exec "$C" timeout $((SECS + 15)) iperf3 -c 192.168.84.2 -t "$SECS" -J 2>/dev/null) || true
   wait $srv 2>/dev/null || true
   python3 -c 'import json,sys

@@ -38,7 +38,7 @@ iperf_bps() { # NS SERVER_NS ADDR -> bits/s, bytes
   local out
   ip netns exec "$2" iperf3 -s -1 -B "$3" >/dev/null 2>&1 &
   local srv=$!
-  sleep 0.3
+  wait_listen "$2" "$3" 5201
   out=$(ip netns exec "$1" iperf3 -c "$3" -t "$SECS" -J 2>/dev/null)
   wait $srv 2>/dev/null || true
   python3 -c 'import json,sys; d=json.load(sys.stdin)["end"]["sum_received"]; print(int(d["bits_per_second"]), int(d["bytes"]))' <<<"$out"

@@ -73,6 +73,25 @@ wait_log() {
   fail "$1: no '$2' within ${3:-15}s"
 }
 
+# wait_listen NS ADDR PORT [SECONDS [PID [NAME]]]: until something in NS
+# listens on TCP ADDR:PORT (polled every 0.1 s, at most SECONDS, default 10).
+# With PID, fail at once if that process (the would-be listener) has ended;
+# NAME names it in the messages, with the tail of $WORK/NAME.log if there is one.
+wait_listen() {
+  local ns=$1 addr=$2 port=$3 secs=${4:-10} pid=${5:-} name=${6:-} i
+  for ((i = 0; i < secs * 10; i++)); do
+    [ -n "$(ip netns exec "$ns" ss -Hltn "src $addr:$port")" ] && return 0
+    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+      if [ -n "$name" ] && [ -f "$WORK/$name.log" ]; then
+        fail "$name exited: $(tail -n 3 "$WORK/$name.log")"
+      fi
+      fail "${name:-listener in $ns} exited before listening on $addr:$port"
+    fi
+    sleep 0.1
+  done
+  fail "${name:+$name: }nothing listens on $addr:$port in $ns within ${secs}s"
+}
+
 # wait_more NAME REGEX SECONDS: until the log shows REGEX more often than it did
 # when mark NAME REGEX was called (for events that happen more than once).
 mark() { MARK=$(grep -Ec -- "$2" "$WORK/$1.log" 2>/dev/null || true); }

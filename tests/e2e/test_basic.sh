@@ -55,7 +55,7 @@ head -c 20000000 /dev/urandom >"$WORK/blob"
 want=$(sha256sum <"$WORK/blob" | cut -d' ' -f1)
 ip netns exec "$B" timeout 60 nc -l -N 192.168.77.2 5001 >"$WORK/blob.out" &
 rx=$!
-sleep 0.3
+wait_listen "$B" 192.168.77.2 5001
 ip netns exec "$A" timeout 60 nc -N 192.168.77.2 5001 <"$WORK/blob" || fail "send 20 MB"
 wait $rx || true
 got=$(sha256sum <"$WORK/blob.out" | cut -d' ' -f1)

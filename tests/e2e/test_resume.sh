@@ -54,7 +54,7 @@ slow_send() {
   rm -f "$WORK/blob.out"
   ip netns exec "$B" timeout 150 nc -l 192.168.77.2 "$2" >"$WORK/blob.out" &
   RX=$!
-  sleep 0.3
+  wait_listen "$B" 192.168.77.2 "$2"
   (for ((i = 0; i < $3; i++)); do
      dd if="$1" bs=$((40000000 / $3)) skip=$i count=1 status=none; sleep 0.25
    done) | ip netns exec "$A" timeout 150 nc -N 192.168.77.2 "$2" &

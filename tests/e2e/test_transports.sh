@@ -71,7 +71,7 @@ through() {
   port=$((port + 1))
   ip netns exec "$B" timeout 60 nc -l -N 192.168.83.2 $port >"$WORK/blob.out" &
   local rx=$!
-  sleep 0.3
+  wait_listen "$B" 192.168.83.2 $port
   ip netns exec "$C" timeout 60 nc -N 192.168.83.2 $port <"$WORK/blob" || fail "$name: send 20 MB"
   wait $rx || true
   [ "$(sha256sum <"$WORK/blob.out" | cut -d' ' -f1)" = "$want" ] ||

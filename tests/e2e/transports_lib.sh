@@ -52,16 +52,12 @@ trap tr_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# wait_port NAME NS ADDR PORT: until server NAME (started by start) listens.
+# wait_port NAME NS ADDR PORT: until server NAME (started by start) listens;
+# lib.sh's wait_listen, failing at once if NAME has exited.
 wait_port() {
-  local i pid
+  local pid
   eval "pid=\$PID_$1"
-  for ((i = 0; i < 100; i++)); do
-    ip netns exec "$2" ss -Hltn "src $3:$4" | grep -q . && return 0
-    kill -0 "$pid" 2>/dev/null || fail "$1 exited: $(tail -n 3 "$WORK/$1.log")"
-    sleep 0.1
-  done
-  fail "$1: nothing listens on $3:$4 within 10s"
+  wait_listen "$2" "$3" "$4" 10 "$pid" "$1"
 }
 
 # tr_hub: the hub in H and card B (192.168.N.2) beside it; sets FP.
