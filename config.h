@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "hub.h"
+#include "switch.h"
 #include "log.h"
 
 #define CONFIG_MAX_HUBS       256u
@@ -25,7 +25,7 @@
  * the hub's default, overlaid key by key with what the user's file gives.
  */
 struct config_policy {
-	struct hub_policy p;
+	struct sw_policy p;
 	uint32_t set;         /* bit i: policy key i was given (print order) */
 };
 

@@ -10,9 +10,9 @@
 #include "cert.h"
 #include "cfg.h"
 #include "config_nic.h"
+#include "dev.h"
 #include "nic.h"
 #include "proto.h"
-#include "tap.h"
 #include "transport/transport.h"
 
 #define CONFIG_NIC_HOST_MAX	255u	/* a DNS name */
@@ -53,7 +53,7 @@ config_nic_mac_ok(const char *s, char *why, size_t whylen)
 {
 	uint8_t mac[6];
 
-	if (tap_parse_mac(s, mac) == 0)
+	if (ether_parse_mac(s, mac) == 0)
 		return 0;
 	snprintf(why, whylen, "expected a unicast MAC such as "
 	    "5e:01:02:03:04:05");
@@ -167,7 +167,7 @@ static const struct cfg_key config_nic_keys[] = {
 	CONFIG_NIC_PATH(password_file),
 	{ .name = "tap", .type = CFG_NAME,
 	  .off = offsetof(struct config_nic, tap),
-	  .min = 1, .max = TAP_NAME_MAX, .extra = "._-" },
+	  .min = 1, .max = DEV_NAME_MAX, .extra = "._-" },
 	CONFIG_NIC_STR(mac, 1, sizeof "5e:01:02:03:04:05" - 1,
 	    config_nic_mac_ok),
 	CONFIG_NIC_STR(ip, 1, INET6_ADDRSTRLEN + 4, config_nic_ip_ok),

@@ -233,6 +233,22 @@ conn_set_owner(struct conn *s, const struct conn_cbs *cbs, void *arg)
 	s->arg = arg;
 }
 
+static void
+conn_ignore_item(struct conn *c, const struct proto_item *item, void *arg)
+{
+}
+
+static const struct conn_cbs conn_abandoned_cbs = {
+	.item = conn_ignore_item,
+};
+
+void
+conn_abandon(struct conn *c, const char *reason)
+{
+	conn_set_owner(c, &conn_abandoned_cbs, NULL);
+	conn_close(c, reason);
+}
+
 void
 conn_goodbye(struct conn *s, uint16_t reason, const char *text)
 {

@@ -97,8 +97,10 @@ size_t conn_outq(const struct conn *s);
  * then run once it drains below the low-water mark. */
 int conn_congested(struct conn *s);
 
-/* Hand the connection to another owner (a resumed session). */
-void conn_set_owner(struct conn *s, const struct conn_cbs *cbs, void *arg);
+/* Hand the connection to another owner (a session once it is up). */
+void conn_set_owner(struct conn *c, const struct conn_cbs *cbs, void *arg);
+/* Close it with no word to its owner (who is letting go of it). */
+void conn_abandon(struct conn *c, const char *reason);
 
 /* Polite end: a goodbye record (in the data phase), flush, close. */
 void conn_goodbye(struct conn *s, uint16_t reason, const char *text);

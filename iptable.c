@@ -9,7 +9,7 @@
 
 #include <sodium.h>
 
-#include "hub.h"
+#include "switch.h"
 #include "iptable.h"
 #include "oahash.h"
 
@@ -138,7 +138,7 @@ iptable_room(struct iptable *t, const struct oah_type *ty, void **slots,
 }
 
 static inline uint32_t *
-iptable_count(struct hub_port *p, int v6)
+iptable_count(struct sw_port *p, int v6)
 {
 	return v6 ? &p->ip6s : &p->ip4s;
 }
@@ -146,7 +146,7 @@ iptable_count(struct hub_port *p, int v6)
 /* Shared by both families: what traffic from p does to a used entry. */
 static void
 iptable_touch(struct iptable *t, uint8_t *source, uint64_t *expiry,
-    struct hub_port **owner, int v6, struct hub_port *p, uint64_t now_ms)
+    struct sw_port **owner, int v6, struct sw_port *p, uint64_t now_ms)
 {
 	/* The lease, not traffic, decides how long a DHCP binding lasts;
 	 * and traffic never takes a live binding away from its port. */
@@ -168,7 +168,7 @@ iptable_touch(struct iptable *t, uint8_t *source, uint64_t *expiry,
 
 const struct iptable_e4 *
 iptable_learn4(struct iptable *t, struct iptable_e4 *e, uint32_t addr,
-    uint64_t hash, struct hub_port *p, uint64_t now_ms)
+    uint64_t hash, struct sw_port *p, uint64_t now_ms)
 {
 	void *slots = t->slots4;
 	int grew;
@@ -198,7 +198,7 @@ iptable_learn4(struct iptable *t, struct iptable_e4 *e, uint32_t addr,
 
 void
 iptable_learn6(struct iptable *t, struct iptable_e6 *e,
-    const uint8_t addr[IPTABLE_V6_LEN], uint64_t hash, struct hub_port *p,
+    const uint8_t addr[IPTABLE_V6_LEN], uint64_t hash, struct sw_port *p,
     uint64_t now_ms)
 {
 	void *slots = t->slots6;
@@ -227,7 +227,7 @@ iptable_learn6(struct iptable *t, struct iptable_e6 *e,
 }
 
 int
-iptable_bind4(struct iptable *t, uint32_t addr, struct hub_port *p,
+iptable_bind4(struct iptable *t, uint32_t addr, struct sw_port *p,
     uint64_t expiry_ms)
 {
 	uint64_t hash = iptable_hash4(t, addr);
@@ -262,7 +262,7 @@ iptable_bind4(struct iptable *t, uint32_t addr, struct hub_port *p,
 	return 0;
 }
 
-struct hub_port *
+struct sw_port *
 iptable_lookup4(const struct iptable *t, uint32_t addr, uint64_t now_ms)
 {
 	const struct iptable_e4 *e;
@@ -273,7 +273,7 @@ iptable_lookup4(const struct iptable *t, uint32_t addr, uint64_t now_ms)
 	return e->used && iptable_live(e->expiry_ms, now_ms) ? e->port : NULL;
 }
 
-struct hub_port *
+struct sw_port *
 iptable_lookup6(const struct iptable *t, const uint8_t addr[IPTABLE_V6_LEN],
     uint64_t now_ms)
 {
@@ -289,7 +289,7 @@ iptable_lookup6(const struct iptable *t, const uint8_t addr[IPTABLE_V6_LEN],
  * expired ones. */
 struct iptable_sweep {
 	struct iptable *t;
-	const struct hub_port *port;
+	const struct sw_port *port;
 	uint64_t now_ms;
 };
 
@@ -324,7 +324,7 @@ iptable_doomed6(void *arg, const void *slot)
 }
 
 static uint32_t
-iptable_sweep(struct iptable *t, const struct hub_port *port, uint64_t now_ms)
+iptable_sweep(struct iptable *t, const struct sw_port *port, uint64_t now_ms)
 {
 	struct iptable_sweep s = { t, port, now_ms };
 	uint32_t n = 0;
@@ -348,7 +348,7 @@ iptable_age(struct iptable *t, uint64_t now_ms)
 }
 
 uint32_t
-iptable_port_remove(struct iptable *t, const struct hub_port *p)
+iptable_port_remove(struct iptable *t, const struct sw_port *p)
 {
 	if (p == NULL)
 		return 0;

@@ -14,7 +14,7 @@
 #define IPTABLE_DEFAULT_MAX       (1u << 21)  /* per family; learning stops */
 #define IPTABLE_V6_LEN            16u
 
-struct hub_port;
+struct sw_port;
 
 enum iptable_source {
 	IPTABLE_TRAFFIC = 1,   /* seen as a source address; ages */
@@ -28,7 +28,7 @@ struct iptable_e4 {
 	uint8_t source;        /* enum iptable_source */
 	uint16_t pad;
 	uint64_t expiry_ms;    /* dead from this instant on */
-	struct hub_port *port;
+	struct sw_port *port;
 };
 
 struct iptable_e6 {
@@ -37,7 +37,7 @@ struct iptable_e6 {
 	uint8_t source;
 	uint8_t pad[6];
 	uint64_t expiry_ms;
-	struct hub_port *port;
+	struct sw_port *port;
 };
 
 struct iptable_stats {
@@ -46,7 +46,7 @@ struct iptable_stats {
 };
 
 struct iptable {
-	/* Open addressing as hub.c's MAC table; keyed SipHash (one key for
+	/* Open addressing as switch.c's MAC table; keyed SipHash (one key for
 	 * both families) so a peer cannot aim addresses at one chain. */
 	struct iptable_e4 *slots4;
 	struct iptable_e6 *slots6;
@@ -66,7 +66,7 @@ struct iptable {
 struct iptable_view {
 	int version;                   /* 4 or 6 */
 	uint8_t addr[IPTABLE_V6_LEN];  /* IPv4: the first four bytes */
-	struct hub_port *port;
+	struct sw_port *port;
 	uint64_t expiry_ms;
 	enum iptable_source source;
 };
@@ -119,27 +119,27 @@ iptable_probe6(const struct iptable *t, const uint8_t addr[IPTABLE_V6_LEN],
  * iptable_learn4 returns the entry if p owns it afterwards, else NULL.
  */
 const struct iptable_e4 *iptable_learn4(struct iptable *t,
-    struct iptable_e4 *e, uint32_t addr, uint64_t hash, struct hub_port *p,
+    struct iptable_e4 *e, uint32_t addr, uint64_t hash, struct sw_port *p,
     uint64_t now_ms);
 void iptable_learn6(struct iptable *t, struct iptable_e6 *e,
-    const uint8_t addr[IPTABLE_V6_LEN], uint64_t hash, struct hub_port *p,
+    const uint8_t addr[IPTABLE_V6_LEN], uint64_t hash, struct sw_port *p,
     uint64_t now_ms);
 
 /* A DHCP server acknowledged addr for the host behind p: p owns it until
  * expiry_ms whoever had it. Returns 0, or -1 if the table is full. */
-int iptable_bind4(struct iptable *t, uint32_t addr, struct hub_port *p,
+int iptable_bind4(struct iptable *t, uint32_t addr, struct sw_port *p,
     uint64_t expiry_ms);
 
 /* The live owner of an address, or NULL. */
-struct hub_port *iptable_lookup4(const struct iptable *t, uint32_t addr,
+struct sw_port *iptable_lookup4(const struct iptable *t, uint32_t addr,
     uint64_t now_ms);
-struct hub_port *iptable_lookup6(const struct iptable *t,
+struct sw_port *iptable_lookup6(const struct iptable *t,
     const uint8_t addr[IPTABLE_V6_LEN], uint64_t now_ms);
 
 /* Forget expired entries; returns how many. */
 uint32_t iptable_age(struct iptable *t, uint64_t now_ms);
 /* Forget every entry of p; returns how many. */
-uint32_t iptable_port_remove(struct iptable *t, const struct hub_port *p);
+uint32_t iptable_port_remove(struct iptable *t, const struct sw_port *p);
 
 /* Visit every entry, expired or not; fn must not change the table. */
 void iptable_foreach(const struct iptable *t,

@@ -12,6 +12,8 @@
 
 static enum log_level log_level = LOG_LVL_INFO;
 static int log_syslog;
+static log_sink_fn *log_sink;
+static void *log_sink_arg;
 
 static const char *const log_names[] = { "error", "warn", "info", "debug" };
 
@@ -51,6 +53,13 @@ log_level_name(enum log_level level)
 	return (unsigned)level < 4 ? log_names[level] : "?";
 }
 
+void
+log_set_sink(log_sink_fn *fn, void *arg)
+{
+	log_sink = fn;
+	log_sink_arg = arg;
+}
+
 static void
 log_vemit(enum log_level level, const char *fmt, va_list ap)
 {
@@ -58,6 +67,8 @@ log_vemit(enum log_level level, const char *fmt, va_list ap)
 	char line[2048];
 
 	vsnprintf(line, sizeof line, fmt, ap);
+	if (log_sink != NULL)
+		log_sink(log_sink_arg, level, line);
 	if (log_syslog) {
 		syslog(prio[level], "%s", line);
 		return;

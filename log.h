@@ -15,6 +15,11 @@ enum log_level log_get_level(void);
 int log_level_parse(const char *s);
 const char *log_level_name(enum log_level level);
 
+/* Every line logged is also handed to fn (NULL: none), e.g. for a test to
+ * see what a user would read. */
+typedef void log_sink_fn(void *arg, enum log_level level, const char *line);
+void log_set_sink(log_sink_fn *fn, void *arg);
+
 void log_msg(enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void fatal(const char *fmt, ...)

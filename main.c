@@ -245,7 +245,7 @@ main(int argc, char **argv)
 		case OPT_USER: no.user = optarg; break;
 		case OPT_PWFILE: no.password_file = optarg; break;
 		case OPT_HUBNAME: no.hub_name = optarg; break;
-		case OPT_TAP: no.tap_name = optarg; break;
+		case OPT_TAP: no.ifname = optarg; break;
 		case OPT_MAC: no.mac = optarg; break;
 		case OPT_IP: no.ip = optarg; break;
 		case OPT_FP: no.fingerprint = optarg; break;
@@ -371,7 +371,8 @@ main(int argc, char **argv)
 		no.user = pick(no.user, fc.user);
 		no.password_file = pick(no.password_file, fc.password_file);
 		no.hub_name = pick(no.hub_name, pick(fc.hub_name, "DEFAULT"));
-		no.tap_name = pick(no.tap_name, pick(fc.tap, "vpn0"));
+		no.ifname = pick(no.ifname, pick(fc.tap, "vpn0"));
+		no.dev = &dev_tap;
 		no.mac = pick(no.mac, fc.mac);
 		no.ip = pick(no.ip, fc.ip);
 		no.known_hubs = pick(no.known_hubs, fc.known_hubs);

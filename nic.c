@@ -1,7 +1,9 @@
 /*
- * nic.c: the virtual LAN card. A TAP device whose carrier follows the
+ * nic.c: the virtual LAN card. An Ethernet device whose carrier follows the
  * session; a connect -> TLS -> login -> up cycle that starts again with
- * back-off whenever the session ends, until the user stops it.
+ * back-off whenever the connection ends, until the user stops it. While a
+ * session is kept for a resume (session.c decides), retries are quick and
+ * the carrier stays on.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,82 +17,143 @@
 #include <sodium.h>
 
 #include "cert.h"
+#include "conn.h"
 #include "dchan.h"
 #include "log.h"
 #include "nic.h"
-#include "conn.h"
 #include "session.h"
-#include "tap.h"
-#include "transport/ssh.h"
 
 #define NIC_BACKOFF_MIN_MS   1000u
 #define NIC_BACKOFF_MAX_MS   30000u
-#define NIC_TAP_BURST        64u   /* frames read from the TAP per wakeup */
+#define NIC_DEV_BURST        64u   /* frames read from the device per wakeup */
 #define NIC_EXIT_REFUSED     2
 #define NIC_RESUME_RETRY_MS  1000u /* while a resume is possible */
-/* Frames unacknowledged and nothing heard for this long: the connection is
- * stuck (TCP backing off after an outage); resume on a fresh one rather
- * than wait for its retransmission timer. */
-#define NIC_STALL_MS         3000u
 
 struct nic {
 	const struct nic_opts *o;
 	struct event_base *base;
+	nic_done_fn *done;
+	void *done_arg;
+	enum nic_state state;
 	struct tlsio_conf tls;
-	int tapfd;
-	uint8_t mac[6];
-	struct event *tap_ev, *retry_ev, *sig_int, *sig_term;
-	struct transport_conn *conn;
-	struct conn *s;
-	int up;
-	int stopping;
+	int have_tls;
+	struct dev dev;
+	uint8_t mac[ETHER_ADDR_LEN];
+	struct event *dev_ev, *retry_ev;
+	struct transport_conn *tconn;  /* the transport still connecting */
+	struct conn *c;                /* logging in, or carrying the session */
 	int exit_code;
+	int retry_now;                 /* the hub refused a resume: log in now */
+	int attempt_after_end;         /* the session ends with its link */
 	uint32_t backoff_ms;
 	char password[PROTO_MAX_SECRET + 1];
 	size_t password_len;
 	char proxy_password[PROTO_MAX_SECRET + 1];
 	struct transport_target target;
-	uint8_t frame[65536];
-	uint64_t tap_drops;
+	uint64_t dev_drops;
 	/* The session outlives connections while it can be resumed. */
 	struct session sess;
 	int have_sess;
 	uint64_t sess_id;
 	uint8_t token[PROTO_TOKEN_LEN];
-	uint64_t cut_ms;            /* when its connection was lost, or 0 */
-	struct event *window_ev, *stall_ev;
-	int retry_now;              /* the hub refused a resume: log in now */
+};
+
+static const char *const nic_state_names[] = {
+	"connecting", "tls", "login", "up", "cut", "backing off", "stopping",
+	"stopped",
 };
 
 static void nic_connect(struct nic *n);
-static void nic_deliver(void *arg, const uint8_t *f, size_t len);
+
+const char *
+nic_state_name(enum nic_state st)
+{
+	return nic_state_names[st];
+}
 
 static void
+nic_set_state(struct nic *n, enum nic_state st)
+{
+	if (n->state == st)
+		return;
+	log_debug("%s: %s -> %s", n->o->ifname, nic_state_names[n->state],
+	    nic_state_names[st]);
+	n->state = st;
+}
+
+enum nic_state
+nic_state(const struct nic *n)
+{
+	return n->state;
+}
+
+struct dev *
+nic_dev(struct nic *n)
+{
+	return &n->dev;
+}
+
+struct conn *
+nic_conn(struct nic *n)
+{
+	return n->c;
+}
+
+static int
+nic_stopping(const struct nic *n)
+{
+	return n->state == NIC_STOPPING || n->state == NIC_STOPPED;
+}
+
+static void
+nic_finish(struct nic *n)
+{
+	if (n->state == NIC_STOPPED)
+		return;
+	nic_set_state(n, NIC_STOPPED);
+	n->done(n->done_arg, n->exit_code);
+}
+
+/* A refusal retrying cannot fix: stop with exit status 2 once c closes. */
+static void
+nic_refused(struct nic *n, struct conn *c, const char *why)
+{
+	n->exit_code = NIC_EXIT_REFUSED;
+	nic_set_state(n, NIC_STOPPING);
+	conn_close(c, why);
+}
+
+void
 nic_stop(struct nic *n, int code)
 {
-	n->stopping = 1;
+	if (nic_stopping(n))
+		return;
 	n->exit_code = code;
-	if (n->retry_ev)
-		event_del(n->retry_ev);
-	if (n->conn != NULL) {
-		n->o->via->cancel(n->conn);
-		n->conn = NULL;
+	nic_set_state(n, NIC_STOPPING);
+	event_del(n->retry_ev);
+	if (n->tconn != NULL) {
+		n->o->via->cancel(n->tconn);
+		n->tconn = NULL;
 	}
-	if (n->s != NULL)
-		conn_goodbye(n->s, PROTO_BYE_NORMAL, "client stopping");
+	if (n->c != NULL && n->have_sess && n->sess.conn == n->c)
+		session_close(&n->sess, PROTO_BYE_NORMAL, "client stopping");
+	else if (n->c != NULL)
+		conn_goodbye(n->c, PROTO_BYE_NORMAL, "client stopping");
 	else
-		event_base_loopexit(n->base, NULL);
+		nic_finish(n);
 }
 
 /* Fast while a resume is possible, else exponential back-off with
- * jitter. */
+ * jitter; or, if stopping, the end. */
 static void
-nic_schedule_retry(struct nic *n)
+nic_next_attempt(struct nic *n)
 {
 	uint32_t wait;
 
-	if (n->stopping)
+	if (nic_stopping(n)) {
+		nic_finish(n);
 		return;
+	}
 	if (n->retry_now) {
 		n->retry_now = 0;
 		wait = 0;
@@ -106,6 +169,7 @@ nic_schedule_retry(struct nic *n)
 	}
 	struct timeval tv = { wait / 1000, (wait % 1000) * 1000 };
 	log_info("reconnecting in %.1f s", wait / 1000.0);
+	nic_set_state(n, n->have_sess ? NIC_CUT : NIC_BACKOFF);
 	event_add(n->retry_ev, &tv);
 }
 
@@ -124,35 +188,11 @@ nic_drop_session(struct nic *n, const char *why)
 	    (unsigned long long)st->tx_frames, st->resumes);
 	session_free(&n->sess);
 	n->have_sess = 0;
-	n->cut_ms = 0;
-	event_del(n->window_ev);
-	if (!n->up) {
-		tap_set_carrier(n->tapfd, 0);
-		log_info("%s: no carrier", n->o->tap_name);
+	event_del(n->dev_ev);
+	if (n->state != NIC_UP) {
+		n->o->dev->set_carrier(&n->dev, 0);
+		log_info("%s: no carrier", n->o->ifname);
 	}
-}
-
-static void
-nic_stall_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct nic *n = arg;
-	uint64_t now = clock_now_ms();
-
-	if (!n->up || n->s == NULL ||
-	    session_stalled_ms(&n->sess, now) < NIC_STALL_MS ||
-	    now - n->s->last_rx_ms < NIC_STALL_MS)
-		return;
-	log_warn("%s: connection stalled (%llu frames unacknowledged, nothing "
-	    "heard for %.1f s); resuming on a new connection", n->o->tap_name,
-	    (unsigned long long)session_unacked(&n->sess),
-	    (double)(now - n->s->last_rx_ms) / 1e3);
-	conn_close(n->s, "stalled");
-}
-
-static void
-nic_window_cb(evutil_socket_t fd, short what, void *arg)
-{
-	nic_drop_session(arg, "not resumed within the resume window");
 }
 
 static void
@@ -210,15 +250,16 @@ nic_known_hubs(struct nic *n, const char *fp, int *line, char *old,
 }
 
 static int
-nic_tls_up(struct conn *s, void *arg)
+nic_tls_up(struct conn *c, void *arg)
 {
 	struct nic *n = arg;
 	char fp[CERT_FP_HEX], want[CERT_FP_HEX], old[100];
 	struct proto_msg m;
 	int line = 0;
 
-	if (tlsio_peer_fingerprint(&s->tls, fp) != 0) {
-		conn_close(s, "hub sent no certificate");
+	nic_set_state(n, NIC_LOGIN);
+	if (tlsio_peer_fingerprint(&c->tls, fp) != 0) {
+		conn_close(c, "hub sent no certificate");
 		return -1;
 	}
 	if (n->o->fingerprint != NULL) {
@@ -228,9 +269,7 @@ nic_tls_up(struct conn *s, void *arg)
 			    "%s, got %s; refusing to connect (someone may be "
 			    "intercepting, or the hub's certificate changed)",
 			    want, fp);
-			conn_close(s, "certificate fingerprint mismatch");
-			n->exit_code = NIC_EXIT_REFUSED;
-			n->stopping = 1;
+			nic_refused(n, c, "certificate fingerprint mismatch");
 			return -1;
 		}
 	} else if (!n->tls.have_ca &&
@@ -240,13 +279,11 @@ nic_tls_up(struct conn *s, void *arg)
 		    "connect. If the hub's certificate really changed, delete "
 		    "that line or pass --fingerprint.", n->o->host, n->o->port,
 		    n->o->known_hubs, line, old, fp);
-		conn_close(s, "certificate fingerprint mismatch");
-		n->exit_code = NIC_EXIT_REFUSED;
-		n->stopping = 1;
+		nic_refused(n, c, "certificate fingerprint mismatch");
 		return -1;
 	}
-	log_debug("TLS up with %s (%s), hub certificate %s", s->peer,
-	    tlsio_suite(&s->tls), fp);
+	log_debug("TLS up with %s (%s), hub certificate %s", c->peer,
+	    tlsio_suite(&c->tls), fp);
 
 	memset(&m, 0, sizeof m);
 	m.type = PROTO_MSG_HELLO;
@@ -254,7 +291,7 @@ nic_tls_up(struct conn *s, void *arg)
 	m.u.hello.version = PROTO_VERSION;
 	m.u.hello.caps = dchan_local_caps();
 	snprintf(m.u.hello.hub, sizeof m.u.hello.hub, "%s", n->o->hub_name);
-	if (conn_send_msg(s, &m) != 0)
+	if (conn_send_msg(c, &m) != 0)
 		goto fail;
 	memset(&m, 0, sizeof m);
 	if (n->have_sess) {
@@ -270,218 +307,251 @@ nic_tls_up(struct conn *s, void *arg)
 		memcpy(m.u.auth.secret, n->password, n->password_len);
 		m.u.auth.secret_len = n->password_len;
 	}
-	int rc = conn_send_msg(s, &m);
+	int rc = conn_send_msg(c, &m);
 	sodium_memzero(&m, sizeof m);
 	if (rc == 0)
 		return 0;
 fail:
-	conn_close(s, "cannot send the login messages");
+	conn_close(c, "cannot send the login messages");
 	return -1;
 }
 
+/* An ERROR in place of the welcome. */
 static void
-nic_login_msg(struct conn *s, const struct proto_msg *m, void *arg)
+nic_login_error(struct nic *n, struct conn *c, const struct proto_error *e)
+{
+	if (e->code == PROTO_ERR_RESUME) {
+		log_warn("hub cannot resume session %llu (%s); logging in "
+		    "afresh", (unsigned long long)n->sess_id, e->text);
+		nic_drop_session(n, "the hub no longer has it");
+		n->retry_now = 1;
+		conn_close(c, e->text);
+		return;
+	}
+	if (e->code == PROTO_ERR_AUTH || e->code == PROTO_ERR_NO_HUB ||
+	    e->code == PROTO_ERR_VERSION || e->code == PROTO_ERR_CIPHER) {
+		log_err("login refused by hub: %s", e->text);
+		nic_refused(n, c, e->text);
+		return;
+	}
+	log_warn("login refused by hub: %s", e->text);
+	conn_close(c, e->text);
+}
+
+static int
+nic_welcome_ok(const struct proto_welcome *w)
+{
+	uint32_t cap = w->cipher == DCHAN_AES256GCM ? PROTO_CAP_AESGCM :
+	    w->cipher == DCHAN_CHACHA20POLY1305 ? PROTO_CAP_CHACHA : 0;
+
+	return w->version == PROTO_VERSION &&
+	    w->max_frame >= PROTO_ETH_MAX_FRAME &&
+	    w->max_frame <= PROTO_ITEM_MAX_LEN && w->keepalive_ms >= 500 &&
+	    w->keepalive_ms <= PROTO_DEAD_PEER_MS &&
+	    (dchan_local_caps() & cap) != 0;
+}
+
+static const struct session_cbs nic_session_cbs;
+
+/* A fresh session from the hub's welcome. 0 or -1. */
+static int
+nic_new_session(struct nic *n, const struct proto_welcome *w)
+{
+	nic_drop_session(n, "the hub started a new one");
+	if (session_init(&n->sess, n->base, n->o->resume_budget, 1,
+	    &nic_session_cbs, n) != 0)
+		return -1;
+	n->sess.window_ms = n->o->resume_window_ms;
+	n->sess.stall_ms = SESSION_STALL_MS;
+	snprintf(n->sess.name, sizeof n->sess.name, "%s", n->o->ifname);
+	n->have_sess = 1;
+	n->sess_id = w->session_id;
+	memcpy(n->token, w->token, PROTO_TOKEN_LEN);
+	return 0;
+}
+
+static void
+nic_login_msg(struct conn *c, const struct proto_msg *m, void *arg)
 {
 	struct nic *n = arg;
 	const struct proto_welcome *w = &m->u.welcome;
+	uint32_t ka = w->keepalive_ms < n->o->keepalive_ms ? w->keepalive_ms :
+	    n->o->keepalive_ms;
 
 	if (m->type == PROTO_MSG_ERROR) {
-		const struct proto_error *e = &m->u.error;
-		if (e->code == PROTO_ERR_RESUME) {
-			log_warn("hub cannot resume session %llu (%s); logging "
-			    "in afresh", (unsigned long long)n->sess_id,
-			    e->text);
-			nic_drop_session(n, "the hub no longer has it");
-			n->retry_now = 1;
-			conn_close(s, e->text);
-			return;
-		}
-		if (e->code == PROTO_ERR_AUTH || e->code == PROTO_ERR_NO_HUB ||
-		    e->code == PROTO_ERR_VERSION ||
-		    e->code == PROTO_ERR_CIPHER) {
-			log_err("login refused by hub: %s", e->text);
-			n->exit_code = NIC_EXIT_REFUSED;
-			n->stopping = 1;
-		} else
-			log_warn("login refused by hub: %s", e->text);
-		conn_close(s, e->text);
+		nic_login_error(n, c, &m->u.error);
 		return;
 	}
 	if (m->type != PROTO_MSG_WELCOME) {
-		conn_close(s, "unexpected message from hub");
+		conn_close(c, "unexpected message from hub");
 		return;
 	}
-	if (w->version != PROTO_VERSION || w->max_frame < PROTO_ETH_MAX_FRAME ||
-	    w->max_frame > PROTO_ITEM_MAX_LEN || w->keepalive_ms < 500 ||
-	    w->keepalive_ms > PROTO_DEAD_PEER_MS ||
-	    !(dchan_local_caps() & (w->cipher == DCHAN_AES256GCM ?
-	    PROTO_CAP_AESGCM : w->cipher == DCHAN_CHACHA20POLY1305 ?
-	    PROTO_CAP_CHACHA : 0))) {
-		conn_close(s, "hub's welcome is not acceptable");
+	if (!nic_welcome_ok(w)) {
+		conn_close(c, "hub's welcome is not acceptable");
 		return;
 	}
-	if (conn_start_data(s, w->cipher, w->max_frame,
-	    w->keepalive_ms < n->o->keepalive_ms ? w->keepalive_ms :
-	    n->o->keepalive_ms) != 0) {
-		conn_close(s, "cannot start the data channel");
+	if (conn_start_data(c, w->cipher, w->max_frame, ka) != 0) {
+		conn_close(c, "cannot start the data channel");
 		return;
 	}
 	if (w->resumed && n->have_sess && w->session_id == n->sess_id) {
 		uint64_t before = n->sess.st.retransmitted;
+		double cut_s = (double)(clock_now_ms() - n->sess.cut_ms) / 1e3;
 		n->sess.st.resumes++;
-		session_attach(&n->sess, s, w->rx_last);
+		session_attach(&n->sess, c, w->rx_last);
 		log_info("%s resumed session %llu after %.1f s: hub had frames "
-		    "up to %llu, %llu frames sent again", n->o->tap_name,
-		    (unsigned long long)n->sess_id,
-		    (double)(clock_now_ms() - n->cut_ms) / 1e3,
+		    "up to %llu, %llu frames sent again", n->o->ifname,
+		    (unsigned long long)n->sess_id, cut_s,
 		    (unsigned long long)w->rx_last,
 		    (unsigned long long)(n->sess.st.retransmitted - before));
 	} else {
-		nic_drop_session(n, "the hub started a new one");
-		if (session_init(&n->sess, n->base, n->o->resume_budget, 1,
-		    nic_deliver, n) != 0) {
-			conn_close(s, "out of memory starting a session");
+		if (nic_new_session(n, w) != 0) {
+			conn_close(c, "out of memory starting a session");
 			return;
 		}
-		n->have_sess = 1;
-		n->sess_id = w->session_id;
-		memcpy(n->token, w->token, PROTO_TOKEN_LEN);
-		session_attach(&n->sess, s, 0);
+		session_attach(&n->sess, c, 0);
 		log_info("%s up: connected to %s:%u via %s, hub=%s "
-		    "session=%llu cipher=%s", n->o->tap_name, n->o->host,
+		    "session=%llu cipher=%s", n->o->ifname, n->o->host,
 		    n->o->port, n->o->via->name, n->o->hub_name,
 		    (unsigned long long)w->session_id,
 		    dchan_cipher_name((enum dchan_cipher)w->cipher));
 	}
-	n->up = 1;
-	n->cut_ms = 0;
-	event_del(n->window_ev);
+	nic_set_state(n, NIC_UP);
 	n->backoff_ms = NIC_BACKOFF_MIN_MS;
-	tap_set_carrier(n->tapfd, 1);
-	event_add(n->tap_ev, NULL);
+	n->o->dev->set_carrier(&n->dev, 1);
+	event_add(n->dev_ev, NULL);
 }
 
-/* A frame from the hub, in order and once: onto the wire of the card. */
+/* The connection ended before the hub welcomed it. */
 static void
-nic_deliver(void *arg, const uint8_t *f, size_t len)
+nic_login_closed(struct conn *c, const char *reason, void *arg)
 {
 	struct nic *n = arg;
 
-	if (write(n->tapfd, f, len) < 0)
-		n->tap_drops++;
+	n->c = NULL;
+	if (n->have_sess)
+		log_warn("resume attempt failed: %s", reason);
+	else if (n->exit_code != NIC_EXIT_REFUSED)
+		log_warn("connection to %s:%u failed: %s", n->o->host,
+		    n->o->port, reason);
+	nic_next_attempt(n);
 }
 
 static void
-nic_item(struct conn *s, const struct proto_item *item, void *arg)
+nic_login_item(struct conn *c, const struct proto_item *item, void *arg)
+{
+}
+
+static const struct conn_cbs nic_login_cbs = {
+	.tls_up = nic_tls_up,
+	.login_msg = nic_login_msg,
+	.item = nic_login_item,
+	.closed = nic_login_closed,
+};
+
+/* A frame from the hub, in order and once: onto the card's wire. */
+static void
+nic_deliver(void *arg, const uint8_t *f, size_t len, uint64_t now_ms)
 {
 	struct nic *n = arg;
 
-	session_item(&n->sess, item);
+	if (n->o->dev->write(&n->dev, f, len) != 0)
+		n->dev_drops++;
 }
 
 static void
-nic_rx_done(struct conn *s, void *arg)
+nic_writable(void *arg)
 {
 	struct nic *n = arg;
 
-	session_rx_done(&n->sess);
+	if (n->have_sess)
+		event_add(n->dev_ev, NULL);
 }
 
 static void
-nic_tap_cb(evutil_socket_t fd, short what, void *arg)
+nic_link_down(void *arg, const char *reason, int kept)
 {
 	struct nic *n = arg;
 
-	for (unsigned i = 0; i < NIC_TAP_BURST; i++) {
-		if (!n->have_sess) {
-			event_del(n->tap_ev);
-			return;
-		}
-		if (n->s != NULL && conn_congested(n->s)) {
-			/* Let the TAP queue fill: the kernel drops, TCP
-			 * inside the tunnel backs off. writable() resumes. */
-			event_del(n->tap_ev);
-			return;
-		}
-		ssize_t r = read(fd, n->frame, sizeof n->frame);
-		if (r < 0)
-			return; /* EAGAIN: drained */
-		/* While cut, frames queue in the session for the resume. */
-		session_send_frame(&n->sess, n->frame, (size_t)r);
+	n->c = NULL;
+	if (!kept) {
+		/* ended() follows: the next attempt once it is dropped. */
+		if (!nic_stopping(n))
+			nic_set_state(n, NIC_BACKOFF);
+		n->attempt_after_end = 1;
+		return;
+	}
+	/* The cable stays plugged in while a resume can hide the cut from
+	 * applications. */
+	log_warn("%s: connection lost (%s); resuming, session kept %.1f s",
+	    n->o->ifname, reason, n->o->resume_window_ms / 1000.0);
+	nic_next_attempt(n);
+}
+
+static void
+nic_ended(void *arg, const char *reason)
+{
+	struct nic *n = arg;
+
+	nic_drop_session(n, reason);
+	if (n->attempt_after_end) {
+		n->attempt_after_end = 0;
+		nic_next_attempt(n);
 	}
 }
 
-static void
-nic_writable(struct conn *s, void *arg)
-{
-	struct nic *n = arg;
-
-	session_pump(&n->sess);
-	if (n->have_sess)
-		event_add(n->tap_ev, NULL);
-}
-
-static void
-nic_closed(struct conn *s, const char *reason, void *arg)
-{
-	struct nic *n = arg;
-	struct timeval win = { n->o->resume_window_ms / 1000,
-	    (n->o->resume_window_ms % 1000) * 1000 };
-	int was_up = n->up;
-
-	n->up = 0;
-	n->s = NULL;
-	if (n->have_sess) {
-		session_detach(&n->sess);
-		if (s->peer_said_goodbye || s->said_goodbye || n->stopping)
-			nic_drop_session(n, reason);
-		else if (was_up) {
-			/* The cable stays plugged in while a resume can
-			 * hide the cut from applications. */
-			n->cut_ms = clock_now_ms();
-			event_add(n->window_ev, &win);
-			log_warn("%s: connection lost (%s); resuming, session "
-			    "kept %.1f s", n->o->tap_name, reason,
-			    n->o->resume_window_ms / 1000.0);
-		} else
-			log_warn("resume attempt failed: %s", reason);
-	} else if (n->exit_code != NIC_EXIT_REFUSED)
-		log_warn("connection to %s:%u failed: %s", n->o->host,
-		    n->o->port, reason);
-	if (n->stopping)
-		event_base_loopexit(n->base, NULL);
-	else
-		nic_schedule_retry(n);
-}
-
-static const struct conn_cbs nic_session_cbs = {
-	.tls_up = nic_tls_up,
-	.login_msg = nic_login_msg,
-	.item = nic_item,
-	.rx_batch_done = nic_rx_done,
+static const struct session_cbs nic_session_cbs = {
+	.deliver = nic_deliver,
 	.writable = nic_writable,
-	.closed = nic_closed,
+	.link_down = nic_link_down,
+	.ended = nic_ended,
 };
+
+/* A frame from the device into the session; nonzero stops the batch. */
+static int
+nic_dev_frame(void *arg, const uint8_t *f, size_t len)
+{
+	struct nic *n = arg;
+
+	/* While cut, frames queue in the session for the resume. */
+	session_send_frame(&n->sess, f, len);
+	return n->sess.conn != NULL && conn_congested(n->sess.conn);
+}
+
+static void
+nic_dev_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct nic *n = arg;
+
+	if (!n->have_sess || (n->sess.conn != NULL &&
+	    conn_congested(n->sess.conn))) {
+		/* Let the device queue fill: the kernel drops, TCP inside
+		 * the tunnel backs off. writable() resumes. */
+		event_del(n->dev_ev);
+		return;
+	}
+	n->o->dev->read_batch(&n->dev, nic_dev_frame, n, NIC_DEV_BURST);
+}
 
 static void
 nic_connected(void *arg, int fd, const char *err)
 {
 	struct nic *n = arg;
 
-	n->conn = NULL;
+	n->tconn = NULL;
 	if (fd < 0) {
 		log_warn("%s", err);
-		nic_schedule_retry(n);
+		nic_next_attempt(n);
 		return;
 	}
-	n->s = conn_new(n->base, fd, &n->tls, n->o->host, &nic_session_cbs,
-	    n);
-	if (n->s != NULL)
-		n->s->dead_peer_ms = n->o->dead_peer_ms;
-	if (n->s == NULL) {
+	nic_set_state(n, NIC_TLS);
+	n->c = conn_new(n->base, fd, &n->tls, n->o->host, &nic_login_cbs, n);
+	if (n->c == NULL) {
 		log_warn("out of memory starting a session");
-		nic_schedule_retry(n);
+		nic_next_attempt(n);
+		return;
 	}
+	n->c->dead_peer_ms = n->o->dead_peer_ms;
 }
 
 static void
@@ -489,22 +559,10 @@ nic_connect(struct nic *n)
 {
 	log_info("connecting to %s:%u via %s", n->o->host, n->o->port,
 	    n->o->via->name);
-	n->conn = n->o->via->connect(n->base, &n->target, nic_connected, n);
-	if (n->conn == NULL)
-		nic_schedule_retry(n);
-}
-
-static void
-nic_signal_cb(evutil_socket_t sig, short what, void *arg)
-{
-	struct nic *n = arg;
-
-	if (n->stopping) {
-		event_base_loopexit(n->base, NULL);
-		return;
-	}
-	log_info("signal %d: disconnecting", (int)sig);
-	nic_stop(n, 0);
+	nic_set_state(n, NIC_CONNECTING);
+	n->tconn = n->o->via->connect(n->base, &n->target, nic_connected, n);
+	if (n->tconn == NULL)
+		nic_next_attempt(n);
 }
 
 /* The first line of a file, without its line end: a password. */
@@ -575,22 +633,17 @@ nic_parse_hostport(const char *s, char *host, size_t hostlen,
 	return 0;
 }
 
-int
-nic_run(const struct nic_opts *o)
+/* Secrets, MAC, TLS and the device: everything a start needs. 0 or -1
+ * (logged). */
+static int
+nic_setup(struct nic *n)
 {
-	struct nic *n = calloc(1, sizeof *n);
-	char err[512], mac[18];
-	int code = 1;
+	const struct nic_opts *o = n->o;
+	char err[512], mac[ETHER_ADDR_STR];
 
-	if (n == NULL)
-		return 1;
-	n->o = o;
-	n->tapfd = -1;
-	n->backoff_ms = NIC_BACKOFF_MIN_MS;
-	signal(SIGPIPE, SIG_IGN);
 	if (nic_read_secret("--password-file", o->password_file, n->password,
 	    sizeof n->password, &n->password_len) != 0)
-		goto out;
+		return -1;
 	n->target = o->target;
 	n->target.host = o->host;
 	n->target.port = o->port;
@@ -599,76 +652,160 @@ nic_run(const struct nic_opts *o)
 		if (nic_read_secret("--proxy-password-file",
 		    o->proxy_password_file, n->proxy_password,
 		    sizeof n->proxy_password, &len) != 0)
-			goto out;
+			return -1;
 		n->target.proxy_password = n->proxy_password;
 	}
 	const char *lack = o->via->check ? o->via->check(&n->target) : NULL;
 	if (lack != NULL) {
 		log_err("--via %s: %s", o->via->name, lack);
-		goto out;
+		return -1;
 	}
 	if (o->mac != NULL) {
-		if (tap_parse_mac(o->mac, n->mac) != 0) {
+		if (ether_parse_mac(o->mac, n->mac) != 0) {
 			log_err("--mac %s: expected a unicast MAC like "
 			    "5e:01:02:03:04:05", o->mac);
-			goto out;
+			return -1;
 		}
 	} else
-		tap_random_mac(n->mac);
+		ether_random_mac(n->mac);
 	if (tlsio_conf_client(&n->tls, o->ca_file, err, sizeof err) != 0) {
 		log_err("%s", err);
-		goto out_tls;
+		return -1;
 	}
-	n->tapfd = tap_open(o->tap_name, n->mac, err, sizeof err);
-	if (n->tapfd < 0) {
+	n->have_tls = 1;
+	if (o->dev->open(&n->dev, n->mac, err, sizeof err) != 0) {
 		log_err("%s", err);
-		goto out_tls;
+		return -1;
 	}
-	if (o->ip != NULL && tap_set_addr(o->tap_name, o->ip, err,
-	    sizeof err) != 0) {
-		log_err("%s", err);
-		goto out_tls;
+	if (o->ip != NULL) {
+		if (o->dev->set_addr == NULL) {
+			log_err("--ip: a %s device takes no address",
+			    o->dev->kind);
+			return -1;
+		}
+		if (o->dev->set_addr(&n->dev, o->ip, err, sizeof err) != 0) {
+			log_err("%s", err);
+			return -1;
+		}
 	}
-	tap_format_mac(n->mac, mac);
+	ether_format_mac(n->mac, mac);
 	log_info("%s created, MAC %s%s%s, no carrier until connected",
-	    o->tap_name, mac, o->ip ? ", address " : "", o->ip ? o->ip : "");
+	    o->ifname, mac, o->ip ? ", address " : "", o->ip ? o->ip : "");
+	return 0;
+}
 
-	n->base = event_base_new();
-	if (n->base == NULL)
-		goto out_tls;
-	n->tap_ev = event_new(n->base, n->tapfd, EV_READ | EV_PERSIST,
-	    nic_tap_cb, n);
-	n->retry_ev = event_new(n->base, -1, 0, nic_retry_cb, n);
-	n->window_ev = evtimer_new(n->base, nic_window_cb, n);
-	n->stall_ev = event_new(n->base, -1, EV_PERSIST, nic_stall_cb, n);
-	struct timeval second = { 1, 0 };
-	event_add(n->stall_ev, &second);
-	n->sig_int = evsignal_new(n->base, SIGINT, nic_signal_cb, n);
-	n->sig_term = evsignal_new(n->base, SIGTERM, nic_signal_cb, n);
-	event_add(n->sig_int, NULL);
-	event_add(n->sig_term, NULL);
+struct nic *
+nic_new(struct event_base *base, const struct nic_opts *o, nic_done_fn *done,
+    void *arg)
+{
+	struct nic *n = calloc(1, sizeof *n);
+
+	if (n == NULL) {
+		log_err("out of memory starting the card");
+		return NULL;
+	}
+	n->o = o;
+	n->base = base;
+	n->done = done;
+	n->done_arg = arg;
+	n->backoff_ms = NIC_BACKOFF_MIN_MS;
+	dev_init(&n->dev, o->dev, o->ifname);
+	if (nic_setup(n) != 0) {
+		nic_free(n);
+		return NULL;
+	}
+	n->dev_ev = event_new(base, n->dev.fd, EV_READ | EV_PERSIST,
+	    nic_dev_cb, n);
+	n->retry_ev = evtimer_new(base, nic_retry_cb, n);
+	if (n->dev_ev == NULL || n->retry_ev == NULL) {
+		log_err("out of memory starting the card");
+		nic_free(n);
+		return NULL;
+	}
 	nic_connect(n);
-	event_base_dispatch(n->base);
-	code = n->exit_code;
-	if (n->conn != NULL)
-		o->via->cancel(n->conn);
-	transport_ssh_shutdown();
-	event_free(n->tap_ev);
-	event_free(n->retry_ev);
+	return n;
+}
+
+void
+nic_free(struct nic *n)
+{
+	if (n == NULL)
+		return;
+	if (n->tconn != NULL)
+		n->o->via->cancel(n->tconn);
+	if (n->o->via->shutdown != NULL)
+		n->o->via->shutdown();
 	if (n->have_sess)
 		session_free(&n->sess);
-	event_free(n->window_ev);
-	event_free(n->stall_ev);
-	event_free(n->sig_int);
-	event_free(n->sig_term);
-	event_base_free(n->base);
-out_tls:
-	tlsio_conf_free(&n->tls);
-out:
-	if (n->tapfd >= 0)
-		close(n->tapfd); /* the TAP interface goes with it */
+	else if (n->c != NULL)
+		conn_abandon(n->c, "card freed");
+	if (n->dev_ev)
+		event_free(n->dev_ev);
+	if (n->retry_ev)
+		event_free(n->retry_ev);
+	if (n->have_tls)
+		tlsio_conf_free(&n->tls);
+	if (n->dev.fd >= 0 || n->dev.peer_fd >= 0)
+		n->o->dev->close(&n->dev);
 	sodium_memzero(n->password, sizeof n->password);
 	sodium_memzero(n->proxy_password, sizeof n->proxy_password);
 	free(n);
-	return code;
+}
+
+struct nic_loop {
+	struct event_base *base;
+	struct nic *nic;
+	int code;
+	int stopped;
+};
+
+static void
+nic_run_done(void *arg, int code)
+{
+	struct nic_loop *l = arg;
+
+	l->code = code;
+	l->stopped = 1;
+	event_base_loopexit(l->base, NULL);
+}
+
+static void
+nic_signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct nic_loop *l = arg;
+
+	if (nic_stopping(l->nic)) {
+		event_base_loopexit(l->base, NULL);
+		return;
+	}
+	log_info("signal %d: disconnecting", (int)sig);
+	nic_stop(l->nic, 0);
+}
+
+int
+nic_run(const struct nic_opts *o)
+{
+	struct nic_loop l = { NULL, NULL, 1, 0 };
+	struct event *sig_int = NULL, *sig_term = NULL;
+
+	signal(SIGPIPE, SIG_IGN);
+	if ((l.base = event_base_new()) == NULL) {
+		log_err("cannot create the event loop");
+		return 1;
+	}
+	l.nic = nic_new(l.base, o, nic_run_done, &l);
+	if (l.nic != NULL) {
+		sig_int = evsignal_new(l.base, SIGINT, nic_signal_cb, &l);
+		sig_term = evsignal_new(l.base, SIGTERM, nic_signal_cb, &l);
+		event_add(sig_int, NULL);
+		event_add(sig_term, NULL);
+		event_base_dispatch(l.base);
+		if (!l.stopped)
+			l.code = l.nic->exit_code;
+		nic_free(l.nic);
+		event_free(sig_int);
+		event_free(sig_term);
+	}
+	event_base_free(l.base);
+	return l.code;
 }

@@ -1,13 +1,18 @@
 /*
- * nic.h: the virtual LAN card (--nic): a TAP device plugged into a hub over
- * one of the transports, reconnecting until stopped.
+ * nic.h: the virtual LAN card (--nic): an Ethernet device (a TAP interface,
+ * or another kind from dev.h) plugged into a hub over one of the
+ * transports, reconnecting until stopped.
  */
 #ifndef SOFTETHER_NIC_H
 #define SOFTETHER_NIC_H
 
 #include <stdint.h>
 
+#include "dev.h"
 #include "transport/transport.h"
+
+struct event_base;
+struct nic;
 
 struct nic_opts {
 	char host[256];
@@ -15,7 +20,8 @@ struct nic_opts {
 	const char *user;
 	const char *password_file;
 	const char *hub_name;      /* default "DEFAULT" */
-	const char *tap_name;      /* default "vpn0" */
+	const struct dev_ops *dev; /* default &dev_tap */
+	const char *ifname;        /* the device's name; default "vpn0" */
 	const char *mac;           /* NULL: random locally administered */
 	const char *ip;            /* NULL: leave addressing to the user */
 	const char *fingerprint;   /* pin the hub's certificate */
@@ -23,7 +29,7 @@ struct nic_opts {
 	const char *known_hubs;    /* trust-on-first-use file */
 	const struct transport_ops *via;
 	/* The transport's own settings; host/port filled from --connect,
-	 * proxy_password from --proxy-password-file by nic_run. */
+	 * proxy_password from --proxy-password-file by nic_new. */
 	struct transport_target target;
 	const char *proxy_password_file;
 	uint32_t resume_window_ms;   /* keep a cut session this long */
@@ -32,8 +38,41 @@ struct nic_opts {
 	size_t resume_budget;        /* bytes kept while cut */
 };
 
-/* Returns the process exit code: 0 stopped by the user, 2 refused for a
- * reason retrying cannot fix (credentials, certificate), 1 other errors. */
+/* The card's life, one state at a time (nic_set_state logs each move). */
+enum nic_state {
+	NIC_CONNECTING = 0, /* the transport is reaching the hub */
+	NIC_TLS,            /* TLS handshake */
+	NIC_LOGIN,          /* hello and auth (or resume) sent */
+	NIC_UP,             /* frames flow; carrier on */
+	NIC_CUT,            /* connection lost, session kept: resuming */
+	NIC_BACKOFF,        /* waiting before the next attempt */
+	NIC_STOPPING,       /* saying goodbye */
+	NIC_STOPPED,        /* done; nic_exit_code tells how */
+};
+
+/* The card has stopped for good (by nic_stop or a refusal retrying cannot
+ * fix); code is the process exit code. */
+typedef void nic_done_fn(void *arg, int code);
+
+/*
+ * A card on base: opens the device and starts connecting. Returns NULL
+ * (after logging why) if the options or the device are unusable. o must
+ * outlive it.
+ */
+struct nic *nic_new(struct event_base *base, const struct nic_opts *o,
+    nic_done_fn *done, void *arg);
+/* Say goodbye and stop; done(code) follows. */
+void nic_stop(struct nic *n, int code);
+void nic_free(struct nic *n);
+enum nic_state nic_state(const struct nic *n);
+struct dev *nic_dev(struct nic *n);
+/* The connection logging in or carrying the session, or NULL. */
+struct conn *nic_conn(struct nic *n);
+const char *nic_state_name(enum nic_state st);
+
+/* A card on its own event loop until SIGINT/SIGTERM or a refusal. Returns
+ * the process exit code: 0 stopped by the user, 2 refused for a reason
+ * retrying cannot fix (credentials, certificate), 1 other errors. */
 int nic_run(const struct nic_opts *o);
 
 /* "host", "host:port", "[v6]:port" -> host and port (default_port if

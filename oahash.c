@@ -1,6 +1,6 @@
 /*
  * oahash.c: sizing, rehashing, backward-shift deletion and sweeps for the
- * open-addressing tables of hub.c and iptable.c.
+ * open-addressing tables of switch.c and iptable.c.
  */
 #include <stddef.h>
 #include <stdint.h>

@@ -1,25 +1,44 @@
 /*
  * server.h: the hub daemon (--hub): listeners, the virtual hubs and their
- * sessions, login and authentication, forwarding through the hub engine.
+ * sessions, login and authentication, forwarding through the switching
+ * engine.
  */
 #ifndef SOFTETHER_SERVER_H
 #define SOFTETHER_SERVER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "config.h"
 
-/* Run a hub on cfg until SIGINT/SIGTERM. With o->daemonize, detach (logging
- * to syslog) once the listeners are bound and any generated credentials
- * are printed, so start-up errors still reach the terminal. Returns the
- * process exit code. */
+struct event_base;
+struct srv;
+
 struct server_opts {
-	int daemonize;
+	int daemonize;               /* detach once listening (syslog) */
 	uint32_t resume_window_ms;   /* keep a cut session this long */
 	uint32_t dead_peer_ms;       /* silence that means the link is dead */
 	uint32_t keepalive_ms;       /* idle keepalives every [k/2, k] */
 	size_t resume_budget;        /* bytes kept per cut session */
 };
+
+/*
+ * A hub on base: state directory, certificate, virtual hubs, the generated
+ * user on first start, listeners bound, then (o->daemonize) detached, so
+ * start-up errors still reach the terminal. NULL (logged) on failure. cfg
+ * must outlive it.
+ */
+struct srv *server_new(struct event_base *base, struct config *cfg,
+    const struct server_opts *o);
+/* Goodbye to every session; the loop exits once they are gone (or after a
+ * grace period). */
+void server_stop(struct srv *srv);
+void server_free(struct srv *srv);
+/* The certificate's SHA-256, as hex. */
+const char *server_fingerprint(const struct srv *srv);
+
+/* A hub on its own loop until SIGINT/SIGTERM; SIGUSR1 logs status.
+ * Returns the process exit code. */
 int server_run(struct config *cfg, const struct server_opts *o);
 
 #endif

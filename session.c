@@ -9,7 +9,14 @@
  * Receive side: frames at or below rx_last are duplicates of a resume and
  * are skipped; a jump past rx_last + 1 is frames the peer's budget dropped
  * during an outage: counted as lost, and the stream goes on.
+ *
+ * The session owns the connection it is attached to. Its timers:
+ *  - resume window: a connection lost without a goodbye keeps the session
+ *    window_ms for a resume, then it ends;
+ *  - stall (if stall_ms): frames unacknowledged and nothing heard for
+ *    stall_ms closes the connection, so the card resumes on a fresh one.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <event2/event.h>
@@ -84,6 +91,20 @@ session_ack_item(const struct session *s, uint8_t out[SESSION_ACK_ITEM])
 	session_put64(out + PROTO_ITEM_HDR, s->rx_last);
 }
 
+static void session_conn_item(struct conn *c, const struct proto_item *it,
+    void *arg);
+static void session_conn_rx_done(struct conn *c, void *arg);
+static void session_conn_writable(struct conn *c, void *arg);
+static void session_conn_closed(struct conn *c, const char *reason,
+    void *arg);
+
+static const struct conn_cbs session_conn_cbs = {
+	.item = session_conn_item,
+	.rx_batch_done = session_conn_rx_done,
+	.writable = session_conn_writable,
+	.closed = session_conn_closed,
+};
+
 static void
 session_flush_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -103,22 +124,50 @@ session_ack_cb(evutil_socket_t fd, short what, void *arg)
 		s->ack_sent = s->rx_last;
 }
 
+static void
+session_window_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+
+	s->cbs->ended(s->arg, "not resumed within the resume window");
+}
+
+static void
+session_stall_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+	uint64_t now = clock_now_ms();
+
+	if (s->conn == NULL || session_stalled_ms(s, now) < s->stall_ms ||
+	    now - s->conn->last_rx_ms < s->stall_ms)
+		return;
+	log_warn("%s: connection stalled (%llu frames unacknowledged, nothing "
+	    "heard for %.1f s); resuming on a new connection", s->name,
+	    (unsigned long long)session_unacked(s),
+	    (double)(now - s->conn->last_rx_ms) / 1e3);
+	conn_close(s->conn, "stalled");
+}
+
 int
 session_init(struct session *s, struct event_base *base, size_t budget,
-    uint64_t first_seq, session_frame_fn *deliver, void *arg)
+    uint64_t first_seq, const struct session_cbs *cbs, void *arg)
 {
 	memset(s, 0, sizeof *s);
 	s->base = base;
 	s->budget = budget;
-	s->deliver = deliver;
+	s->cbs = cbs;
 	s->arg = arg;
+	snprintf(s->name, sizeof s->name, "session");
 	s->tx_next = first_seq;
 	s->tx_acked = first_seq - 1;
 	s->tx_sent_max = first_seq - 1;
 	TAILQ_INIT(&s->q);
 	s->flush_ev = event_new(base, -1, 0, session_flush_cb, s);
 	s->ack_ev = event_new(base, -1, 0, session_ack_cb, s);
-	if (s->flush_ev == NULL || s->ack_ev == NULL) {
+	s->window_ev = evtimer_new(base, session_window_cb, s);
+	s->stall_ev = event_new(base, -1, EV_PERSIST, session_stall_cb, s);
+	if (s->flush_ev == NULL || s->ack_ev == NULL || s->window_ev == NULL ||
+	    s->stall_ev == NULL) {
 		session_free(s);
 		return -1;
 	}
@@ -130,6 +179,10 @@ session_free(struct session *s)
 {
 	struct session_batch *b;
 
+	if (s->conn != NULL) {
+		conn_abandon(s->conn, "session freed");
+		s->conn = NULL;
+	}
 	while ((b = TAILQ_FIRST(&s->q)) != NULL) {
 		TAILQ_REMOVE(&s->q, b, entry);
 		session_batch_free(b);
@@ -141,7 +194,11 @@ session_free(struct session *s)
 		event_free(s->flush_ev);
 	if (s->ack_ev)
 		event_free(s->ack_ev);
-	s->flush_ev = s->ack_ev = NULL;
+	if (s->window_ev)
+		event_free(s->window_ev);
+	if (s->stall_ev)
+		event_free(s->stall_ev);
+	s->flush_ev = s->ack_ev = s->window_ev = s->stall_ev = NULL;
 }
 
 uint64_t
@@ -291,8 +348,19 @@ void
 session_attach(struct session *s, struct conn *c, uint64_t peer_rx_last)
 {
 	struct session_batch *b;
+	struct timeval second = { 1, 0 };
 
+	if (s->conn != NULL && s->conn != c) {
+		/* The peer saw the cut before we did. */
+		conn_abandon(s->conn, "replaced by a resumed connection");
+		session_detach(s);
+	}
+	conn_set_owner(c, &session_conn_cbs, s);
 	s->conn = c;
+	s->cut_ms = 0;
+	event_del(s->window_ev);
+	if (s->stall_ms > 0)
+		event_add(s->stall_ev, &second);
 	s->ack_sent = 0;
 	s->progress_ms = clock_now_ms();
 	if (session_seq_after(peer_rx_last, s->tx_acked))
@@ -317,8 +385,66 @@ void
 session_detach(struct session *s)
 {
 	s->conn = NULL;
+	event_del(s->stall_ev);
 	if (s->open != NULL)
 		session_flush(s);
+}
+
+void
+session_close(struct session *s, uint16_t code, const char *text)
+{
+	if (s->conn != NULL)
+		conn_goodbye(s->conn, code, text);
+	else
+		s->cbs->ended(s->arg, text);
+}
+
+/* The one place the cut/keep decision is made: a goodbye either way, or a
+ * session that may not be resumed, ends; anything else is kept for
+ * window_ms. */
+static void
+session_conn_closed(struct conn *c, const char *reason, void *arg)
+{
+	struct session *s = arg;
+	int kept = !c->peer_said_goodbye && !c->said_goodbye &&
+	    s->window_ms > 0;
+
+	session_detach(s);
+	if (kept) {
+		struct timeval win = { s->window_ms / 1000,
+		    (s->window_ms % 1000) * 1000 };
+		s->cut_ms = clock_now_ms();
+		event_add(s->window_ev, &win);
+	}
+	if (s->cbs->link_down != NULL)
+		s->cbs->link_down(s->arg, reason, kept);
+	if (!kept)
+		s->cbs->ended(s->arg, reason);
+}
+
+static void
+session_conn_item(struct conn *c, const struct proto_item *it, void *arg)
+{
+	struct session *s = arg;
+
+	s->rx_now_ms = c->last_rx_ms;
+	session_item(s, it);
+}
+
+static void
+session_conn_rx_done(struct conn *c, void *arg)
+{
+	session_rx_done(arg);
+}
+
+static void
+session_conn_writable(struct conn *c, void *arg)
+{
+	struct session *s = arg;
+
+	session_pump(s);
+	if (s->cbs->writable != NULL)
+		s->cbs->writable(s->arg);
 }
 
 void
@@ -342,7 +468,7 @@ session_item(struct session *s, const struct proto_item *it)
 		s->rx_last = seq;
 		s->st.rx_frames++;
 		s->st.rx_bytes += it->len;
-		s->deliver(s->arg, it->data, it->len);
+		s->cbs->deliver(s->arg, it->data, it->len, s->rx_now_ms);
 		break;
 	}
 	default:

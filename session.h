@@ -3,7 +3,9 @@
  * numbers the frames of each direction, batches them into records, keeps
  * what the peer has not acknowledged (within a byte budget), and when a new
  * connection resumes it, retransmits exactly the gap: in order, no
- * duplicates delivered, nothing lost that the budget kept.
+ * duplicates delivered, nothing lost that the budget kept. It owns the
+ * connection it is attached to, and decides, when that connection ends,
+ * whether the session is kept for a resume (the window) or is over.
  */
 #ifndef SOFTETHER_SESSION_H
 #define SOFTETHER_SESSION_H
@@ -39,13 +41,34 @@ struct session_stats {
 	uint32_t resumes;
 };
 
-typedef void session_frame_fn(void *arg, const uint8_t *f, size_t len);
+/* What the role (hub side, card side) hears from its session. Only
+ * deliver is required. */
+struct session_cbs {
+	/* A frame from the peer, in order and once; now_ms: when the record
+	 * carrying it arrived. */
+	void (*deliver)(void *arg, const uint8_t *f, size_t len,
+	    uint64_t now_ms);
+	/* The connection drained: the role may read its source again. */
+	void (*writable)(void *arg);
+	/* The connection is gone. kept: the session waits for a resume for
+	 * window_ms; else ended() follows at once. */
+	void (*link_down)(void *arg, const char *reason, int kept);
+	/* The session is over for good: a goodbye either way, no resume
+	 * allowed, or the resume window passed. The role may free it. */
+	void (*ended)(void *arg, const char *reason);
+};
 
 struct session {
 	struct event_base *base;
 	struct conn *conn;          /* the connection carrying it, or NULL */
-	session_frame_fn *deliver;
+	const struct session_cbs *cbs;
 	void *arg;
+	char name[48];              /* for logs: "vpn0", "session 12" */
+	uint32_t window_ms;         /* keep a cut session this long; 0: never */
+	uint32_t stall_ms;          /* 0: no stall detection */
+	uint64_t cut_ms;            /* when its connection was lost, or 0 */
+	uint64_t rx_now_ms;         /* arrival time of the record being read */
+	struct event *window_ev, *stall_ev;
 	uint64_t tx_next;           /* seq the next queued frame gets */
 	uint64_t tx_acked;          /* last seq the peer acknowledged */
 	uint64_t tx_sent_max;       /* highest seq ever handed to a conn */
@@ -73,17 +96,30 @@ session_seq_after(uint64_t a, uint64_t b)
 	return (int64_t)(a - b) > 0;
 }
 
+/* A cut connection that carries nothing while frames wait this long, with
+ * nothing heard from the peer either, is stuck (TCP backing off after an
+ * outage): the card resumes on a fresh one rather than wait for it. */
+#define SESSION_STALL_MS     3000u
+
 /* first_seq is the number the first frame will carry (1 normally; tests
- * start near the wrap). Returns 0 or -1. */
+ * start near the wrap). window_ms, stall_ms and name may be set after.
+ * Returns 0 or -1. */
 int session_init(struct session *s, struct event_base *base, size_t budget,
-    uint64_t first_seq, session_frame_fn *deliver, void *arg);
+    uint64_t first_seq, const struct session_cbs *cbs, void *arg);
+/* Releases everything; a connection still attached is closed without a
+ * word to the role. */
 void session_free(struct session *s);
 
-/* A connection is up for this session; the peer has received everything
- * up to peer_rx_last. Everything after it is sent (again). */
+/* A connection is up for this session (its data channel started); the
+ * peer has received everything up to peer_rx_last. The session takes the
+ * connection over (its callbacks), replacing any it still had, and sends
+ * everything after peer_rx_last (again). */
 void session_attach(struct session *s, struct conn *c, uint64_t peer_rx_last);
 /* The connection is gone; frames keep queueing within the budget. */
 void session_detach(struct session *s);
+/* End the session on purpose: a goodbye on its connection (ended() follows
+ * once it closes), or, while cut, ended() at once. */
+void session_close(struct session *s, uint16_t code, const char *text);
 
 /* Queue one frame. -1 if refused because the connection is congested. */
 int session_send_frame(struct session *s, const uint8_t *f, size_t len);
@@ -92,7 +128,8 @@ void session_flush(struct session *s);
 /* Send queued batches while the connection takes them (call when it
  * drains). */
 void session_pump(struct session *s);
-/* A data item from the connection: FRAME, ACK or SEQ. */
+/* A data item from the connection: FRAME, ACK or SEQ (the connection
+ * callbacks call these two; tests feed them directly). */
 void session_item(struct session *s, const struct proto_item *item);
 /* The connection delivered one read's worth: acknowledge if due. */
 void session_rx_done(struct session *s);

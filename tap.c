@@ -1,6 +1,7 @@
 /*
- * tap.c: TAP devices through /dev/net/tun and ioctl. Addresses are set with
- * rtnetlink so IPv6 works the same way as IPv4.
+ * tap.c: the TAP device kind, through /dev/net/tun and ioctl: one frame per
+ * read() and write(). Addresses are set with rtnetlink so IPv6 works the
+ * same way as IPv4.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,51 +19,17 @@
 #include <unistd.h>
 #include <sodium.h>
 
-#include "tap.h"
+#include "dev.h"
 
-void
-tap_random_mac(uint8_t mac[6])
+/* Non-blocking, no packet-info header, MAC set, carrier off, link up. */
+static int
+tap_open(struct dev *d, const uint8_t mac[ETHER_ADDR_LEN], char *err,
+    size_t errlen)
 {
-	randombytes_buf(mac, 6);
-	mac[0] = (uint8_t)((mac[0] & 0xfe) | 0x02); /* unicast, local */
-}
-
-int
-tap_parse_mac(const char *s, uint8_t mac[6])
-{
-	unsigned v[6];
-	char tail;
-
-	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3],
-	    &v[4], &v[5], &tail) != 6)
-		return -1;
-	for (int i = 0; i < 6; i++)
-		mac[i] = (uint8_t)v[i];
-	if (mac[0] & 1)
-		return -1;
-	if ((mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]) == 0)
-		return -1;
-	return 0;
-}
-
-void
-tap_format_mac(const uint8_t mac[6], char out[18])
-{
-	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1],
-	    mac[2], mac[3], mac[4], mac[5]);
-}
-
-int
-tap_open(const char *name, const uint8_t mac[6], char *err, size_t errlen)
-{
+	const char *name = d->name;
 	struct ifreq ifr;
 	int fd, sock = -1, off = 0;
 
-	if (strlen(name) > TAP_NAME_MAX) {
-		snprintf(err, errlen, "interface name '%s' is longer than %d",
-		    name, TAP_NAME_MAX);
-		return -1;
-	}
 	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
 		snprintf(err, errlen, "/dev/net/tun: %s%s", strerror(errno),
@@ -107,7 +74,9 @@ tap_open(const char *name, const uint8_t mac[6], char *err, size_t errlen)
 		goto fail;
 	}
 	close(sock);
-	return fd;
+	d->fd = fd;
+	d->carrier = 0;
+	return 0;
 fail:
 	if (sock >= 0)
 		close(sock);
@@ -115,10 +84,11 @@ fail:
 	return -1;
 }
 
-int
-tap_set_carrier(int fd, int on)
+static int
+tap_set_carrier(struct dev *d, int on)
 {
-	return ioctl(fd, TUNSETCARRIER, &on);
+	d->carrier = on;
+	return ioctl(d->fd, TUNSETCARRIER, &on);
 }
 
 /* Append an attribute to the netlink message at msg (cap bytes). */
@@ -138,9 +108,10 @@ tap_nl_attr(void *msg, size_t cap, unsigned short type, const void *data,
 	n->nlmsg_len = NLMSG_ALIGN(n->nlmsg_len) + RTA_ALIGN(rta->rta_len);
 }
 
-int
-tap_set_addr(const char *ifname, const char *cidr, char *err, size_t errlen)
+static int
+tap_set_addr(struct dev *d, const char *cidr, char *err, size_t errlen)
 {
+	const char *ifname = d->name;
 	char addr[INET6_ADDRSTRLEN + 1];
 	const char *slash = strchr(cidr, '/');
 	unsigned char bin[16];
@@ -221,3 +192,13 @@ bad:
 	    " or fd00::1/64)", cidr);
 	return -1;
 }
+
+const struct dev_ops dev_tap = {
+	.kind = "tap",
+	.open = tap_open,
+	.read_batch = dev_fd_read_batch,
+	.write = dev_fd_write,
+	.set_carrier = tap_set_carrier,
+	.set_addr = tap_set_addr,
+	.close = dev_fd_close,	/* the interface goes with its fd */
+};

@@ -4,7 +4,7 @@ set -euo pipefail
 BUILD=${1:-build}
 cd "$(dirname "$0")/.."
 echo "== data channel (bench_dchan)"; "$BUILD/bench_dchan"
-echo "== hub engine (bench_hub)"; "$BUILD/bench_hub"
+echo "== hub engine (bench_switch)"; "$BUILD/bench_switch"
 echo "== tunnel vs raw veth (bench/tunnel.sh)"
 SOFTETHER="$PWD/$BUILD/softether" bash bench/tunnel.sh
 echo "== keepalive cost of an idle session (bench/keepalive.sh)"

@@ -853,4 +853,5 @@ const struct transport_ops transport_ssh = {
 	.check = ssh_check,
 	.connect = ssh_connect,
 	.cancel = ssh_cancel,
+	.shutdown = transport_ssh_shutdown,
 };

@@ -46,6 +46,9 @@ struct transport_ops {
 	    void *arg);
 	/* done will not be called after this. */
 	void (*cancel)(struct transport_conn *c);
+	/* Before the event base goes: end whatever the transport still runs
+	 * in the background (NULL: nothing). */
+	void (*shutdown)(void);
 };
 
 extern const struct transport_ops transport_direct;

@@ -351,7 +351,7 @@ static void
 test_policies(void **state)
 {
 	const struct config_hub *h;
-	const struct hub_policy *p;
+	const struct sw_policy *p;
 	struct config cfg;
 	char err[512];
 

@@ -13,7 +13,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "hub.h"
+#include "switch.h"
 #include "iptable.h"
 
 #define T_AGING    1000u
@@ -43,7 +43,7 @@ t_addr6(uint32_t n, uint8_t a[16])
 }
 
 static void
-t_learn4(struct iptable *t, uint32_t a, struct hub_port *p, uint64_t now)
+t_learn4(struct iptable *t, uint32_t a, struct sw_port *p, uint64_t now)
 {
 	uint64_t h = iptable_hash4(t, a);
 
@@ -51,7 +51,7 @@ t_learn4(struct iptable *t, uint32_t a, struct hub_port *p, uint64_t now)
 }
 
 static void
-t_learn6(struct iptable *t, const uint8_t a[16], struct hub_port *p,
+t_learn6(struct iptable *t, const uint8_t a[16], struct sw_port *p,
     uint64_t now)
 {
 	uint64_t h = iptable_hash6(t, a);
@@ -73,7 +73,7 @@ t_home(const struct iptable *t, const void *in, size_t len, uint32_t n)
 
 /* Load <= 1/2, counts exact, every entry reachable from its home. */
 static void
-t_check(const struct iptable *t, struct hub_port *ports, size_t nports)
+t_check(const struct iptable *t, struct sw_port *ports, size_t nports)
 {
 	uint32_t i, j, n = 0, m = 0, mask;
 	size_t k;
@@ -114,7 +114,7 @@ t_check(const struct iptable *t, struct hub_port *ports, size_t nports)
 }
 
 static void
-t_ports(struct hub_port *p, size_t n)
+t_ports(struct sw_port *p, size_t n)
 {
 	memset(p, 0, n * sizeof *p);
 }
@@ -123,7 +123,7 @@ static void
 test_learn_refresh_move(void **state)
 {
 	struct iptable t;
-	struct hub_port p[2];
+	struct sw_port p[2];
 	uint64_t gen;
 
 	(void)state;
@@ -156,7 +156,7 @@ static void
 test_dhcp_binding(void **state)
 {
 	struct iptable t;
-	struct hub_port p[2];
+	struct sw_port p[2];
 	uint64_t gen;
 
 	(void)state;
@@ -195,7 +195,7 @@ static void
 test_aging(void **state)
 {
 	struct iptable t;
-	struct hub_port p[2];
+	struct sw_port p[2];
 	uint8_t a6[16];
 	uint32_t i;
 
@@ -240,7 +240,7 @@ static void
 test_port_remove(void **state)
 {
 	struct iptable t;
-	struct hub_port p[3];
+	struct sw_port p[3];
 	uint8_t a6[16];
 	uint32_t i, n = 6000;
 
@@ -295,7 +295,7 @@ static void
 test_full_and_foreach(void **state)
 {
 	struct iptable t;
-	struct hub_port p;
+	struct sw_port p;
 	struct t_tally c = { 0, 0, 0 };
 	uint8_t a6[16];
 	uint32_t i;
@@ -329,7 +329,7 @@ static void
 test_million(void **state)
 {
 	struct iptable t;
-	struct hub_port *p;
+	struct sw_port *p;
 	uint32_t i;
 
 	(void)state;

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "hub.h"
+#include "switch.h"
 #include "iptable.h"
 #include "proto.h"
 
@@ -247,65 +247,65 @@ t_icmp6(struct t_frame *f, uint32_t src, uint32_t type, uint32_t ext,
 	p[8] = (uint8_t)type;
 }
 
-static enum hub_verdict
-t_in(struct hub *h, struct hub_port *p, const struct t_frame *f,
-    uint64_t now, struct hub_meta *m)
+static enum sw_verdict
+t_in(struct sw *h, struct sw_port *p, const struct t_frame *f,
+    uint64_t now, struct sw_meta *m)
 {
-	struct hub_meta local;
+	struct sw_meta local;
 
-	return hub_input(h, p, f->b, f->len, now, m != NULL ? m : &local);
+	return sw_input(h, p, f->b, f->len, now, m != NULL ? m : &local);
 }
 
 /* The frame is dropped for reason r, and counted for it. */
 static void
-t_drops(struct hub *h, struct hub_port *p, const struct t_frame *f,
-    uint64_t now, enum hub_drop_reason r)
+t_drops(struct sw *h, struct sw_port *p, const struct t_frame *f,
+    uint64_t now, enum sw_drop_reason r)
 {
-	struct hub_meta m;
-	uint64_t before = p->drops[r], hub_before = h->stats.drops[r];
+	struct sw_meta m;
+	uint64_t before = p->drops[r], sw_before = h->stats.drops[r];
 
-	assert_int_equal(t_in(h, p, f, now, &m), HUB_DROP);
+	assert_int_equal(t_in(h, p, f, now, &m), SW_DROP);
 	assert_int_equal(m.why, r);
 	assert_null(m.dst);
 	assert_int_equal(p->drops[r], before + 1);
-	assert_int_equal(h->stats.drops[r], hub_before + 1);
+	assert_int_equal(h->stats.drops[r], sw_before + 1);
 }
 
 /* The frame is forwarded (flooded or unicast). */
 static void
-t_passes(struct hub *h, struct hub_port *p, const struct t_frame *f,
+t_passes(struct sw *h, struct sw_port *p, const struct t_frame *f,
     uint64_t now)
 {
-	struct hub_meta m;
-	enum hub_verdict v = t_in(h, p, f, now, &m);
+	struct sw_meta m;
+	enum sw_verdict v = t_in(h, p, f, now, &m);
 
-	if (v == HUB_DROP)
-		fail_msg("dropped: %s", hub_drop_name(m.why));
+	if (v == SW_DROP)
+		fail_msg("dropped: %s", sw_drop_name(m.why));
 }
 
 struct t_hub {
-	struct hub h;
-	struct hub_port p[4];
+	struct sw h;
+	struct sw_port p[4];
 };
 
 static void
-t_setup(struct t_hub *t, const struct hub_policy *pol1)
+t_setup(struct t_hub *t, const struct sw_policy *pol1)
 {
 	int i;
 
-	assert_int_equal(hub_init(&t->h, "t", 0, 0), 0);
+	assert_int_equal(sw_init(&t->h, "t", 0, 0), 0);
 	for (i = 0; i < 4; i++)
-		hub_port_add(&t->h, &t->p[i], NULL);
-	hub_port_set_policy(&t->p[1], pol1);
+		sw_port_add(&t->h, &t->p[i], NULL, NULL);
+	sw_port_set_policy(&t->p[1], pol1);
 }
 
-static struct hub_port *
-t_mac_port(struct hub *h, uint32_t n, uint64_t now)
+static struct sw_port *
+t_mac_port(struct sw *h, uint32_t n, uint64_t now)
 {
 	uint8_t mac[6];
 
 	t_mac(n, mac);
-	return hub_mac_lookup(h, mac, now);
+	return sw_mac_lookup(h, mac, now);
 }
 
 /* ---- Each policy -------------------------------------------------------- */
@@ -313,7 +313,7 @@ t_mac_port(struct hub *h, uint32_t n, uint64_t now)
 static void
 test_no_policy(void **state)
 {
-	static const struct hub_policy off;
+	static const struct sw_policy off;
 	struct t_hub t;
 	struct t_frame f;
 	uint8_t mac[6];
@@ -340,15 +340,15 @@ test_no_policy(void **state)
 		t_passes(&t.h, &t.p[1], &f, 0);
 		assert_int_equal(t.p[1].drop_frames, 0);
 		t_mac(2, mac);
-		assert_ptr_equal(hub_mac_lookup(&t.h, mac, 0), &t.p[1]);
-		hub_free(&t.h);
+		assert_ptr_equal(sw_mac_lookup(&t.h, mac, 0), &t.p[1]);
+		sw_free(&t.h);
 	}
 }
 
 static void
 test_deny_broadcast(void **state)
 {
-	static const struct hub_policy pol = { .deny_broadcast = true };
+	static const struct sw_policy pol = { .deny_broadcast = true };
 	struct t_hub t;
 	struct t_frame f;
 	uint8_t mac2[6];
@@ -358,41 +358,41 @@ test_deny_broadcast(void **state)
 	t_mac(2, mac2);
 	/* An ARP request is a broadcast: the port cannot ask ... */
 	t_arp(&f, t_bcast, 1, 0, 1, 2);
-	t_drops(&t.h, &t.p[1], &f, 0, HUB_DROP_BROADCAST);
+	t_drops(&t.h, &t.p[1], &f, 0, SW_DROP_BROADCAST);
 	assert_null(t_mac_port(&t.h, 1, 0));       /* and taught nothing */
 	/* ... nor DISCOVER a DHCP server. */
 	t_dhcp(&f, 1, 0, T_DISCOVER, 1, 0, 0);
-	t_drops(&t.h, &t.p[1], &f, 0, HUB_DROP_BROADCAST);
+	t_drops(&t.h, &t.p[1], &f, 0, SW_DROP_BROADCAST);
 	/* Tagged once or twice, still a broadcast. */
 	t_ip4(&f, t_bcast, 1, 1);
 	t_tag(&f, T_ETH_VLAN, 10);
-	t_drops(&t.h, &t.p[1], &f, 0, HUB_DROP_BROADCAST);
+	t_drops(&t.h, &t.p[1], &f, 0, SW_DROP_BROADCAST);
 	t_tag(&f, T_ETH_QINQ, 20);
-	t_drops(&t.h, &t.p[1], &f, 0, HUB_DROP_BROADCAST);
+	t_drops(&t.h, &t.p[1], &f, 0, SW_DROP_BROADCAST);
 
 	/* Others ask; it answers by unicast. */
 	t_arp(&f, t_bcast, 2, 0, 2, 1);
 	t_passes(&t.h, &t.p[2], &f, 0);
 	t_arp(&f, mac2, 1, 1, 1, 2);
-	assert_int_equal(t_in(&t.h, &t.p[1], &f, 0, NULL), HUB_UNICAST);
+	assert_int_equal(t_in(&t.h, &t.p[1], &f, 0, NULL), SW_UNICAST);
 	/* Multicast is not broadcast. */
 	t_icmp6(&f, 1, 135, 0, t_mcast);
 	t_passes(&t.h, &t.p[1], &f, 0);
 	t_ip4(&f, mac2, 1, 1);
 	t_tag(&f, T_ETH_VLAN, 10);
-	assert_int_equal(t_in(&t.h, &t.p[1], &f, 0, NULL), HUB_UNICAST);
+	assert_int_equal(t_in(&t.h, &t.p[1], &f, 0, NULL), SW_UNICAST);
 	/* Other ports may broadcast. */
 	t_ip4(&f, t_bcast, 3, 3);
 	t_passes(&t.h, &t.p[3], &f, 0);
 	assert_int_equal(t.p[1].drop_frames, 4);
 	assert_int_equal(t.h.stats.dropped, 4);
-	hub_free(&t.h);
+	sw_free(&t.h);
 }
 
 static void
 test_deny_dhcp_server(void **state)
 {
-	static const struct hub_policy pol = { .deny_dhcp_server = true };
+	static const struct sw_policy pol = { .deny_dhcp_server = true };
 	struct t_hub t;
 	struct t_frame f;
 	uint8_t *b, dst[4], sip6[16];
@@ -403,19 +403,19 @@ test_deny_dhcp_server(void **state)
 	t_dhcp(&f, 2, 0, T_DISCOVER, 2, 0, 0);
 	t_passes(&t.h, &t.p[2], &f, 0);
 	t_dhcp(&f, 1, 1, T_OFFER, 2, 20, 600);
-	t_drops(&t.h, &t.p[1], &f, 0, HUB_DROP_DHCP_SERVER);
+	t_drops(&t.h, &t.p[1], &f, 0, SW_DROP_DHCP_SERVER);
 	t_dhcp(&f, 1, 1, T_ACK, 2, 20, 600);
-	t_drops(&t.h, &t.p[1], &f, 0, HUB_DROP_DHCP_SERVER);
+	t_drops(&t.h, &t.p[1], &f, 0, SW_DROP_DHCP_SERVER);
 	assert_null(iptable_lookup4(&t.h.ips, t_ip32(20), 0)); /* no binding */
 	t_tag(&f, T_ETH_VLAN, 5);
-	t_drops(&t.h, &t.p[1], &f, 0, HUB_DROP_DHCP_SERVER);
+	t_drops(&t.h, &t.p[1], &f, 0, SW_DROP_DHCP_SERVER);
 	t_tag(&f, T_ETH_QINQ, 6);
-	t_drops(&t.h, &t.p[1], &f, 0, HUB_DROP_DHCP_SERVER);
+	t_drops(&t.h, &t.p[1], &f, 0, SW_DROP_DHCP_SERVER);
 	/* Anything from port 67 but a request: a BOOTREPLY cut short too. */
 	t_ip(9, dst);
 	b = t_udp4(&f, t_bcast, 1, 1, dst, 67, 68, 0);
 	(void)b;
-	t_drops(&t.h, &t.p[1], &f, 0, HUB_DROP_DHCP_SERVER);
+	t_drops(&t.h, &t.p[1], &f, 0, SW_DROP_DHCP_SERVER);
 	/* DHCPv6 ADVERTISE from port 547. */
 	t_ip6(1, 0, sip6);
 	b = t_ipv6(&f, t_mcast, 1, sip6, T_UDP, 12);
@@ -423,7 +423,7 @@ test_deny_dhcp_server(void **state)
 	t_put16(b + 2, 546);
 	t_put16(b + 4, 12);
 	b[8] = 2;
-	t_drops(&t.h, &t.p[1], &f, 0, HUB_DROP_DHCP_SERVER);
+	t_drops(&t.h, &t.p[1], &f, 0, SW_DROP_DHCP_SERVER);
 	assert_null(t_mac_port(&t.h, 1, 0));
 
 	/* The port may be a DHCP client, and a relay's requests pass. */
@@ -446,16 +446,16 @@ test_deny_dhcp_server(void **state)
 	t_dhcp(&f, 3, 3, T_ACK, 2, 20, 600);
 	t_passes(&t.h, &t.p[3], &f, 0);
 	assert_ptr_equal(iptable_lookup4(&t.h.ips, t_ip32(20), 0), &t.p[2]);
-	hub_free(&t.h);
+	sw_free(&t.h);
 }
 
 static void
 test_filter_dhcp(void **state)
 {
-	static const struct hub_policy pol = { .filter_dhcp = true };
+	static const struct sw_policy pol = { .filter_dhcp = true };
 	struct t_hub t;
 	struct t_frame f;
-	struct hub_meta m;
+	struct sw_meta m;
 	uint8_t mac1[6], dst[4], *b, sip6[16];
 
 	(void)state;
@@ -464,19 +464,19 @@ test_filter_dhcp(void **state)
 	t_ip(9, dst);
 	/* From the port: client and server messages, v4 and v6. */
 	t_dhcp(&f, 1, 0, T_DISCOVER, 1, 0, 0);
-	t_drops(&t.h, &t.p[1], &f, 0, HUB_DROP_DHCP_FILTERED);
+	t_drops(&t.h, &t.p[1], &f, 0, SW_DROP_DHCP_FILTERED);
 	t_dhcp(&f, 1, 1, T_ACK, 2, 20, 600);
-	t_drops(&t.h, &t.p[1], &f, 0, HUB_DROP_DHCP_FILTERED);
+	t_drops(&t.h, &t.p[1], &f, 0, SW_DROP_DHCP_FILTERED);
 	t_udp4(&f, t_bcast, 1, 1, dst, 1000, 68, 10);
-	t_drops(&t.h, &t.p[1], &f, 0, HUB_DROP_DHCP_FILTERED);
+	t_drops(&t.h, &t.p[1], &f, 0, SW_DROP_DHCP_FILTERED);
 	t_ip6(1, 0, sip6);
 	b = t_ipv6(&f, t_mcast, 1, sip6, T_UDP, 12);
 	t_put16(b, 546);
 	t_put16(b + 2, 547);
 	t_put16(b + 4, 12);
-	t_drops(&t.h, &t.p[1], &f, 0, HUB_DROP_DHCP_FILTERED);
+	t_drops(&t.h, &t.p[1], &f, 0, SW_DROP_DHCP_FILTERED);
 	t_tag(&f, T_ETH_VLAN, 7);
-	t_drops(&t.h, &t.p[1], &f, 0, HUB_DROP_DHCP_FILTERED);
+	t_drops(&t.h, &t.p[1], &f, 0, SW_DROP_DHCP_FILTERED);
 	/* Everything else passes. */
 	t_udp4(&f, t_bcast, 1, 1, dst, 1000, 69, 10);
 	t_passes(&t.h, &t.p[1], &f, 0);
@@ -484,41 +484,41 @@ test_filter_dhcp(void **state)
 
 	/* To the port: flooded DHCP is held back, the rest goes. */
 	t_dhcp(&f, 3, 3, T_OFFER, 1, 30, 600);
-	assert_int_equal(t_in(&t.h, &t.p[3], &f, 0, &m), HUB_FLOOD);
-	assert_true(m.flags & HUB_META_DHCP);
-	assert_false(hub_egress_ok(&t.p[1], &m));
-	assert_true(hub_egress_ok(&t.p[2], &m));
-	assert_int_equal(t.p[1].drops[HUB_DROP_DHCP_FILTERED], 6);
+	assert_int_equal(t_in(&t.h, &t.p[3], &f, 0, &m), SW_FLOOD);
+	assert_true(m.flags & SW_META_DHCP);
+	assert_false(sw_egress_ok(&t.p[1], &m));
+	assert_true(sw_egress_ok(&t.p[2], &m));
+	assert_int_equal(t.p[1].drops[SW_DROP_DHCP_FILTERED], 6);
 	t_ip4(&f, t_bcast, 3, 3);
-	assert_int_equal(t_in(&t.h, &t.p[3], &f, 0, &m), HUB_FLOOD);
-	assert_true(hub_egress_ok(&t.p[1], &m));
+	assert_int_equal(t_in(&t.h, &t.p[3], &f, 0, &m), SW_FLOOD);
+	assert_true(sw_egress_ok(&t.p[1], &m));
 	/* Unicast DHCP to it drops, counted on it; other unicast goes. */
 	t_dhcp(&f, 3, 3, T_ACK, 1, 30, 600);
 	memcpy(f.b, mac1, 6);
-	assert_int_equal(t_in(&t.h, &t.p[3], &f, 0, &m), HUB_DROP);
-	assert_int_equal(m.why, HUB_DROP_DHCP_FILTERED);
-	assert_int_equal(t.p[1].drops[HUB_DROP_DHCP_FILTERED], 7);
+	assert_int_equal(t_in(&t.h, &t.p[3], &f, 0, &m), SW_DROP);
+	assert_int_equal(m.why, SW_DROP_DHCP_FILTERED);
+	assert_int_equal(t.p[1].drops[SW_DROP_DHCP_FILTERED], 7);
 	assert_int_equal(t.p[3].drop_frames, 0);
 	/* And the ACK did not bind an address to a port that never saw it. */
 	assert_null(iptable_lookup4(&t.h.ips, t_ip32(30), 0));
 	t_ip4(&f, mac1, 3, 3);
-	assert_int_equal(t_in(&t.h, &t.p[3], &f, 0, &m), HUB_UNICAST);
+	assert_int_equal(t_in(&t.h, &t.p[3], &f, 0, &m), SW_UNICAST);
 	assert_ptr_equal(m.dst, &t.p[1]);
 	/* Frames the engine cannot see into might be DHCP. */
 	t_ip4(&f, t_bcast, 3, 3);
 	t_tag(&f, T_ETH_VLAN, 1);
 	t_tag(&f, T_ETH_VLAN, 2);
 	t_tag(&f, T_ETH_VLAN, 3);
-	assert_int_equal(t_in(&t.h, &t.p[3], &f, 0, &m), HUB_FLOOD);
-	assert_false(hub_egress_ok(&t.p[1], &m));
-	assert_true(hub_egress_ok(&t.p[2], &m));
-	hub_free(&t.h);
+	assert_int_equal(t_in(&t.h, &t.p[3], &f, 0, &m), SW_FLOOD);
+	assert_false(sw_egress_ok(&t.p[1], &m));
+	assert_true(sw_egress_ok(&t.p[2], &m));
+	sw_free(&t.h);
 }
 
 static void
 test_ipv6_ra_filter(void **state)
 {
-	static const struct hub_policy pol = { .ipv6_ra_filter = true };
+	static const struct sw_policy pol = { .ipv6_ra_filter = true };
 	struct t_hub t;
 	struct t_frame f;
 	uint8_t sip[16], *p;
@@ -526,29 +526,29 @@ test_ipv6_ra_filter(void **state)
 	(void)state;
 	t_setup(&t, &pol);
 	t_icmp6(&f, 1, 134, 0, t_mcast);
-	t_drops(&t.h, &t.p[1], &f, 0, HUB_DROP_ROUTER_ADVERT);
+	t_drops(&t.h, &t.p[1], &f, 0, SW_DROP_ROUTER_ADVERT);
 	t_tag(&f, T_ETH_VLAN, 3);
-	t_drops(&t.h, &t.p[1], &f, 0, HUB_DROP_ROUTER_ADVERT);
+	t_drops(&t.h, &t.p[1], &f, 0, SW_DROP_ROUTER_ADVERT);
 	/* Behind hop-by-hop options, destination options or a first
 	 * fragment header. */
 	t_ip6(1, 0, sip);
 	p = t_ipv6(&f, t_mcast, 1, sip, 0, 8 + 16);
 	p[0] = T_ICMP6;
 	p[8] = 134;
-	t_drops(&t.h, &t.p[1], &f, 0, HUB_DROP_ROUTER_ADVERT);
+	t_drops(&t.h, &t.p[1], &f, 0, SW_DROP_ROUTER_ADVERT);
 	t_icmp6(&f, 1, 134, 60, t_mcast);
-	t_drops(&t.h, &t.p[1], &f, 0, HUB_DROP_ROUTER_ADVERT);
+	t_drops(&t.h, &t.p[1], &f, 0, SW_DROP_ROUTER_ADVERT);
 	t_icmp6(&f, 1, 134, 44, t_mcast);
-	t_drops(&t.h, &t.p[1], &f, 0, HUB_DROP_ROUTER_ADVERT);
+	t_drops(&t.h, &t.p[1], &f, 0, SW_DROP_ROUTER_ADVERT);
 	/* A chain cut short, or too long, cannot be checked. */
 	p = t_ipv6(&f, t_mcast, 1, sip, 60, 8);
 	p[0] = 60;
-	t_drops(&t.h, &t.p[1], &f, 0, HUB_DROP_BAD_FRAME);
+	t_drops(&t.h, &t.p[1], &f, 0, SW_DROP_BAD_FRAME);
 	p = t_ipv6(&f, t_mcast, 1, sip, 60, 8 * 10 + 16);
 	for (int i = 0; i < 10; i++)
 		p[8 * i] = i < 9 ? 60 : T_ICMP6;
 	p[80] = 134;
-	t_drops(&t.h, &t.p[1], &f, 0, HUB_DROP_BAD_FRAME);
+	t_drops(&t.h, &t.p[1], &f, 0, SW_DROP_BAD_FRAME);
 	assert_null(t_mac_port(&t.h, 1, 0));
 
 	/* Solicitations, neighbour discovery, later fragments pass. */
@@ -562,14 +562,14 @@ test_ipv6_ra_filter(void **state)
 	/* Other ports may be routers. */
 	t_icmp6(&f, 2, 134, 0, t_mcast);
 	t_passes(&t.h, &t.p[2], &f, 0);
-	hub_free(&t.h);
+	sw_free(&t.h);
 }
 
 static void
 test_max_mac(void **state)
 {
-	static const struct hub_policy one = { .max_mac = 1 };
-	static const struct hub_policy three = { .max_mac = 3 };
+	static const struct sw_policy one = { .max_mac = 1 };
+	static const struct sw_policy three = { .max_mac = 3 };
 	struct t_hub t;
 	struct t_frame f;
 	uint32_t i;
@@ -579,7 +579,7 @@ test_max_mac(void **state)
 	t_ip4(&f, t_bcast, 1, 1);
 	t_passes(&t.h, &t.p[1], &f, 0);
 	t_ip4(&f, t_bcast, 2, 1);
-	t_drops(&t.h, &t.p[1], &f, 0, HUB_DROP_MAX_MAC);
+	t_drops(&t.h, &t.p[1], &f, 0, SW_DROP_MAX_MAC);
 	assert_null(t_mac_port(&t.h, 2, 0));
 	t_ip4(&f, t_bcast, 1, 1);
 	t_passes(&t.h, &t.p[1], &f, 1);
@@ -588,13 +588,13 @@ test_max_mac(void **state)
 	t_ip4(&f, t_bcast, 3, 3);
 	t_passes(&t.h, &t.p[2], &f, 0);
 	t_ip4(&f, t_bcast, 3, 3);
-	t_drops(&t.h, &t.p[1], &f, 0, HUB_DROP_MAX_MAC);
+	t_drops(&t.h, &t.p[1], &f, 0, SW_DROP_MAX_MAC);
 	assert_ptr_equal(t_mac_port(&t.h, 3, 0), &t.p[2]);
 	/* Once the first has aged out, another may come. */
-	hub_age(&t.h, 1 + HUB_DEFAULT_AGING_MS);
+	sw_age(&t.h, 1 + SW_DEFAULT_AGING_MS);
 	t_ip4(&f, t_bcast, 2, 1);
-	t_passes(&t.h, &t.p[1], &f, 1 + HUB_DEFAULT_AGING_MS);
-	hub_free(&t.h);
+	t_passes(&t.h, &t.p[1], &f, 1 + SW_DEFAULT_AGING_MS);
+	sw_free(&t.h);
 
 	/* A small bridge. */
 	t_setup(&t, &three);
@@ -603,29 +603,29 @@ test_max_mac(void **state)
 		t_passes(&t.h, &t.p[1], &f, 0);
 	}
 	t_ip4(&f, t_bcast, 4, 4);
-	t_drops(&t.h, &t.p[1], &f, 0, HUB_DROP_MAX_MAC);
+	t_drops(&t.h, &t.p[1], &f, 0, SW_DROP_MAX_MAC);
 	for (i = 1; i <= 3; i++) {
 		t_ip4(&f, t_bcast, i, i);
 		t_passes(&t.h, &t.p[1], &f, 0);
 	}
 	assert_int_equal(t.p[1].macs, 3);
-	hub_free(&t.h);
+	sw_free(&t.h);
 }
 
 static void
 test_deny_duplicate_mac(void **state)
 {
-	static const struct hub_policy pol = { .deny_duplicate_mac = true };
+	static const struct sw_policy pol = { .deny_duplicate_mac = true };
 	struct t_hub t;
 	struct t_frame f;
-	uint64_t later = HUB_DEFAULT_AGING_MS;
+	uint64_t later = SW_DEFAULT_AGING_MS;
 
 	(void)state;
 	t_setup(&t, &pol);
 	t_ip4(&f, t_bcast, 5, 5);
 	t_passes(&t.h, &t.p[2], &f, 0);
 	t_ip4(&f, t_bcast, 5, 6);
-	t_drops(&t.h, &t.p[1], &f, 1, HUB_DROP_DUP_MAC);
+	t_drops(&t.h, &t.p[1], &f, 1, SW_DROP_DUP_MAC);
 	assert_ptr_equal(t_mac_port(&t.h, 5, 1), &t.p[2]);     /* not stolen */
 	assert_int_equal(t.h.stats.moved, 0);
 	t_ip4(&f, t_bcast, 1, 1);
@@ -640,14 +640,14 @@ test_deny_duplicate_mac(void **state)
 	t_passes(&t.h, &t.p[1], &f, 2 + later);
 	assert_ptr_equal(t_mac_port(&t.h, 5, 2 + later), &t.p[1]);
 	t_passes(&t.h, &t.p[1], &f, 3 + later);
-	hub_free(&t.h);
+	sw_free(&t.h);
 }
 
 static void
 test_max_ip(void **state)
 {
-	static const struct hub_policy one = { .max_ip = 1 };
-	static const struct hub_policy two = { .max_ip = 2 };
+	static const struct sw_policy one = { .max_ip = 1 };
+	static const struct sw_policy two = { .max_ip = 2 };
 	struct t_hub t;
 	struct t_frame f;
 	uint64_t later = IPTABLE_DEFAULT_AGING_MS;
@@ -657,9 +657,9 @@ test_max_ip(void **state)
 	t_ip4(&f, t_bcast, 1, 10);
 	t_passes(&t.h, &t.p[1], &f, 0);
 	t_ip4(&f, t_bcast, 1, 11);
-	t_drops(&t.h, &t.p[1], &f, 0, HUB_DROP_MAX_IP);
+	t_drops(&t.h, &t.p[1], &f, 0, SW_DROP_MAX_IP);
 	t_arp(&f, t_bcast, 1, 0, 11, 10);
-	t_drops(&t.h, &t.p[1], &f, 0, HUB_DROP_MAX_IP);
+	t_drops(&t.h, &t.p[1], &f, 0, SW_DROP_MAX_IP);
 	assert_null(iptable_lookup4(&t.h.ips, t_ip32(11), 0));
 	t_ip4(&f, t_bcast, 1, 10);
 	t_passes(&t.h, &t.p[1], &f, 1);
@@ -675,13 +675,13 @@ test_max_ip(void **state)
 	t_icmp6(&f, 1, 135, 0, t_mcast);
 	t_passes(&t.h, &t.p[1], &f, 1);
 	/* After the first address ages out, the port may change. */
-	hub_age(&t.h, 1 + later);
+	sw_age(&t.h, 1 + later);
 	assert_int_equal(t.p[1].ip4s, 0);
 	t_ip4(&f, t_bcast, 1, 11);
 	t_passes(&t.h, &t.p[1], &f, 1 + later);
 	t_ip4(&f, t_bcast, 1, 10);
-	t_drops(&t.h, &t.p[1], &f, 1 + later, HUB_DROP_MAX_IP);
-	hub_free(&t.h);
+	t_drops(&t.h, &t.p[1], &f, 1 + later, SW_DROP_MAX_IP);
+	sw_free(&t.h);
 
 	t_setup(&t, &two);
 	t_ip4(&f, t_bcast, 1, 10);
@@ -689,16 +689,16 @@ test_max_ip(void **state)
 	t_arp(&f, t_bcast, 1, 0, 11, 10);
 	t_passes(&t.h, &t.p[1], &f, 0);
 	t_ip4(&f, t_bcast, 1, 12);
-	t_drops(&t.h, &t.p[1], &f, 0, HUB_DROP_MAX_IP);
+	t_drops(&t.h, &t.p[1], &f, 0, SW_DROP_MAX_IP);
 	t_ip4(&f, t_bcast, 1, 11);
 	t_passes(&t.h, &t.p[1], &f, 0);
-	hub_free(&t.h);
+	sw_free(&t.h);
 }
 
 static void
 test_deny_duplicate_ip(void **state)
 {
-	static const struct hub_policy pol = { .deny_duplicate_ip = true };
+	static const struct sw_policy pol = { .deny_duplicate_ip = true };
 	struct t_hub t;
 	struct t_frame f;
 	uint8_t sip[16], *p;
@@ -709,9 +709,9 @@ test_deny_duplicate_ip(void **state)
 	t_ip4(&f, t_bcast, 2, 20);
 	t_passes(&t.h, &t.p[2], &f, 0);
 	t_ip4(&f, t_bcast, 1, 20);
-	t_drops(&t.h, &t.p[1], &f, 1, HUB_DROP_DUP_IP);
+	t_drops(&t.h, &t.p[1], &f, 1, SW_DROP_DUP_IP);
 	t_arp(&f, t_bcast, 1, 1, 20, 21);       /* a gratuitous claim */
-	t_drops(&t.h, &t.p[1], &f, 1, HUB_DROP_DUP_IP);
+	t_drops(&t.h, &t.p[1], &f, 1, SW_DROP_DUP_IP);
 	assert_ptr_equal(iptable_lookup4(&t.h.ips, t_ip32(20), 1), &t.p[2]);
 	assert_null(t_mac_port(&t.h, 1, 1));
 	t_ip4(&f, t_bcast, 1, 21);
@@ -723,7 +723,7 @@ test_deny_duplicate_ip(void **state)
 	(void)p;
 	t_passes(&t.h, &t.p[2], &f, 2);
 	p = t_ipv6(&f, t_mcast, 1, sip, 59, 0);
-	t_drops(&t.h, &t.p[1], &f, 2, HUB_DROP_DUP_IP);
+	t_drops(&t.h, &t.p[1], &f, 2, SW_DROP_DUP_IP);
 	memset(sip, 0, sizeof sip);
 	t_ipv6(&f, t_mcast, 1, sip, 59, 0);
 	t_passes(&t.h, &t.p[1], &f, 2);
@@ -733,17 +733,17 @@ test_deny_duplicate_ip(void **state)
 	assert_ptr_equal(iptable_lookup4(&t.h.ips, t_ip32(20), 3), &t.p[3]);
 	/* Once the other owner has gone quiet, it may be taken. */
 	t_ip4(&f, t_bcast, 1, 20);
-	t_drops(&t.h, &t.p[1], &f, 2 + later, HUB_DROP_DUP_IP);
+	t_drops(&t.h, &t.p[1], &f, 2 + later, SW_DROP_DUP_IP);
 	t_passes(&t.h, &t.p[1], &f, 3 + later);
 	assert_ptr_equal(iptable_lookup4(&t.h.ips, t_ip32(20), 3 + later),
 	    &t.p[1]);
-	hub_free(&t.h);
+	sw_free(&t.h);
 }
 
 static void
 test_force_dhcp_ip(void **state)
 {
-	static const struct hub_policy pol = { .force_dhcp_ip = true };
+	static const struct sw_policy pol = { .force_dhcp_ip = true };
 	struct t_hub t;
 	struct t_frame f;
 	uint8_t dst[4];
@@ -753,13 +753,13 @@ test_force_dhcp_ip(void **state)
 	t_setup(&t, &pol);
 	/* A static address is refused, by IPv4 or by ARP. */
 	t_ip4(&f, t_bcast, 1, 10);
-	t_drops(&t.h, &t.p[1], &f, 0, HUB_DROP_NOT_DHCP_IP);
+	t_drops(&t.h, &t.p[1], &f, 0, SW_DROP_NOT_DHCP_IP);
 	t_arp(&f, t_bcast, 1, 0, 10, 1);
-	t_drops(&t.h, &t.p[1], &f, 0, HUB_DROP_NOT_DHCP_IP);
+	t_drops(&t.h, &t.p[1], &f, 0, SW_DROP_NOT_DHCP_IP);
 	/* From 0.0.0.0 only DHCP and ARP probes. */
 	t_ip(1, dst);
 	t_udp4(&f, t_bcast, 1, 0, dst, 5000, 9, 8);
-	t_drops(&t.h, &t.p[1], &f, 0, HUB_DROP_NOT_DHCP_IP);
+	t_drops(&t.h, &t.p[1], &f, 0, SW_DROP_NOT_DHCP_IP);
 	t_arp(&f, t_bcast, 1, 0, 0, 10);
 	t_passes(&t.h, &t.p[1], &f, 0);
 	t_dhcp(&f, 1, 0, T_DISCOVER, 1, 0, 0);
@@ -773,14 +773,14 @@ test_force_dhcp_ip(void **state)
 	t_passes(&t.h, &t.p[1], &f, 1);
 	/* Only that address. */
 	t_ip4(&f, t_bcast, 1, 11);
-	t_drops(&t.h, &t.p[1], &f, 1, HUB_DROP_NOT_DHCP_IP);
+	t_drops(&t.h, &t.p[1], &f, 1, SW_DROP_NOT_DHCP_IP);
 	/* IPv6 is not covered. */
 	t_icmp6(&f, 1, 135, 0, t_mcast);
 	t_passes(&t.h, &t.p[1], &f, 1);
 	/* The lease ends: traffic does not extend it. */
 	t_ip4(&f, t_bcast, 1, 10);
 	t_passes(&t.h, &t.p[1], &f, lease_end - 1);
-	t_drops(&t.h, &t.p[1], &f, lease_end, HUB_DROP_NOT_DHCP_IP);
+	t_drops(&t.h, &t.p[1], &f, lease_end, SW_DROP_NOT_DHCP_IP);
 	/* A renewal binds it again. */
 	t_dhcp(&f, 3, 3, T_ACK, 1, 10, 600);
 	t_passes(&t.h, &t.p[3], &f, lease_end);
@@ -790,7 +790,7 @@ test_force_dhcp_ip(void **state)
 	t_dhcp(&f, 1, 10, T_ACK, 1, 12, 600);
 	t_passes(&t.h, &t.p[1], &f, lease_end + 1);
 	assert_null(iptable_lookup4(&t.h.ips, t_ip32(12), lease_end + 1));
-	hub_free(&t.h);
+	sw_free(&t.h);
 }
 
 /* ---- DHCP snooping, VLANs, learning ------------------------------------- */
@@ -798,11 +798,11 @@ test_force_dhcp_ip(void **state)
 static void
 test_dhcp_snooping(void **state)
 {
-	static const struct hub_policy client = {
+	static const struct sw_policy client = {
 		.force_dhcp_ip = true, .deny_dhcp_server = true, .max_ip = 1,
 		.deny_duplicate_ip = true,
 	};
-	static const struct hub_policy rogue = { .deny_dhcp_server = true };
+	static const struct sw_policy rogue = { .deny_dhcp_server = true };
 	struct t_hub t;
 	struct t_frame f;
 	const struct iptable_e4 *e;
@@ -811,17 +811,17 @@ test_dhcp_snooping(void **state)
 	(void)state;
 	/* p0: the real server; p1: a policed client; p2: a rogue server. */
 	t_setup(&t, &client);
-	hub_port_set_policy(&t.p[2], &rogue);
+	sw_port_set_policy(&t.p[2], &rogue);
 	t_dhcp(&f, 1, 0, T_DISCOVER, 1, 0, 0);
-	assert_int_equal(t_in(&t.h, &t.p[1], &f, 0, NULL), HUB_FLOOD);
+	assert_int_equal(t_in(&t.h, &t.p[1], &f, 0, NULL), SW_FLOOD);
 	/* The rogue answers first: dropped, binds nothing. */
 	t_dhcp(&f, 2, 2, T_OFFER, 1, 66, 600);
-	t_drops(&t.h, &t.p[2], &f, 0, HUB_DROP_DHCP_SERVER);
+	t_drops(&t.h, &t.p[2], &f, 0, SW_DROP_DHCP_SERVER);
 	t_dhcp(&f, 2, 2, T_ACK, 1, 66, 600);
-	t_drops(&t.h, &t.p[2], &f, 0, HUB_DROP_DHCP_SERVER);
+	t_drops(&t.h, &t.p[2], &f, 0, SW_DROP_DHCP_SERVER);
 	assert_null(iptable_lookup4(&t.h.ips, t_ip32(66), 0));
 	t_ip4(&f, t_bcast, 1, 66);
-	t_drops(&t.h, &t.p[1], &f, 0, HUB_DROP_NOT_DHCP_IP);
+	t_drops(&t.h, &t.p[1], &f, 0, SW_DROP_NOT_DHCP_IP);
 	/* The real server: an OFFER binds nothing, the ACK does. */
 	t_dhcp(&f, 0, 1, T_OFFER, 1, 10, 3600);
 	t_passes(&t.h, &t.p[0], &f, 10);
@@ -856,15 +856,15 @@ test_dhcp_snooping(void **state)
 	assert_ptr_equal(iptable_lookup4(&t.h.ips, ip, UINT64_MAX - 1),
 	    &t.p[1]);
 	/* The session ends: its addresses go with it. */
-	hub_port_remove(&t.h, &t.p[1]);
+	sw_port_remove(&t.h, &t.p[1]);
 	assert_null(iptable_lookup4(&t.h.ips, ip, 70));
-	hub_free(&t.h);
+	sw_free(&t.h);
 }
 
 static void
 test_vlan_tags(void **state)
 {
-	static const struct hub_policy pol = {
+	static const struct sw_policy pol = {
 		.deny_broadcast = true, .deny_dhcp_server = true,
 		.ipv6_ra_filter = true,
 	};
@@ -885,31 +885,31 @@ test_vlan_tags(void **state)
 	t_tag(&f, 0x9100, 3);
 	t_passes(&t.h, &t.p[3], &f, 0);     /* unpoliced: passes */
 	f.b[11] = 1;                        /* from MAC 1 */
-	t_drops(&t.h, &t.p[1], &f, 0, HUB_DROP_BAD_FRAME);
+	t_drops(&t.h, &t.p[1], &f, 0, SW_DROP_BAD_FRAME);
 	/* A tag with nothing after it. */
 	t_eth(&f, mac2, 1, T_ETH_VLAN);
 	f.len = PROTO_ETH_HDR + 2;
-	t_drops(&t.h, &t.p[1], &f, 0, HUB_DROP_BAD_FRAME);
+	t_drops(&t.h, &t.p[1], &f, 0, SW_DROP_BAD_FRAME);
 	/* Two tags are looked through. */
 	t_icmp6(&f, 1, 134, 0, t_mcast);
 	t_tag(&f, T_ETH_VLAN, 1);
 	t_tag(&f, T_ETH_QINQ, 2);
-	t_drops(&t.h, &t.p[1], &f, 0, HUB_DROP_ROUTER_ADVERT);
+	t_drops(&t.h, &t.p[1], &f, 0, SW_DROP_ROUTER_ADVERT);
 	t_ip4(&f, mac2, 1, 1);
 	t_tag(&f, T_ETH_VLAN, 1);
 	t_tag(&f, T_ETH_QINQ, 2);
-	assert_int_equal(t_in(&t.h, &t.p[1], &f, 0, NULL), HUB_UNICAST);
+	assert_int_equal(t_in(&t.h, &t.p[1], &f, 0, NULL), SW_UNICAST);
 	/* Malformed IPv4 and ARP from a policed port. */
 	t_ip4(&f, mac2, 1, 1);
 	f.b[PROTO_ETH_HDR] = 0x44;
-	t_drops(&t.h, &t.p[1], &f, 0, HUB_DROP_BAD_FRAME);
+	t_drops(&t.h, &t.p[1], &f, 0, SW_DROP_BAD_FRAME);
 	t_ip4(&f, mac2, 1, 1);
 	f.b[PROTO_ETH_HDR] = 0x4f;
-	t_drops(&t.h, &t.p[1], &f, 0, HUB_DROP_BAD_FRAME);
+	t_drops(&t.h, &t.p[1], &f, 0, SW_DROP_BAD_FRAME);
 	t_arp(&f, mac2, 1, 1, 1, 2);
 	f.len = PROTO_ETH_HDR + 20;
-	t_drops(&t.h, &t.p[1], &f, 0, HUB_DROP_BAD_FRAME);
-	hub_free(&t.h);
+	t_drops(&t.h, &t.p[1], &f, 0, SW_DROP_BAD_FRAME);
+	sw_free(&t.h);
 }
 
 static void
@@ -941,7 +941,7 @@ test_ip_learning(void **state)
 	/* Traffic refreshes an address; 60 s of silence forgets it. */
 	t_ip4(&f, t_bcast, 2, 11);
 	t_passes(&t.h, &t.p[2], &f, age - 1);
-	assert_int_equal(hub_age(&t.h, age), 0);
+	assert_int_equal(sw_age(&t.h, age), 0);
 	assert_null(iptable_lookup4(&t.h.ips, t_ip32(10), age));
 	assert_ptr_equal(iptable_lookup4(&t.h.ips, t_ip32(11), age), &t.p[2]);
 	assert_int_equal(t.h.ips.n4, 1);
@@ -951,55 +951,55 @@ test_ip_learning(void **state)
 	/* A port's removal forgets its addresses. */
 	t_icmp6(&f, 2, 135, 0, t_mcast);
 	t_passes(&t.h, &t.p[2], &f, age);
-	hub_port_remove(&t.h, &t.p[2]);
+	sw_port_remove(&t.h, &t.p[2]);
 	assert_int_equal(t.h.ips.n4, 0);
 	assert_int_equal(t.h.ips.n6, 0);
-	hub_free(&t.h);
+	sw_free(&t.h);
 }
 
 static void
 test_counters(void **state)
 {
-	static const struct hub_policy pol = {
+	static const struct sw_policy pol = {
 		.deny_broadcast = true, .max_mac = 1,
 	};
 	struct t_hub t;
 	struct t_frame f;
-	const char *names[HUB_DROP_NREASONS];
+	const char *names[SW_DROP_NREASONS];
 	uint64_t sum = 0;
 	int i, j;
 
 	(void)state;
-	for (i = 0; i < HUB_DROP_NREASONS; i++) {
-		names[i] = hub_drop_name((enum hub_drop_reason)i);
+	for (i = 0; i < SW_DROP_NREASONS; i++) {
+		names[i] = sw_drop_name((enum sw_drop_reason)i);
 		assert_non_null(names[i]);
 		assert_string_not_equal(names[i], "unknown");
 		for (j = 0; j < i; j++)
 			assert_string_not_equal(names[i], names[j]);
 	}
-	assert_string_equal(hub_drop_name(HUB_DROP_NOT_DHCP_IP),
+	assert_string_equal(sw_drop_name(SW_DROP_NOT_DHCP_IP),
 	    "not-dhcp-assigned");
-	assert_string_equal(hub_drop_name(HUB_DROP_NREASONS), "unknown");
+	assert_string_equal(sw_drop_name(SW_DROP_NREASONS), "unknown");
 	t_setup(&t, &pol);
 	t_ip4(&f, t_bcast, 1, 1);
-	t_drops(&t.h, &t.p[1], &f, 0, HUB_DROP_BROADCAST);
+	t_drops(&t.h, &t.p[1], &f, 0, SW_DROP_BROADCAST);
 	t_ip4(&f, t_mcast, 1, 1);
 	t_passes(&t.h, &t.p[1], &f, 0);
 	t_ip4(&f, t_mcast, 2, 1);
-	t_drops(&t.h, &t.p[1], &f, 0, HUB_DROP_MAX_MAC);
-	assert_int_equal(hub_input(&t.h, &t.p[1], f.b, 3, 0,
-	    &(struct hub_meta){ 0 }), HUB_DROP);
-	for (i = 0; i < HUB_DROP_NREASONS; i++)
+	t_drops(&t.h, &t.p[1], &f, 0, SW_DROP_MAX_MAC);
+	assert_int_equal(sw_input(&t.h, &t.p[1], f.b, 3, 0,
+	    &(struct sw_meta){ 0 }), SW_DROP);
+	for (i = 0; i < SW_DROP_NREASONS; i++)
 		sum += t.p[1].drops[i];
 	assert_int_equal(sum, t.p[1].drop_frames);
 	assert_int_equal(t.p[1].drop_frames, 3);
 	assert_int_equal(t.h.stats.dropped, 3);
-	assert_int_equal(t.h.stats.drops[HUB_DROP_BAD_FRAME], 1);
+	assert_int_equal(t.h.stats.drops[SW_DROP_BAD_FRAME], 1);
 	/* Changing the policy takes effect at once. */
-	hub_port_set_policy(&t.p[1], NULL);
+	sw_port_set_policy(&t.p[1], NULL);
 	t_ip4(&f, t_bcast, 2, 1);
 	t_passes(&t.h, &t.p[1], &f, 0);
-	hub_free(&t.h);
+	sw_free(&t.h);
 }
 
 int

@@ -28,7 +28,7 @@
 #define T_EARLY_MS     (SESSION_ACK_MS / 4u)
 
 /*
- * The fake connection. session.c only hands the pointer back to the two
+ * The fake connection. session.c only hands the pointer back to the
  * functions below, so a struct conn * can point at this; defined here,
  * they keep conn.o (and TLS, sockets) out of the link.
  */
@@ -113,6 +113,34 @@ conn_congested(struct conn *c)
 	return l->congested;
 }
 
+/* The session takes the connection over; the fake has no callbacks. */
+void
+conn_set_owner(struct conn *c, const struct conn_cbs *cbs, void *arg)
+{
+	assert_non_null(c);
+}
+
+/* session_free lets go of a connection still attached (teardown). */
+void
+conn_abandon(struct conn *c, const char *reason)
+{
+	assert_non_null(c);
+}
+
+/* Only from the stall timer and session_close, which these tests never
+ * reach. */
+void
+conn_close(struct conn *c, const char *reason)
+{
+	fail_msg("conn_close: %s", reason);
+}
+
+void
+conn_goodbye(struct conn *c, uint16_t code, const char *text)
+{
+	fail_msg("conn_goodbye: %s", text);
+}
+
 static size_t
 t_pending(const struct t_link *l)
 {
@@ -165,7 +193,7 @@ t_frame(uint8_t dir, uint32_t idx, uint8_t f[PROTO_ETH_MAX_FRAME])
 }
 
 static void
-t_deliver(void *arg, const uint8_t *f, size_t len)
+t_deliver(void *arg, const uint8_t *f, size_t len, uint64_t now_ms)
 {
 	struct t_end *e = arg;
 	uint8_t want[PROTO_ETH_MAX_FRAME];
@@ -362,12 +390,14 @@ t_item64(struct session *s, enum proto_item_type type, uint64_t v)
 	session_item(s, &item);
 }
 
+static const struct session_cbs t_cbs = { .deliver = t_deliver };
+
 static void
 t_end_init(struct t_pair *p, struct t_end *e, size_t budget,
     uint64_t first_seq)
 {
 	assert_int_equal(session_init(&e->s, p->base, budget, first_seq,
-	    t_deliver, e), 0);
+	    &t_cbs, e), 0);
 	e->inited = 1;
 }
 

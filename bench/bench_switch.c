@@ -1,7 +1,7 @@
 /*
- * bench_hub.c: forwarding decisions per second of the hub engine on one
- * core: by MAC table size, with every policy off and on, and with a million
- * IP table entries; and the tables' memory per MAC and per IP entry.
+ * bench_switch.c: forwarding decisions per second of the switching engine
+ * on one core: by MAC table size, with every policy off and on, and with a
+ * million IP table entries; and the tables' memory per MAC and per IP entry.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "hub.h"
+#include "switch.h"
 #include "proto.h"
 
 #define B_PORTS     64u
@@ -25,7 +25,7 @@
 #define B_DHCP_LEN  300u           /* an ACK frame, options included */
 
 struct b_frame {
-	struct hub_port *src;
+	struct sw_port *src;
 	uint8_t *data;
 	size_t len;
 };
@@ -151,17 +151,17 @@ b_secs(void)
 
 /* Replays the frame list for about B_SECONDS; returns frames/s. */
 static double
-b_run(struct hub *h, const struct b_frame *fr, enum hub_verdict want,
+b_run(struct sw *h, const struct b_frame *fr, enum sw_verdict want,
     uint64_t *bad)
 {
-	struct hub_meta m;
+	struct sw_meta m;
 	uint64_t n = 0;
 	double t0 = b_secs(), t;
 	uint32_t i;
 
 	do {
 		for (i = 0; i < B_FRAMES; i++)
-			if (hub_input(h, fr[i].src, fr[i].data, fr[i].len,
+			if (sw_input(h, fr[i].src, fr[i].data, fr[i].len,
 			    B_NOW, &m) != want)
 				(*bad)++;
 		n += B_FRAMES;
@@ -170,36 +170,36 @@ b_run(struct hub *h, const struct b_frame *fr, enum hub_verdict want,
 	return (double)n / t;
 }
 
-static struct hub_port *
-b_ports(struct hub *h, uint32_t n)
+static struct sw_port *
+b_ports(struct sw *h, uint32_t n)
 {
-	struct hub_port *ports = calloc(n, sizeof *ports);
+	struct sw_port *ports = calloc(n, sizeof *ports);
 	uint32_t i;
 
 	if (ports == NULL)
 		exit(1);
 	for (i = 0; i < n; i++)
-		hub_port_add(h, &ports[i], NULL);
+		sw_port_add(h, &ports[i], NULL, NULL);
 	return ports;
 }
 
 static void
-b_set_policy(struct hub_port *ports, uint32_t n, const struct hub_policy *p)
+b_set_policy(struct sw_port *ports, uint32_t n, const struct sw_policy *p)
 {
 	uint32_t i;
 
 	for (i = 0; i < n; i++)
-		hub_port_set_policy(&ports[i], p);
+		sw_port_set_policy(&ports[i], p);
 }
 
 static double
-b_mac_bytes(const struct hub *h)
+b_mac_bytes(const struct sw *h)
 {
 	return (double)h->nslots * sizeof *h->slots / h->nmacs;
 }
 
 static double
-b_ip_bytes(const struct hub *h)
+b_ip_bytes(const struct sw *h)
 {
 	return (double)h->ips.nslots4 * sizeof *h->ips.slots4 / h->ips.n4;
 }
@@ -209,18 +209,18 @@ static void
 b_mac_case(uint32_t nmacs, struct b_frame *fr, uint8_t *buf)
 {
 	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
-	struct hub h;
-	struct hub_port *ports;
-	struct hub_meta m;
+	struct sw h;
+	struct sw_port *ports;
+	struct sw_meta m;
 	uint64_t bad = 0;
 	uint32_t i, s, d;
 	uint8_t f[PROTO_ETH_HDR] = { 0 };
 	double uni, flood;
 
-	if (hub_init(&h, "bench", 0, 0) == -1 || h.max_macs < nmacs) {
+	if (sw_init(&h, "bench", 0, 0) == -1 || h.max_macs < nmacs) {
 		printf("  %7u MACs: skipped (max_macs %u)\n", nmacs,
 		    h.max_macs);
-		hub_free(&h);
+		sw_free(&h);
 		return;
 	}
 	ports = b_ports(&h, B_PORTS);
@@ -228,7 +228,7 @@ b_mac_case(uint32_t nmacs, struct b_frame *fr, uint8_t *buf)
 	memcpy(f, bcast, 6);
 	for (i = 0; i < nmacs; i++) {
 		b_mac(i, f + 6);
-		hub_input(&h, &ports[i % B_PORTS], f, sizeof f, B_NOW, &m);
+		sw_input(&h, &ports[i % B_PORTS], f, sizeof f, B_NOW, &m);
 	}
 
 	/* Known unicast between random learned MACs on different ports. */
@@ -244,19 +244,19 @@ b_mac_case(uint32_t nmacs, struct b_frame *fr, uint8_t *buf)
 		b_mac(d, fr[i].data);
 		b_mac(s, fr[i].data + 6);
 	}
-	uni = b_run(&h, fr, HUB_UNICAST, &bad);
+	uni = b_run(&h, fr, SW_UNICAST, &bad);
 
 	/* Broadcast from random learned MACs: learning plus a flood verdict. */
 	for (i = 0; i < B_FRAMES; i++)
 		memcpy(fr[i].data, bcast, 6);
-	flood = b_run(&h, fr, HUB_FLOOD, &bad);
+	flood = b_run(&h, fr, SW_FLOOD, &bad);
 
 	printf("  %7u MACs: unicast %6.2f Mframes/s (%5.1f ns), "
 	    "flood %6.2f Mframes/s (%5.1f ns); table %u slots, "
 	    "%.1f B/MAC%s\n", nmacs, uni / 1e6, 1e9 / uni, flood / 1e6,
 	    1e9 / flood, h.nslots, b_mac_bytes(&h),
 	    bad ? " UNEXPECTED VERDICTS" : "");
-	hub_free(&h);
+	sw_free(&h);
 	free(ports);
 }
 
@@ -268,23 +268,23 @@ b_mac_case(uint32_t nmacs, struct b_frame *fr, uint8_t *buf)
 static void
 b_policy_case(struct b_frame *fr, uint8_t *buf)
 {
-	struct hub_policy all = {
+	struct sw_policy all = {
 		.force_dhcp_ip = true, .deny_duplicate_ip = true,
 		.deny_duplicate_mac = true, .deny_broadcast = true,
 		.deny_dhcp_server = true, .filter_dhcp = true,
 		.ipv6_ra_filter = true, .max_ip = 1, .max_mac = 1,
 	};
-	struct hub_policy setup = all;
-	struct hub h;
-	struct hub_port *ports;
-	struct hub_meta m;
+	struct sw_policy setup = all;
+	struct sw h;
+	struct sw_port *ports;
+	struct sw_meta m;
 	uint8_t f[B_DHCP_LEN];
 	uint64_t bad = 0;
 	uint32_t i, s, d;
 	double off, on;
 
 	/* Port 0 is the DHCP server, host 0; sessions are 1..B_SESSIONS. */
-	if (hub_init(&h, "bench", 0, 0) == -1)
+	if (sw_init(&h, "bench", 0, 0) == -1)
 		exit(1);
 	ports = b_ports(&h, B_SESSIONS + 1);
 	/* Getting an address takes broadcast and DHCP. */
@@ -293,12 +293,12 @@ b_policy_case(struct b_frame *fr, uint8_t *buf)
 	b_set_policy(ports + 1, B_SESSIONS, &setup);
 	for (i = 1; i <= B_SESSIONS; i++) {
 		b_dhcp(f, 0, i, 0);
-		if (hub_input(&h, &ports[i], f, B_DHCP_LEN, B_NOW, &m) !=
-		    HUB_FLOOD)
+		if (sw_input(&h, &ports[i], f, B_DHCP_LEN, B_NOW, &m) !=
+		    SW_FLOOD)
 			bad++;
 		b_dhcp(f, 1, i, i);
-		if (hub_input(&h, &ports[0], f, B_DHCP_LEN, B_NOW, &m) !=
-		    HUB_FLOOD)
+		if (sw_input(&h, &ports[0], f, B_DHCP_LEN, B_NOW, &m) !=
+		    SW_FLOOD)
 			bad++;
 	}
 	for (i = 0; i < B_FRAMES; i++) {
@@ -312,14 +312,14 @@ b_policy_case(struct b_frame *fr, uint8_t *buf)
 		b_ip_frame(fr[i].data, d, s, s, d);
 	}
 	b_set_policy(ports + 1, B_SESSIONS, NULL);
-	off = b_run(&h, fr, HUB_UNICAST, &bad);
+	off = b_run(&h, fr, SW_UNICAST, &bad);
 	b_set_policy(ports + 1, B_SESSIONS, &all);
-	on = b_run(&h, fr, HUB_UNICAST, &bad);
+	on = b_run(&h, fr, SW_UNICAST, &bad);
 	printf("  %u sessions, IPv4 unicast: policies off %6.2f Mframes/s "
 	    "(%5.1f ns), all on %6.2f Mframes/s (%5.1f ns)%s\n", B_SESSIONS,
 	    off / 1e6, 1e9 / off, on / 1e6, 1e9 / on,
 	    bad ? " UNEXPECTED VERDICTS" : "");
-	hub_free(&h);
+	sw_free(&h);
 	free(ports);
 }
 
@@ -330,21 +330,21 @@ b_policy_case(struct b_frame *fr, uint8_t *buf)
 static void
 b_big_case(struct b_frame *fr, uint8_t *buf)
 {
-	struct hub_policy bridge = {
+	struct sw_policy bridge = {
 		.force_dhcp_ip = true, .deny_duplicate_ip = true,
 		.deny_duplicate_mac = true, .deny_broadcast = true,
 		.deny_dhcp_server = true, .filter_dhcp = true,
 		.ipv6_ra_filter = true, .max_ip = 65535, .max_mac = 65535,
 	};
-	struct hub h;
-	struct hub_port *ports, *server;
-	struct hub_meta m;
+	struct sw h;
+	struct sw_port *ports, *server;
+	struct sw_meta m;
 	uint8_t f[B_DHCP_LEN];
 	uint64_t bad = 0;
 	uint32_t i, s, d, nips = B_BIG_MACS * B_BIG_IPS;
 	double off, on, t0, setup;
 
-	if (hub_init(&h, "bench", 0, 0) == -1)
+	if (sw_init(&h, "bench", 0, 0) == -1)
 		exit(1);
 	ports = b_ports(&h, B_PORTS);
 	server = b_ports(&h, 1);
@@ -352,14 +352,14 @@ b_big_case(struct b_frame *fr, uint8_t *buf)
 	t0 = b_secs();
 	for (i = 1; i <= B_BIG_MACS; i++) {
 		b_dhcp(f, 0, i, 0);
-		if (hub_input(&h, &ports[i % B_PORTS], f, B_DHCP_LEN, B_NOW,
-		    &m) != HUB_FLOOD)
+		if (sw_input(&h, &ports[i % B_PORTS], f, B_DHCP_LEN, B_NOW,
+		    &m) != SW_FLOOD)
 			bad++;
 	}
 	for (i = 0; i < nips; i++) {
 		b_dhcp(f, 1, 1 + i / B_BIG_IPS, i);
-		if (hub_input(&h, server, f, B_DHCP_LEN, B_NOW, &m) !=
-		    HUB_FLOOD)
+		if (sw_input(&h, server, f, B_DHCP_LEN, B_NOW, &m) !=
+		    SW_FLOOD)
 			bad++;
 	}
 	setup = b_secs() - t0;
@@ -375,9 +375,9 @@ b_big_case(struct b_frame *fr, uint8_t *buf)
 		b_ip_frame(fr[i].data, 1 + d / B_BIG_IPS, 1 + s / B_BIG_IPS,
 		    s, d);
 	}
-	off = b_run(&h, fr, HUB_UNICAST, &bad);
+	off = b_run(&h, fr, SW_UNICAST, &bad);
 	b_set_policy(ports, B_PORTS, &bridge);
-	on = b_run(&h, fr, HUB_UNICAST, &bad);
+	on = b_run(&h, fr, SW_UNICAST, &bad);
 	printf("  %u MACs, %u IPv4 entries (set up by %u DHCP ACKs in "
 	    "%.2f s):\n    IPv4 unicast: policies off %6.2f Mframes/s "
 	    "(%5.1f ns), all on %6.2f Mframes/s (%5.1f ns)%s\n",
@@ -387,7 +387,7 @@ b_big_case(struct b_frame *fr, uint8_t *buf)
 	    "IPv4 table %u slots x %zu B = %.1f B/IP (IPv6 entry %zu B)\n",
 	    h.nslots, sizeof *h.slots, b_mac_bytes(&h), h.ips.nslots4,
 	    sizeof *h.ips.slots4, b_ip_bytes(&h), sizeof *h.ips.slots6);
-	hub_free(&h);
+	sw_free(&h);
 	free(ports);
 	free(server);
 }
@@ -404,8 +404,8 @@ main(void)
 	buf = calloc(B_FRAMES, B_STRIDE);
 	if (fr == NULL || buf == NULL)
 		return 1;
-	printf("hub_input, one core, %u pre-built frames; MAC entry %zu B, "
-	    "IPv4 entry %zu B\n", B_FRAMES, sizeof(struct hub_mac_entry),
+	printf("sw_input, one core, %u pre-built frames; MAC entry %zu B, "
+	    "IPv4 entry %zu B\n", B_FRAMES, sizeof(struct sw_mac_entry),
 	    sizeof(struct iptable_e4));
 	printf("MAC-only frames, %u ports:\n", B_PORTS);
 	for (i = 0; i < sizeof sizes / sizeof sizes[0]; i++)

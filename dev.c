@@ -1,0 +1,62 @@
+/*
+ * dev.c: the table of device kinds, and the frame-per-read I/O that the
+ * kinds built on one fd share.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dev.h"
+
+static const struct dev_ops *const dev_kinds[] = { &dev_tap, &dev_pair };
+
+const struct dev_ops *
+dev_find(const char *kind)
+{
+	for (size_t i = 0; i < sizeof dev_kinds / sizeof dev_kinds[0]; i++)
+		if (strcmp(dev_kinds[i]->kind, kind) == 0)
+			return dev_kinds[i];
+	return NULL;
+}
+
+void
+dev_init(struct dev *d, const struct dev_ops *ops, const char *name)
+{
+	d->ops = ops;
+	snprintf(d->name, sizeof d->name, "%s", name);
+	d->fd = d->peer_fd = -1;
+	d->carrier = 0;
+}
+
+int
+dev_fd_read_batch(struct dev *d, dev_frame_fn *fn, void *arg, unsigned max)
+{
+	int n = 0;
+
+	while ((unsigned)n < max) {
+		ssize_t r = read(d->fd, d->buf, sizeof d->buf);
+		if (r < 0)
+			return errno == EAGAIN || errno == EINTR ? n : -1;
+		n++;
+		if (fn(arg, d->buf, (size_t)r) != 0)
+			break;
+	}
+	return n;
+}
+
+int
+dev_fd_write(struct dev *d, const uint8_t *f, size_t len)
+{
+	return write(d->fd, f, len) < 0 ? -1 : 0;
+}
+
+void
+dev_fd_close(struct dev *d)
+{
+	if (d->fd >= 0)
+		close(d->fd);
+	if (d->peer_fd >= 0)
+		close(d->peer_fd);
+	d->fd = d->peer_fd = -1;
+}

@@ -1,0 +1,141 @@
+/*
+ * genuser.c: the first start with no users configured: one user is made
+ * for the first virtual hub, its Argon2id hash kept in the state directory
+ * (so later starts load it), and its password printed once, inside the
+ * exact command that connects a card.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sodium.h>
+
+#include "auth.h"
+#include "log.h"
+#include "srv.h"
+
+#define GENUSER_NAME         "user"
+#define GENUSER_FILE         "generated-users"
+#define GENUSER_PW_LEN       20u  /* of GENUSER_ALPHA letters: 100 bits */
+#define GENUSER_ALPHA        32u
+
+
+static int
+genuser_load(struct srv *srv, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[512];
+	int n = 0;
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof line, f) != NULL) {
+		char hubname[PROTO_MAX_NAME + 1], user[PROTO_MAX_NAME + 1];
+		char hash[AUTH_HASH_MAX];
+		if (sscanf(line, "%64s %64s %127s", hubname, user, hash) != 3 ||
+		    !auth_hash_valid(hash))
+			continue;
+		for (size_t i = 0; i < srv->cfg->nhubs; i++) {
+			struct config_hub *h = &srv->cfg->hubs[i];
+			if (strcmp(h->name, hubname) != 0)
+				continue;
+			struct config_user *nu = realloc(h->users,
+			    (h->nusers + 1) * sizeof *nu);
+			if (nu == NULL)
+				break;
+			h->users = nu;
+			memset(&nu[h->nusers], 0, sizeof nu[h->nusers]);
+			nu[h->nusers].policy = h->default_policy;
+			nu[h->nusers].name = strdup(user);
+			nu[h->nusers].password = strdup(hash);
+			nu[h->nusers].line = 0;
+			h->nusers++;
+			n++;
+		}
+	}
+	fclose(f);
+	return n;
+}
+
+static void
+genuser_guess_host(char *out, size_t len)
+{
+	struct ifaddrs *ifa, *i;
+
+	snprintf(out, len, "HUB-ADDRESS");
+	if (getifaddrs(&ifa) != 0)
+		return;
+	for (i = ifa; i != NULL; i = i->ifa_next) {
+		if (i->ifa_addr == NULL || i->ifa_addr->sa_family != AF_INET)
+			continue;
+		struct sockaddr_in *a = (struct sockaddr_in *)i->ifa_addr;
+		if ((ntohl(a->sin_addr.s_addr) >> 24) == 127)
+			continue;
+		inet_ntop(AF_INET, &a->sin_addr, out, (socklen_t)len);
+		break;
+	}
+	freeifaddrs(ifa);
+}
+
+int
+genuser_ensure(struct srv *srv)
+{
+	struct config *cfg = srv->cfg;
+	char path[4096], tmp[4200], pw[24], hash[AUTH_HASH_MAX], host[64];
+	size_t total = 0;
+
+	for (size_t i = 0; i < cfg->nhubs; i++)
+		total += cfg->hubs[i].nusers;
+	if (total > 0)
+		return 0;
+	snprintf(path, sizeof path, "%s/%s", cfg->state_dir, GENUSER_FILE);
+	if (genuser_load(srv, path) > 0) {
+		log_info("no users in %s; using the generated user '%s' of "
+		    "hub %s from %s", cfg->source, GENUSER_NAME,
+		    cfg->hubs[0].name, path);
+		return 0;
+	}
+	static const char alpha[] = "abcdefghjkmnpqrstuvwxyz23456789AB";
+	for (size_t i = 0; i < GENUSER_PW_LEN; i++)
+		pw[i] = alpha[randombytes_uniform(GENUSER_ALPHA)];
+	pw[GENUSER_PW_LEN] = '\0';
+	if (auth_hash_password(pw, GENUSER_PW_LEN, hash) != 0) {
+		log_err("cannot hash the generated password");
+		return -1;
+	}
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (f == NULL) {
+		log_err("cannot write %s: %s", tmp, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	fprintf(f, "%s %s %s\n", cfg->hubs[0].name, GENUSER_NAME, hash);
+	if (fclose(f) != 0 || rename(tmp, path) != 0) {
+		log_err("cannot write %s: %s", path, strerror(errno));
+		return -1;
+	}
+	genuser_load(srv, path);
+	genuser_guess_host(host, sizeof host);
+	const char *port = "443";
+	if (cfg->nlisten > 0) {
+		const char *c = strrchr(cfg->listen[0], ':');
+		if (c != NULL)
+			port = c + 1;
+	}
+	printf("\nNo users were configured, so one was created (its password "
+	    "is shown only now):\n\n"
+	    "  softether --nic --connect %s:%s --hub-name %s --user %s "
+	    "--password-file <(echo '%s') --fingerprint %s\n\n",
+	    host, port, cfg->hubs[0].name, GENUSER_NAME, pw, srv->fingerprint);
+	fflush(stdout);
+	sodium_memzero(pw, sizeof pw);
+	return 0;
+}

@@ -1,0 +1,282 @@
+/*
+ * listener.c: the hub's listening sockets: binding every configured address
+ * ("*:PORT" as both families), accepting, and the limits that hold before
+ * a connection has logged in (in total and per source address). Accept
+ * pauses on EMFILE and the like rather than spin.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <event2/event.h>
+
+#include "conn.h"
+#include "log.h"
+#include "srv.h"
+
+#define LISTENER_MAX_PENDING        512u  /* connections still logging in */
+#define LISTENER_MAX_PENDING_PER_IP 32u
+#define LISTENER_EMFILE_PAUSE_MS    1000u
+#define LISTENER_BACKLOG            512
+
+static int
+listener_same_host(const struct sockaddr_storage *a,
+    const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return 0;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		    ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	if (a->ss_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		    &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
+	return 0;
+}
+
+/* May one more connection from addr start logging in? */
+static int
+listener_admit(struct srv *srv, const struct sockaddr_storage *addr)
+{
+	struct login *l;
+	uint32_t same = 0;
+
+	if (srv->nlogins >= LISTENER_MAX_PENDING) {
+		log_warn("too many connections still logging in (%u); "
+		    "refusing one", srv->nlogins);
+		return 0;
+	}
+	TAILQ_FOREACH(l, &srv->logins, entry)
+		if (listener_same_host(&l->c->peer_addr, addr))
+			same++;
+	return same < LISTENER_MAX_PENDING_PER_IP;
+}
+
+static void
+listener_accept_cb(evutil_socket_t lfd, short what, void *arg)
+{
+	struct listener *ls = arg;
+	struct srv *srv = ls->srv;
+
+	for (;;) {
+		struct sockaddr_storage addr;
+		socklen_t alen = sizeof addr;
+		int fd = accept4(lfd, (struct sockaddr *)&addr, &alen,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM) {
+				log_warn("accept on %s: %s; pausing accept for "
+				    "%u ms", ls->name, strerror(errno),
+				    LISTENER_EMFILE_PAUSE_MS);
+				listener_pause(srv);
+			}
+			return;
+		}
+		if (!listener_admit(srv, &addr)) {
+			close(fd);
+			continue;
+		}
+		struct login *l = login_new(srv, fd);
+		if (l != NULL)
+			log_debug("connection from %s on %s", l->c->peer,
+			    ls->name);
+	}
+}
+
+void
+listener_pause(struct srv *srv)
+{
+	struct timeval tv = { LISTENER_EMFILE_PAUSE_MS / 1000,
+	    (LISTENER_EMFILE_PAUSE_MS % 1000) * 1000 };
+
+	for (size_t i = 0; i < srv->nlisteners; i++)
+		event_del(srv->listeners[i].ev);
+	event_add(srv->accept_again_ev, &tv);
+}
+
+static void
+listener_again_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct srv *srv = arg;
+
+	for (size_t i = 0; i < srv->nlisteners && !srv->stopping; i++)
+		event_add(srv->listeners[i].ev, NULL);
+}
+
+void
+listener_stop(struct srv *srv)
+{
+	for (size_t i = 0; i < srv->nlisteners; i++)
+		event_del(srv->listeners[i].ev);
+	if (srv->accept_again_ev != NULL)
+		event_del(srv->accept_again_ev);
+}
+
+/* "ADDR:PORT", "[V6]:PORT" -> sockaddr. 0 or -1. */
+static int
+listener_parse(const char *spec, struct sockaddr_storage *sa,
+    socklen_t *salen)
+{
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *colon;
+	size_t hl;
+
+	memset(sa, 0, sizeof *sa);
+	if (spec[0] == '[') {
+		const char *rb = strchr(spec, ']');
+		if (rb == NULL || rb[1] != ':')
+			return -1;
+		hl = (size_t)(rb - spec - 1);
+		if (hl >= sizeof host)
+			return -1;
+		memcpy(host, spec + 1, hl);
+		colon = rb + 1;
+	} else {
+		colon = strrchr(spec, ':');
+		if (colon == NULL)
+			return -1;
+		hl = (size_t)(colon - spec);
+		if (hl >= sizeof host)
+			return -1;
+		memcpy(host, spec, hl);
+	}
+	host[hl] = '\0';
+	long port = strtol(colon + 1, NULL, 10);
+	if (port <= 0 || port > 65535)
+		return -1;
+	struct sockaddr_in *a4 = (struct sockaddr_in *)sa;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)sa;
+	if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons((uint16_t)port);
+		*salen = sizeof *a4;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)port);
+		*salen = sizeof *a6;
+		return 0;
+	}
+	return -1;
+}
+
+/* A bound, listening socket for spec; -2 if its family is unavailable
+ * here (skipped, with a warning), -1 on error (logged). */
+static int
+listener_bind(const char *spec)
+{
+	struct sockaddr_storage sa;
+	socklen_t salen;
+	int one = 1, fd;
+
+	if (listener_parse(spec, &sa, &salen) != 0) {
+		log_err("listen: '%s' is not ADDRESS:PORT", spec);
+		return -1;
+	}
+	fd = socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		if (sa.ss_family == AF_INET6 && errno == EAFNOSUPPORT) {
+			log_warn("listen %s: IPv6 not available; skipped", spec);
+			return -2;
+		}
+		log_err("listen %s: socket: %s", spec, strerror(errno));
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (sa.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+	if (bind(fd, (struct sockaddr *)&sa, salen) != 0 ||
+	    listen(fd, LISTENER_BACKLOG) != 0) {
+		int e = errno;
+		close(fd);
+		if (sa.ss_family == AF_INET6 && e == EADDRNOTAVAIL) {
+			log_warn("listen %s: IPv6 not configured; skipped", spec);
+			return -2;
+		}
+		log_err("cannot listen on %s: %s%s", spec, strerror(e),
+		    e == EADDRINUSE ? " (is another hub running? change "
+		    "'listen' in the config)" : e == EACCES ?
+		    " (ports below 1024 need root or CAP_NET_BIND_SERVICE)" :
+		    "");
+		return -1;
+	}
+	return fd;
+}
+
+static int
+listener_open(struct srv *srv, const char *spec)
+{
+	int fd = listener_bind(spec);
+
+	if (fd == -2)
+		return 0;
+	if (fd < 0)
+		return -1;
+	struct listener *ls = &srv->listeners[srv->nlisteners++];
+	ls->srv = srv;
+	ls->fd = fd;
+	snprintf(ls->name, sizeof ls->name, "%s", spec);
+	ls->ev = event_new(srv->base, fd, EV_READ | EV_PERSIST,
+	    listener_accept_cb, ls);
+	if (ls->ev == NULL) {
+		log_err("out of memory listening on %s", spec);
+		return -1;
+	}
+	event_add(ls->ev, NULL);
+	log_info("listening on %s", spec);
+	return 0;
+}
+
+int
+listener_open_all(struct srv *srv)
+{
+	const struct config *cfg = srv->cfg;
+
+	/* "*:PORT" expands to two listeners. */
+	srv->listeners = calloc(2 * cfg->nlisten, sizeof *srv->listeners);
+	srv->accept_again_ev = evtimer_new(srv->base, listener_again_cb, srv);
+	if (srv->listeners == NULL || srv->accept_again_ev == NULL) {
+		log_err("out of memory starting the hub");
+		return -1;
+	}
+	for (size_t i = 0; i < cfg->nlisten; i++) {
+		const char *spec = cfg->listen[i];
+		char v4[80], v6[80];
+		if (strncmp(spec, "*:", 2) == 0) {
+			/* Both families on one port. */
+			snprintf(v4, sizeof v4, "0.0.0.0:%s", spec + 2);
+			snprintf(v6, sizeof v6, "[::]:%s", spec + 2);
+			if (listener_open(srv, v4) != 0 ||
+			    listener_open(srv, v6) != 0)
+				return -1;
+		} else if (listener_open(srv, spec) != 0)
+			return -1;
+	}
+	if (srv->nlisteners == 0) {
+		log_err("no address to listen on");
+		return -1;
+	}
+	return 0;
+}
+
+void
+listener_free_all(struct srv *srv)
+{
+	for (size_t i = 0; i < srv->nlisteners; i++) {
+		if (srv->listeners[i].ev != NULL)
+			event_free(srv->listeners[i].ev);
+		close(srv->listeners[i].fd);
+	}
+	if (srv->accept_again_ev != NULL)
+		event_free(srv->accept_again_ev);
+	free(srv->listeners);
+	srv->listeners = NULL;
+	srv->accept_again_ev = NULL;
+	srv->nlisteners = 0;
+}

@@ -1,0 +1,333 @@
+/*
+ * login.c: a new connection's login phase on the hub. TLS, then HELLO names
+ * the virtual hub; AUTH (checked on the worker thread, throttled per
+ * source) starts a session, or RESUME hands the connection to the session
+ * it names. Either ends in a WELCOME, after which the session owns the
+ * connection, or in an ERROR with the reason.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sodium.h>
+
+#include "auth.h"
+#include "conn.h"
+#include "dchan.h"
+#include "log.h"
+#include "srv.h"
+
+static const struct conn_cbs login_cbs;
+
+/* The login is over: the connection closed or went to a session. */
+static void
+login_free(struct login *l)
+{
+	struct srv *srv = l->srv;
+
+	if (l->job != NULL)
+		auth_job_cancel(l->job);
+	srv->nlogins--;
+	TAILQ_REMOVE(&srv->logins, l, entry);
+	free(l);
+}
+
+struct login *
+login_new(struct srv *srv, int fd)
+{
+	struct login *l = calloc(1, sizeof *l);
+
+	if (l == NULL) {
+		close(fd);
+		return NULL;
+	}
+	l->srv = srv;
+	l->c = conn_new(srv->base, fd, &srv->tls, NULL, &login_cbs, l);
+	if (l->c == NULL) {
+		free(l);
+		return NULL;
+	}
+	l->c->dead_peer_ms = srv->opts.dead_peer_ms;
+	srv->nlogins++;
+	TAILQ_INSERT_TAIL(&srv->logins, l, entry);
+	return l;
+}
+
+void
+login_close_all(struct srv *srv, const char *why)
+{
+	struct login *l;
+
+	/* Each closes later (deferred), and frees itself then. */
+	TAILQ_FOREACH(l, &srv->logins, entry)
+		conn_close(l->c, why);
+}
+
+static void
+login_refuse(struct login *l, uint16_t code, const char *text)
+{
+	struct proto_msg m;
+
+	memset(&m, 0, sizeof m);
+	m.type = PROTO_MSG_ERROR;
+	m.u.error.code = code;
+	snprintf(m.u.error.text, sizeof m.u.error.text, "%s", text);
+	conn_send_msg(l->c, &m);
+	conn_close(l->c, text);
+}
+
+/* WELCOME for session r on this connection, then the data channel. 0, or
+ * -1 with the connection closed. */
+static int
+login_send_welcome(struct login *l, struct remote *r, enum dchan_cipher ci,
+    int resumed)
+{
+	struct srv *srv = l->srv;
+	struct conn *c = l->c;
+	struct proto_msg m;
+	uint32_t ka = srv->opts.keepalive_ms;
+
+	/* Often enough for our own dead-peer timer. */
+	if (ka > c->dead_peer_ms / 3)
+		ka = c->dead_peer_ms / 3;
+	memset(&m, 0, sizeof m);
+	m.type = PROTO_MSG_WELCOME;
+	m.u.welcome.version = PROTO_VERSION;
+	m.u.welcome.caps = dchan_local_caps() & l->peer_caps;
+	m.u.welcome.cipher = (uint8_t)ci;
+	m.u.welcome.session_id = r->id;
+	m.u.welcome.max_frame = PROTO_ETH_MAX_FRAME;
+	m.u.welcome.keepalive_ms = ka;
+	memcpy(m.u.welcome.token, r->token, PROTO_TOKEN_LEN);
+	m.u.welcome.resumed = (uint8_t)resumed;
+	m.u.welcome.rx_last = r->sess.rx_last;
+	conn_send_msg(c, &m);
+	sodium_memzero(&m, sizeof m);
+	if (conn_start_data(c, ci, PROTO_ETH_MAX_FRAME,
+	    srv->opts.keepalive_ms) != 0) {
+		conn_close(c, "cannot start the data channel");
+		return -1;
+	}
+	return 0;
+}
+
+/* Authenticated: a new session, unless the hub or the cipher says no. */
+static void
+login_welcome(struct login *l)
+{
+	struct srv_hub *hub = l->hub;
+	enum dchan_cipher ci = dchan_pick(dchan_local_caps(), l->peer_caps);
+	struct remote *r;
+
+	if (ci == DCHAN_NONE) {
+		login_refuse(l, PROTO_ERR_CIPHER, "no common data-channel "
+		    "cipher");
+		return;
+	}
+	if (hub->nsessions >= hub->cfg->max_sessions) {
+		log_warn("login refused: user=%s from=%s hub=%s: hub full "
+		    "(max_sessions %u)", l->user, l->c->peer,
+		    hub->engine.name, hub->cfg->max_sessions);
+		login_refuse(l, PROTO_ERR_FULL, "hub is full");
+		return;
+	}
+	if ((r = remote_new(l->srv, l)) == NULL) {
+		conn_close(l->c, "out of memory starting a session");
+		return;
+	}
+	if (login_send_welcome(l, r, ci, 0) != 0) {
+		remote_discard(r);
+		return;
+	}
+	remote_start(r, l->c, ci);
+	login_free(l);
+}
+
+/* The per-user checks after the password. 0 may go on, else refused. */
+static int
+login_policy(struct login *l)
+{
+	const struct sw_policy *pol = &l->ucfg->policy.p;
+
+	if (pol->deny_access) {
+		log_warn("login refused: user=%s from=%s hub=%s: deny_access "
+		    "policy", l->user, l->c->peer, l->hub->engine.name);
+		login_refuse(l, PROTO_ERR_AUTH, "access denied by policy");
+		return -1;
+	}
+	if (pol->max_sessions > 0 && remote_count_user(l->srv, l->hub,
+	    l->user) >= pol->max_sessions) {
+		log_warn("login refused: user=%s from=%s hub=%s: max_sessions "
+		    "%u reached", l->user, l->c->peer, l->hub->engine.name,
+		    pol->max_sessions);
+		login_refuse(l, PROTO_ERR_FULL, "too many sessions for this "
+		    "user");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+login_auth_done(void *arg, int ok)
+{
+	struct login *l = arg;
+	struct srv *srv = l->srv;
+	const struct sockaddr *sa = (struct sockaddr *)&l->c->peer_addr;
+
+	l->job = NULL;
+	if (!ok) {
+		auth_throttle_fail(srv->throttle, sa, clock_now_ms());
+		log_warn("login refused: user=%s from=%s hub=%s: wrong user or "
+		    "password", l->user, l->c->peer, l->hub->engine.name);
+		login_refuse(l, PROTO_ERR_AUTH, "wrong user or password");
+		return;
+	}
+	auth_throttle_ok(srv->throttle, sa);
+	if (login_policy(l) == 0)
+		login_welcome(l);
+}
+
+/* RESUME: hand this connection to the session it names, and retransmit. */
+static void
+login_resume(struct login *l, const struct proto_resume *rm)
+{
+	struct conn *c = l->c;
+	enum dchan_cipher ci = dchan_pick(dchan_local_caps(), l->peer_caps);
+	struct remote *r = remote_find(l->srv, l->hub, rm->session_id,
+	    rm->token);
+
+	if (r != NULL && r->ucfg != NULL && r->ucfg->policy.p.deny_reconnect) {
+		log_info("resume refused: user=%s from=%s session=%llu: "
+		    "deny_reconnect policy", r->user, c->peer,
+		    (unsigned long long)rm->session_id);
+		login_refuse(l, PROTO_ERR_RESUME, "this user's sessions cannot"
+		    " be resumed (policy); log in again");
+		return;
+	}
+	if (r == NULL || ci == DCHAN_NONE) {
+		log_info("resume refused: from=%s session=%llu: unknown or "
+		    "expired", c->peer, (unsigned long long)rm->session_id);
+		login_refuse(l, PROTO_ERR_RESUME, "session unknown or expired;"
+		    " log in again");
+		return;
+	}
+	if (login_send_welcome(l, r, ci, 1) != 0)
+		return;
+	remote_resume(r, c, rm->rx_last);
+	login_free(l);
+}
+
+static void
+login_hello(struct login *l, const struct proto_hello *h)
+{
+	char text[PROTO_MAX_ERROR_TEXT];
+
+	if (h->magic != PROTO_MAGIC || h->version != PROTO_VERSION) {
+		snprintf(text, sizeof text, "unsupported protocol version %u "
+		    "(this hub speaks %u)", h->version, PROTO_VERSION);
+		log_warn("login refused: from=%s: %s", l->c->peer, text);
+		login_refuse(l, PROTO_ERR_VERSION, text);
+		return;
+	}
+	l->peer_caps = h->caps;
+	l->hub = srv_find_hub(l->srv, h->hub);
+	if (l->hub == NULL) {
+		snprintf(text, sizeof text, "no hub named '%s'", h->hub);
+		log_warn("login refused: from=%s: %s", l->c->peer, text);
+		login_refuse(l, PROTO_ERR_NO_HUB, text);
+	}
+}
+
+static void
+login_auth(struct login *l, const struct proto_auth *a)
+{
+	struct srv *srv = l->srv;
+	char text[PROTO_MAX_ERROR_TEXT];
+
+	snprintf(l->user, sizeof l->user, "%s", a->user);
+	if (a->method != PROTO_AUTH_PASSWORD) {
+		login_refuse(l, PROTO_ERR_AUTH, "unsupported login method");
+		return;
+	}
+	uint64_t wait = auth_throttle_check(srv->throttle,
+	    (struct sockaddr *)&l->c->peer_addr, clock_now_ms());
+	if (wait > 0) {
+		snprintf(text, sizeof text, "too many failed logins from this "
+		    "address; try again in %llu s",
+		    (unsigned long long)(wait + 999) / 1000);
+		log_warn("login refused: user=%s from=%s: throttled", l->user,
+		    l->c->peer);
+		login_refuse(l, PROTO_ERR_THROTTLED, text);
+		return;
+	}
+	if (!l->hub->cfg->online) {
+		log_warn("login refused: user=%s from=%s hub=%s: hub is "
+		    "offline", l->user, l->c->peer, l->hub->engine.name);
+		login_refuse(l, PROTO_ERR_FULL, "hub is offline");
+		return;
+	}
+	l->ucfg = config_find_user(l->hub->cfg, a->user);
+	l->job = auth_verify_async(srv->auth, l->ucfg ? l->ucfg->password :
+	    NULL, a->secret, a->secret_len, login_auth_done, l);
+	if (l->job == NULL)
+		login_refuse(l, PROTO_ERR_THROTTLED, "hub is busy; try again");
+}
+
+static void
+login_msg(struct conn *c, const struct proto_msg *m, void *arg)
+{
+	struct login *l = arg;
+
+	if (l->srv->stopping) {
+		login_refuse(l, PROTO_ERR_SHUTDOWN, "hub is shutting down");
+		return;
+	}
+	switch (m->type) {
+	case PROTO_MSG_HELLO:
+		if (l->got_hello)
+			break;
+		l->got_hello = 1;
+		login_hello(l, &m->u.hello);
+		return;
+	case PROTO_MSG_RESUME:
+		if (!l->got_hello || l->got_login)
+			break;
+		l->got_login = 1;
+		login_resume(l, &m->u.resume);
+		return;
+	case PROTO_MSG_AUTH:
+		if (!l->got_hello || l->got_login)
+			break;
+		l->got_login = 1;
+		login_auth(l, &m->u.auth);
+		return;
+	default:
+		break;
+	}
+	log_warn("login refused: from=%s: unexpected message %d", c->peer,
+	    m->type);
+	login_refuse(l, PROTO_ERR_PROTOCOL, "unexpected login message");
+}
+
+static void
+login_closed(struct conn *c, const char *reason, void *arg)
+{
+	struct login *l = arg;
+	struct srv *srv = l->srv;
+
+	log_debug("connection from %s closed before login: %s", c->peer,
+	    reason);
+	login_free(l);
+	srv_maybe_exit(srv);
+}
+
+static void
+login_item(struct conn *c, const struct proto_item *item, void *arg)
+{
+}
+
+static const struct conn_cbs login_cbs = {
+	.login_msg = login_msg,
+	.item = login_item,
+	.closed = login_closed,
+};
