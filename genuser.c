@@ -41,10 +41,10 @@ genuser_load(struct srv *srv, const char *path)
 		    !auth_hash_valid(hash))
 			continue;
 		for (size_t i = 0; i < srv->cfg->nhubs; i++) {
-			struct config_hub *h = &srv->cfg->hubs[i];
+			struct hubconf_hub *h = &srv->cfg->hubs[i];
 			if (strcmp(h->name, hubname) != 0)
 				continue;
-			struct config_user *nu = realloc(h->users,
+			struct hubconf_user *nu = realloc(h->users,
 			    (h->nusers + 1) * sizeof *nu);
 			if (nu == NULL)
 				break;
@@ -85,7 +85,7 @@ genuser_guess_host(char *out, size_t len)
 int
 genuser_ensure(struct srv *srv)
 {
-	struct config *cfg = srv->cfg;
+	struct hubconf *cfg = srv->cfg;
 	char path[4096], tmp[4200], pw[24], hash[AUTH_HASH_MAX], host[64];
 	size_t total = 0;
 

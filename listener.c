@@ -236,7 +236,7 @@ listener_open(struct srv *srv, const char *spec)
 int
 listener_open_all(struct srv *srv)
 {
-	const struct config *cfg = srv->cfg;
+	const struct hubconf *cfg = srv->cfg;
 
 	/* "*:PORT" expands to two listeners. */
 	srv->listeners = calloc(2 * cfg->nlisten, sizeof *srv->listeners);

@@ -266,7 +266,7 @@ login_auth(struct login *l, const struct proto_auth *a)
 		login_refuse(l, PROTO_ERR_FULL, "hub is offline");
 		return;
 	}
-	l->ucfg = config_find_user(l->hub->cfg, a->user);
+	l->ucfg = hubconf_find_user(l->hub->cfg, a->user);
 	l->job = auth_verify_async(srv->auth, l->ucfg ? l->ucfg->password :
 	    NULL, a->secret, a->secret_len, login_auth_done, l);
 	if (l->job == NULL)

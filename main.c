@@ -12,8 +12,8 @@
 
 #include "auth.h"
 #include "cert.h"
-#include "config.h"
-#include "config_nic.h"
+#include "hubconf.h"
+#include "nicconf.h"
 #include "log.h"
 #include "nic.h"
 #include "proto.h"
@@ -32,13 +32,13 @@ usage(FILE *f)
 "                 [--proxy HOST:PORT [--proxy-user U [--proxy-password-file F]]]\n"
 "                 [--ssh [USER@]GATEWAY[:PORT] [--ssh-option KEY=VALUE ...]]\n"
 "       softether --check-config [-c config.yaml]\n"
-"       softether --check-config --nic -c client.yaml\n"
+"       softether --check-config --nic [-c client.yaml] [card options]\n"
 "       softether --hash-password < password.txt\n"
 "       softether --version | --help\n"
 "\n"
 "  --hub               run a switching hub (no -c: the embedded default, which\n"
 "                      listens on TCP 443 and 7777 and keeps its state in\n"
-"                      " CONFIG_DEFAULT_STATE ")\n"
+"                      " HUBCONF_DEFAULT_STATE ")\n"
 "  --nic               plug a TAP virtual LAN card into a hub\n"
 "  -c, --config FILE   the hub's YAML configuration; with --nic, the card's\n"
 "                      options as YAML (command-line options override it)\n"
@@ -76,13 +76,14 @@ usage(FILE *f)
 
 enum {
 	OPT_HUB = 256, OPT_NIC, OPT_CHECK, OPT_HASH, OPT_VERSION, OPT_STATE,
-	OPT_CONNECT, OPT_USER, OPT_PWFILE, OPT_HUBNAME, OPT_TAP, OPT_MAC,
-	OPT_IP, OPT_FP, OPT_CA, OPT_KNOWN, OPT_VIA, OPT_SYSLOG, OPT_DAEMON,
-	OPT_PROXY, OPT_PROXY_USER, OPT_PROXY_PWFILE, OPT_SSH, OPT_SSH_OPTION,
-	OPT_RESUME_WINDOW, OPT_DEAD_PEER, OPT_KEEPALIVE, OPT_RESUME_BUDGET,
+	OPT_SYSLOG, OPT_DAEMON,
+	OPT_CARD = 1024,	/* + the index of a card option (nicconf.c) */
 };
 
-static const struct option long_opts[] = {
+#define MAIN_FIXED_OPTS 12u
+#define MAIN_MAX_OPTS   (MAIN_FIXED_OPTS + 32u + 1u)
+
+static const struct option main_fixed_opts[MAIN_FIXED_OPTS] = {
 	{ "hub", no_argument, NULL, OPT_HUB },
 	{ "nic", no_argument, NULL, OPT_NIC },
 	{ "config", required_argument, NULL, 'c' },
@@ -91,47 +92,26 @@ static const struct option long_opts[] = {
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, 'h' },
 	{ "state-dir", required_argument, NULL, OPT_STATE },
-	{ "connect", required_argument, NULL, OPT_CONNECT },
-	{ "user", required_argument, NULL, OPT_USER },
-	{ "password-file", required_argument, NULL, OPT_PWFILE },
-	{ "hub-name", required_argument, NULL, OPT_HUBNAME },
-	{ "tap", required_argument, NULL, OPT_TAP },
-	{ "mac", required_argument, NULL, OPT_MAC },
-	{ "ip", required_argument, NULL, OPT_IP },
-	{ "fingerprint", required_argument, NULL, OPT_FP },
-	{ "ca", required_argument, NULL, OPT_CA },
-	{ "known-hubs", required_argument, NULL, OPT_KNOWN },
-	{ "via", required_argument, NULL, OPT_VIA },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "syslog", no_argument, NULL, OPT_SYSLOG },
 	{ "daemon", no_argument, NULL, OPT_DAEMON },
-	{ "proxy", required_argument, NULL, OPT_PROXY },
-	{ "proxy-user", required_argument, NULL, OPT_PROXY_USER },
-	{ "proxy-password-file", required_argument, NULL, OPT_PROXY_PWFILE },
-	{ "ssh", required_argument, NULL, OPT_SSH },
-	{ "ssh-option", required_argument, NULL, OPT_SSH_OPTION },
-	{ "resume-window", required_argument, NULL, OPT_RESUME_WINDOW },
-	{ "dead-peer", required_argument, NULL, OPT_DEAD_PEER },
-	{ "keepalive", required_argument, NULL, OPT_KEEPALIVE },
-	{ "resume-budget", required_argument, NULL, OPT_RESUME_BUDGET },
-	{ NULL, 0, NULL, 0 },
 };
 
-static int
-parse_seconds(const char *opt, const char *arg, double lo, double hi,
-    uint32_t *ms)
+/* The fixed options, then every card option from its table. */
+static void
+main_options(struct option *opts)
 {
-	char *end;
-	double v = strtod(arg, &end);
+	const char *arg, *name;
+	size_t n = 0;
 
-	if (end == arg || *end != '\0' || !(v >= lo && v <= hi)) {
-		fprintf(stderr, "softether: %s %s: expected seconds, %g..%g\n",
-		    opt, arg, lo, hi);
-		return -1;
-	}
-	*ms = (uint32_t)(v * 1000);
-	return 0;
+	memcpy(opts, main_fixed_opts, sizeof main_fixed_opts);
+	n = MAIN_FIXED_OPTS;
+	for (size_t i = 0; (name = nicconf_opt(i, &arg)) != NULL &&
+	    n + 1 < MAIN_MAX_OPTS; i++)
+		opts[n++] = (struct option){ name, required_argument, NULL,
+		    OPT_CARD + (int)i };
+	memset(&opts[n], 0, sizeof opts[n]);
 }
 
 static int
@@ -164,68 +144,150 @@ hash_password(void)
 }
 
 static int
-load_config(const char *path, const char *state_dir, struct config *cfg)
+load_config(const char *path, const char *state_dir, struct hubconf *cfg)
 {
 	char err[1024];
 	int rc;
 
 	if (path != NULL)
-		rc = config_load_file(path, state_dir, cfg, err, sizeof err);
+		rc = hubconf_load_file(path, state_dir, cfg, err, sizeof err);
 	else
-		rc = config_load_string("<default>", config_default_yaml,
-		    strlen(config_default_yaml), state_dir, cfg, err,
+		rc = hubconf_load_string("<default>", hubconf_default_yaml,
+		    strlen(hubconf_default_yaml), state_dir, cfg, err,
 		    sizeof err);
 	if (rc != 0)
 		fprintf(stderr, "softether: %s\n", err);
 	return rc;
 }
 
+/* The card options a hub takes too (its own timers). */
 static int
-load_nic_config(const char *path, struct config_nic *fc)
+hub_opts(const struct nicconf *cli, struct server_opts *so)
 {
+	static const char *const shared[] = { "resume_window", "dead_peer",
+	    "keepalive", "resume_budget" };
+	uint32_t timers = 0;
+	const char *arg, *name;
+
+	for (size_t i = 0; i < sizeof shared / sizeof shared[0]; i++)
+		timers |= nicconf_bit(shared[i]);
+	for (size_t i = 0; (name = nicconf_opt(i, &arg)) != NULL; i++)
+		if ((cli->set & ~timers) & 1u << i) {
+			fprintf(stderr, "softether: --%s goes with --nic, not "
+			    "--hub\n", name);
+			return -1;
+		}
+	nicconf_timers(cli, &so->resume_window_ms, &so->dead_peer_ms,
+	    &so->keepalive_ms, &so->resume_budget);
+	return 0;
+}
+
+static int
+run_hub(const char *config_path, const char *state_dir,
+    const struct nicconf *cli, int daemonize, int verbose, int quiet)
+{
+	struct server_opts so = { .daemonize = daemonize };
+	struct hubconf cfg;
+	int rc;
+
+	if (hub_opts(cli, &so) != 0 ||
+	    load_config(config_path, state_dir, &cfg) != 0)
+		return 1;
+	if (!verbose && !quiet)
+		log_set_level(cfg.log_level);
+	rc = server_run(&cfg, &so);
+	hubconf_free(&cfg);
+	return rc;
+}
+
+/* The file (if any) with the command line over it, checked as a start
+ * checks it; then printed (check) or run. */
+static int
+run_nic(const char *config_path, struct nicconf *cli, int check,
+    int daemonize)
+{
+	struct nicconf fc;
+	struct nic_opts no;
 	char err[1024];
+	int rc;
 
-	if (config_nic_load_file(path, fc, err, sizeof err) == 0)
+	memset(&fc, 0, sizeof fc);
+	if (config_path != NULL &&
+	    nicconf_load_file(config_path, &fc, err, sizeof err) != 0) {
+		fprintf(stderr, "softether: %s\n", err);
+		return 1;
+	}
+	nicconf_merge(&fc, cli);
+	if (nicconf_to_opts(&fc, &no, err, sizeof err) != 0) {
+		fprintf(stderr, "softether: %s\n", err);
+		nicconf_free(&fc);
+		return 1;
+	}
+	if (check) {
+		nicconf_print(&fc, stdout);
+		nicconf_free(&fc);
 		return 0;
-	fprintf(stderr, "softether: %s\n", err);
-	return -1;
+	}
+	if (daemonize) {
+		if (daemon(0, 0) != 0) {
+			fprintf(stderr, "softether: daemon: %s\n",
+			    strerror(errno));
+			nicconf_free(&fc);
+			return 1;
+		}
+		log_init("softether", log_get_level(), 1);
+	}
+	rc = nic_run(&no);
+	nicconf_free(&fc);
+	return rc;
 }
 
-static const char *
-pick(const char *cli, const char *file)
+/* The role the flags add up to, or -1 (said why). */
+static int
+main_role(int role, int check, int daemonize)
 {
-	return cli != NULL ? cli : file;
-}
-
-static const char *
-default_known_hubs(void)
-{
-	static char path[4096];
-	const char *home = getenv("HOME");
-
-	snprintf(path, sizeof path, "%s/.softether/known_hubs",
-	    home && *home ? home : "/root");
-	return path;
+	if (sodium_init() < 0) {
+		fprintf(stderr, "softether: libsodium failed to initialise\n");
+		return -1;
+	}
+	if (check && role != 0 && role != OPT_HUB && role != OPT_NIC) {
+		fprintf(stderr, "softether: --check-config goes with a hub "
+		    "configuration or --nic\n");
+		return -1;
+	}
+	if (check && role != OPT_NIC)
+		role = OPT_CHECK;
+	if (daemonize && role != OPT_HUB && role != OPT_NIC) {
+		fprintf(stderr, "softether: --daemon goes with --hub or --nic\n");
+		return -1;
+	}
+	return role;
 }
 
 int
 main(int argc, char **argv)
 {
 	int role = 0, verbose = 0, quiet = 0, use_syslog = 0, daemonize = 0, c;
-	int check = 0;
-	const char *config_path = NULL, *state_dir = NULL, *connect = NULL;
-	const char *via = NULL, *proxy = NULL;
-	uint32_t resume_window_ms = 0, dead_peer_ms = 0;	/* 0: not given */
-	uint32_t keepalive_ms = PROTO_KEEPALIVE_MS;
-	size_t resume_budget = PROTO_RESUME_BUDGET;
-	char proxy_host[256];
-	struct nic_opts no;
-	struct config_nic fc;
-	struct config cfg;
+	int check = 0, rc;
+	const char *config_path = NULL, *state_dir = NULL;
+	struct option opts[MAIN_MAX_OPTS];
+	struct nicconf cli;
+	struct hubconf cfg;
+	char err[1024];
 
-	memset(&no, 0, sizeof no);
-	memset(&fc, 0, sizeof fc);
-	while ((c = getopt_long(argc, argv, "c:hvq", long_opts, NULL)) != -1) {
+	memset(&cli, 0, sizeof cli);
+	main_options(opts);
+	while ((c = getopt_long(argc, argv, "c:hvq", opts, NULL)) != -1) {
+		if (c >= OPT_CARD) {
+			const char *arg;
+			if (nicconf_arg(&cli, nicconf_opt((size_t)(c - OPT_CARD),
+			    &arg), optarg, err, sizeof err) != 0) {
+				fprintf(stderr, "softether: %s\n", err);
+				nicconf_free(&cli);
+				return 1;
+			}
+			continue;
+		}
 		switch (c) {
 		case OPT_CHECK:
 			check = 1;
@@ -241,59 +303,8 @@ main(int argc, char **argv)
 			break;
 		case 'c': config_path = optarg; break;
 		case OPT_STATE: state_dir = optarg; break;
-		case OPT_CONNECT: connect = optarg; break;
-		case OPT_USER: no.user = optarg; break;
-		case OPT_PWFILE: no.password_file = optarg; break;
-		case OPT_HUBNAME: no.hub_name = optarg; break;
-		case OPT_TAP: no.ifname = optarg; break;
-		case OPT_MAC: no.mac = optarg; break;
-		case OPT_IP: no.ip = optarg; break;
-		case OPT_FP: no.fingerprint = optarg; break;
-		case OPT_CA: no.ca_file = optarg; break;
-		case OPT_KNOWN: no.known_hubs = optarg; break;
-		case OPT_VIA: via = optarg; break;
 		case OPT_SYSLOG: use_syslog = 1; break;
 		case OPT_DAEMON: daemonize = 1; break;
-		case OPT_PROXY: proxy = optarg; break;
-		case OPT_RESUME_WINDOW:
-			if (parse_seconds("--resume-window", optarg, 0.5, 3600,
-			    &resume_window_ms) != 0)
-				return 1;
-			break;
-		case OPT_KEEPALIVE:
-			if (parse_seconds("--keepalive", optarg, 1, 300,
-			    &keepalive_ms) != 0)
-				return 1;
-			break;
-		case OPT_RESUME_BUDGET: {
-			char *end;
-			unsigned long mib = strtoul(optarg, &end, 10);
-			if (end == optarg || *end != '\0' || mib < 1 ||
-			    mib > 1024) {
-				fprintf(stderr, "softether: --resume-budget %s: "
-				    "expected MiB, 1..1024\n", optarg);
-				return 1;
-			}
-			resume_budget = (size_t)mib << 20;
-			break;
-		}
-		case OPT_DEAD_PEER:
-			if (parse_seconds("--dead-peer", optarg, 2, 600,
-			    &dead_peer_ms) != 0)
-				return 1;
-			break;
-		case OPT_PROXY_USER: no.target.proxy_user = optarg; break;
-		case OPT_PROXY_PWFILE: no.proxy_password_file = optarg; break;
-		case OPT_SSH: no.target.ssh_dest = optarg; break;
-		case OPT_SSH_OPTION:
-			if (no.target.nssh_options == TRANSPORT_MAX_SSH_OPTIONS) {
-				fprintf(stderr, "softether: at most %u "
-				    "--ssh-option\n", TRANSPORT_MAX_SSH_OPTIONS);
-				return 1;
-			}
-			no.target.ssh_options[no.target.nssh_options++] =
-			    optarg;
-			break;
 		case 'v': verbose = 1; break;
 		case 'q': quiet = 1; break;
 		case 'h': usage(stdout); return 0;
@@ -305,159 +316,37 @@ main(int argc, char **argv)
 		    "--help)\n", argv[optind]);
 		return 1;
 	}
-	if (sodium_init() < 0) {
-		fprintf(stderr, "softether: libsodium failed to initialise\n");
+	if ((role = main_role(role, check, daemonize)) < 0)
 		return 1;
-	}
-	if (check && role != 0 && role != OPT_HUB && role != OPT_NIC) {
-		fprintf(stderr, "softether: --check-config goes with a hub "
-		    "configuration or --nic -c FILE\n");
-		return 1;
-	}
-	if (check && role == OPT_NIC && config_path == NULL) {
-		fprintf(stderr, "softether: --check-config --nic needs -c "
-		    "FILE\n");
-		return 1;
-	}
-	if (check)
-		role = role == OPT_NIC ? OPT_NIC : OPT_CHECK;
-	if (resume_window_ms == 0 && role != OPT_NIC)
-		resume_window_ms = PROTO_RESUME_WINDOW_MS;
-	if (dead_peer_ms == 0 && role != OPT_NIC)
-		dead_peer_ms = PROTO_DEAD_PEER_MS;
-	if (daemonize && role != OPT_HUB && role != OPT_NIC) {
-		fprintf(stderr, "softether: --daemon goes with --hub or --nic\n");
-		return 1;
-	}
 	log_init("softether", verbose ? LOG_LVL_DEBUG : quiet ? LOG_LVL_WARN :
 	    LOG_LVL_INFO, use_syslog);
 
 	switch (role) {
 	case OPT_VERSION:
-		printf("softether %s\n", SOFTETHER_VERSION);
-		return 0;
+		rc = (printf("softether %s\n", SOFTETHER_VERSION), 0);
+		break;
 	case OPT_HASH:
-		return hash_password();
+		rc = hash_password();
+		break;
 	case OPT_CHECK:
-		if (load_config(config_path, state_dir, &cfg) != 0)
-			return 1;
-		config_print(&cfg, stdout);
-		config_free(&cfg);
-		return 0;
-	case OPT_HUB: {
-		if (load_config(config_path, state_dir, &cfg) != 0)
-			return 1;
-		if (!verbose && !quiet)
-			log_set_level(cfg.log_level);
-		struct server_opts so = { daemonize, resume_window_ms,
-		    dead_peer_ms, keepalive_ms, resume_budget };
-		int rc = server_run(&cfg, &so);
-		config_free(&cfg);
-		return rc;
-	}
-	case OPT_NIC: {
-		if (config_path != NULL &&
-		    load_nic_config(config_path, &fc) != 0)
-			return 1;
-		if (check) {
-			config_nic_print(&fc, stdout);
-			config_nic_free(&fc);
-			return 0;
+		rc = load_config(config_path, state_dir, &cfg) != 0;
+		if (rc == 0) {
+			hubconf_print(&cfg, stdout);
+			hubconf_free(&cfg);
 		}
-		/* The command line overrides the file, option by option. */
-		connect = pick(connect, fc.connect);
-		via = pick(via, pick(fc.via, "direct"));
-		proxy = pick(proxy, fc.proxy);
-		no.user = pick(no.user, fc.user);
-		no.password_file = pick(no.password_file, fc.password_file);
-		no.hub_name = pick(no.hub_name, pick(fc.hub_name, "DEFAULT"));
-		no.ifname = pick(no.ifname, pick(fc.tap, "vpn0"));
-		no.dev = &dev_tap;
-		no.mac = pick(no.mac, fc.mac);
-		no.ip = pick(no.ip, fc.ip);
-		no.known_hubs = pick(no.known_hubs, fc.known_hubs);
-		/* Either way of trusting the hub replaces the file's. */
-		if (no.fingerprint == NULL && no.ca_file == NULL) {
-			no.fingerprint = fc.fingerprint;
-			no.ca_file = fc.ca;
-		}
-		no.target.proxy_user = pick(no.target.proxy_user,
-		    fc.proxy_user);
-		no.proxy_password_file = pick(no.proxy_password_file,
-		    fc.proxy_password_file);
-		no.target.ssh_dest = pick(no.target.ssh_dest, fc.ssh);
-		if (no.target.nssh_options == 0)
-			for (size_t i = 0; i < fc.nssh_options &&
-			    i < TRANSPORT_MAX_SSH_OPTIONS; i++)
-				no.target.ssh_options[no.target.nssh_options++] =
-				    fc.ssh_options[i];
-		if (resume_window_ms == 0)
-			resume_window_ms = fc.resume_window_ms != 0 ?
-			    fc.resume_window_ms : PROTO_RESUME_WINDOW_MS;
-		if (dead_peer_ms == 0)
-			dead_peer_ms = fc.dead_peer_ms != 0 ?
-			    fc.dead_peer_ms : PROTO_DEAD_PEER_MS;
-		const char *missing = connect == NULL ? "--connect" :
-		    no.user == NULL ? "--user" :
-		    no.password_file == NULL ? "--password-file" : NULL;
-		if (missing != NULL) {
-			fprintf(stderr, "softether: --nic needs %s (see "
-			    "--help)\n", missing);
-			return 1;
-		}
-		if (nic_parse_hostport(connect, no.host, sizeof no.host,
-		    &no.port, PROTO_DEFAULT_PORT) != 0) {
-			fprintf(stderr, "softether: --connect %s: expected "
-			    "HOST, HOST:PORT or [IPv6]:PORT\n", connect);
-			return 1;
-		}
-		if (proxy != NULL) {
-			if (nic_parse_hostport(proxy, proxy_host,
-			    sizeof proxy_host, &no.target.proxy_port, 0) != 0 ||
-			    no.target.proxy_port == 0) {
-				fprintf(stderr, "softether: --proxy %s: expected "
-				    "HOST:PORT or [IPv6]:PORT\n", proxy);
-				return 1;
-			}
-			no.target.proxy_host = proxy_host;
-		}
-		if ((no.via = transport_find(via)) == NULL) {
-			fprintf(stderr, "softether: --via %s: unknown transport "
-			    "(known: %s)\n", via, transport_names());
-			return 1;
-		}
-		if (no.fingerprint != NULL && no.ca_file != NULL) {
-			fprintf(stderr, "softether: use --fingerprint or --ca, "
-			    "not both\n");
-			return 1;
-		}
-		char fp[65];
-		if (no.fingerprint != NULL &&
-		    cert_fingerprint_parse(no.fingerprint, fp) != 0) {
-			fprintf(stderr, "softether: --fingerprint: expected 64 "
-			    "hex digits (the SHA-256 the hub logs)\n");
-			return 1;
-		}
-		no.resume_window_ms = resume_window_ms;
-		no.dead_peer_ms = dead_peer_ms;
-		no.keepalive_ms = keepalive_ms;
-		no.resume_budget = resume_budget;
-		if (no.known_hubs == NULL)
-			no.known_hubs = default_known_hubs();
-		if (daemonize) {
-			if (daemon(0, 0) != 0) {
-				fprintf(stderr, "softether: daemon: %s\n",
-				    strerror(errno));
-				return 1;
-			}
-			log_init("softether", log_get_level(), 1);
-		}
-		int rc = nic_run(&no);
-		config_nic_free(&fc);
-		return rc;
-	}
+		break;
+	case OPT_HUB:
+		rc = run_hub(config_path, state_dir, &cli, daemonize, verbose,
+		    quiet);
+		break;
+	case OPT_NIC:
+		rc = run_nic(config_path, &cli, check, daemonize);
+		break;
 	default:
 		usage(stderr);
-		return 1;
+		rc = 1;
+		break;
 	}
+	nicconf_free(&cli);
+	return rc;
 }

@@ -155,7 +155,7 @@ srv_mkdir_p(const char *dir)
 static int
 srv_identity(struct srv *srv)
 {
-	const struct config *cfg = srv->cfg;
+	const struct hubconf *cfg = srv->cfg;
 	char err[512];
 	int rc;
 
@@ -189,7 +189,7 @@ srv_identity(struct srv *srv)
 static int
 srv_hubs(struct srv *srv)
 {
-	const struct config *cfg = srv->cfg;
+	const struct hubconf *cfg = srv->cfg;
 
 	srv->hubs = calloc(cfg->nhubs, sizeof *srv->hubs);
 	if (srv->hubs == NULL) {
@@ -210,7 +210,7 @@ srv_hubs(struct srv *srv)
 }
 
 struct srv *
-server_new(struct event_base *base, struct config *cfg,
+server_new(struct event_base *base, struct hubconf *cfg,
     const struct server_opts *o)
 {
 	struct srv *srv = calloc(1, sizeof *srv);
@@ -319,7 +319,7 @@ srv_signal_cb(evutil_socket_t sig, short what, void *arg)
 }
 
 int
-server_run(struct config *cfg, const struct server_opts *o)
+server_run(struct hubconf *cfg, const struct server_opts *o)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGUSR1 };
 	struct event *sig_ev[sizeof sigs / sizeof sigs[0]] = { NULL };

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
+#include "hubconf.h"
 
 struct event_base;
 struct srv;
@@ -28,7 +28,7 @@ struct server_opts {
  * start-up errors still reach the terminal. NULL (logged) on failure. cfg
  * must outlive it.
  */
-struct srv *server_new(struct event_base *base, struct config *cfg,
+struct srv *server_new(struct event_base *base, struct hubconf *cfg,
     const struct server_opts *o);
 /* Goodbye to every session; the loop exits once they are gone (or after a
  * grace period). */
@@ -39,6 +39,6 @@ const char *server_fingerprint(const struct srv *srv);
 
 /* A hub on its own loop until SIGINT/SIGTERM; SIGUSR1 logs status.
  * Returns the process exit code. */
-int server_run(struct config *cfg, const struct server_opts *o);
+int server_run(struct hubconf *cfg, const struct server_opts *o);
 
 #endif

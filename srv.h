@@ -13,7 +13,7 @@
 #include <sys/socket.h>
 
 #include "cert.h"
-#include "config.h"
+#include "hubconf.h"
 #include "dchan.h"
 #include "proto.h"
 #include "server.h"
@@ -28,7 +28,7 @@ struct srv;
 /* A virtual hub: its switching engine and its configuration. */
 struct srv_hub {
 	struct sw engine;
-	const struct config_hub *cfg;
+	const struct hubconf_hub *cfg;
 	uint32_t nsessions;
 };
 
@@ -41,7 +41,7 @@ struct login {
 	int got_hello, got_login;
 	uint32_t peer_caps;
 	struct auth_job *job;
-	const struct config_user *ucfg; /* the user it claims to be */
+	const struct hubconf_user *ucfg; /* the user it claims to be */
 	char user[PROTO_MAX_NAME + 1];
 };
 TAILQ_HEAD(login_list, login);
@@ -57,7 +57,7 @@ struct remote {
 	uint64_t id;
 	uint64_t started_ms;
 	uint8_t token[PROTO_TOKEN_LEN];
-	const struct config_user *ucfg; /* its policy */
+	const struct hubconf_user *ucfg; /* its policy */
 	char user[PROTO_MAX_NAME + 1];
 	char peer[64];                  /* where its connection came from */
 };
@@ -72,7 +72,7 @@ struct listener {
 
 struct srv {
 	struct event_base *base;
-	struct config *cfg;
+	struct hubconf *cfg;
 	struct server_opts opts;
 	struct tlsio_conf tls;
 	int have_tls;

@@ -813,6 +813,73 @@ sw_snoop(struct sw *h, const struct sw_port *src, const struct sw_pkt *pk,
 	iptable_bind4(&h->ips, yiaddr, owner, expiry);
 }
 
+/* Where the frame's source addresses stand in the IP table (skipped for
+ * an IPv4 source the port recently proved its own). */
+static void
+sw_ip_probe(struct sw *h, const struct sw_port *src, const struct sw_pkt *pk,
+    uint64_t now_ms, struct sw_ipslots *ip)
+{
+	struct iptable *t = &h->ips;
+
+	if ((pk->flags & SW_PKT_IP4) && sw_ip4_host(pk->ip4)) {
+		if (pk->ip4 == src->ip4_last && now_ms < src->ip4_until &&
+		    src->ip4_gen == t->gen) {
+			ip->own4 = 1;
+		} else {
+			ip->h4 = iptable_hash4(t, pk->ip4);
+			ip->e4 = iptable_probe4(t, pk->ip4, ip->h4);
+		}
+	}
+	if ((pk->flags & SW_PKT_IP6) && pk->ip6[0] != SW_IP6_MCAST) {
+		ip->h6 = iptable_hash6(t, pk->ip6);
+		ip->e6 = iptable_probe6(t, pk->ip6, ip->h6);
+	}
+}
+
+/* The frame passed: its source addresses now belong to src. */
+static void
+sw_ip_learn(struct sw *h, struct sw_port *src, const struct sw_pkt *pk,
+    const struct sw_ipslots *ip, uint64_t now_ms)
+{
+	struct iptable *t = &h->ips;
+	const struct iptable_e4 *own;
+
+	if (ip->e4 != NULL && (own = iptable_learn4(t, ip->e4, pk->ip4,
+	    ip->h4, src, now_ms)) != NULL) {
+		src->ip4_last = pk->ip4;
+		src->ip4_gen = t->gen;
+		src->ip4_until = own->expiry_ms - now_ms > SW_IP4_CACHE_MS ?
+		    now_ms + SW_IP4_CACHE_MS : own->expiry_ms;
+	}
+	if (ip->e6 != NULL)
+		iptable_learn6(t, ip->e6, pk->ip6, ip->h6, src, now_ms);
+}
+
+/* A unicast destination: the port it is behind, or a flood if unknown. */
+static enum sw_verdict
+sw_unicast(struct sw *h, struct sw_port *src, const uint8_t *dmac,
+    uint64_t dhash, uint64_t now_ms, struct sw_meta *m)
+{
+	/* Probed after learning: a resize may have moved the slot. */
+	struct sw_mac_entry *e = sw_probe(h, sw_mac_word(dmac), dhash);
+
+	if (!e->used || !sw_live(h, e, now_ms)) {
+		h->stats.flooded++;
+		return SW_FLOOD;
+	}
+	if (e->port == src)
+		return sw_drop(h, src, m, SW_DROP_SAME_PORT);
+	if (!sw_egress_ok(e->port, m)) {
+		h->stats.dropped++;
+		m->why = m->flags & SW_META_DHCP ? SW_DROP_DHCP_FILTERED :
+		    SW_DROP_BAD_FRAME;
+		return SW_DROP;
+	}
+	m->dst = e->port;
+	h->stats.unicast++;
+	return SW_UNICAST;
+}
+
 enum sw_verdict
 sw_input(struct sw *h, struct sw_port *src, const uint8_t *frame,
     size_t len, uint64_t now_ms, struct sw_meta *m)
@@ -821,9 +888,7 @@ sw_input(struct sw *h, struct sw_port *src, const uint8_t *frame,
 	const uint8_t *dmac, *smac;
 	struct sw_mac_entry *e;
 	struct sw_ipslots ip = { 0, 0, NULL, NULL, 0 };
-	const struct iptable_e4 *own;
 	struct sw_pkt pk;
-	struct iptable *t;
 	enum sw_drop_reason why;
 	uint64_t shash, dhash = 0;
 	int unicast;
@@ -858,20 +923,7 @@ sw_input(struct sw *h, struct sw_port *src, const uint8_t *frame,
 	}
 	sw_parse(frame, len, &pk);
 	m->flags = pk.flags & SW_META_PUBLIC;
-	t = &h->ips;
-	if ((pk.flags & SW_PKT_IP4) && sw_ip4_host(pk.ip4)) {
-		if (pk.ip4 == src->ip4_last && now_ms < src->ip4_until &&
-		    src->ip4_gen == t->gen) {
-			ip.own4 = 1;
-		} else {
-			ip.h4 = iptable_hash4(t, pk.ip4);
-			ip.e4 = iptable_probe4(t, pk.ip4, ip.h4);
-		}
-	}
-	if ((pk.flags & SW_PKT_IP6) && pk.ip6[0] != SW_IP6_MCAST) {
-		ip.h6 = iptable_hash6(t, pk.ip6);
-		ip.e6 = iptable_probe6(t, pk.ip6, ip.h6);
-	}
+	sw_ip_probe(h, src, &pk, now_ms, &ip);
 	e = sw_probe(h, sw_mac_word(smac), shash);
 	if (src->checks != 0 &&
 	    (why = sw_police(h, src, dmac, &pk, e, &ip, now_ms)) !=
@@ -879,36 +931,12 @@ sw_input(struct sw *h, struct sw_port *src, const uint8_t *frame,
 		return sw_drop(h, src, m, why);
 
 	sw_learn(h, src, e, smac, shash, now_ms);
-	if (ip.e4 != NULL &&
-	    (own = iptable_learn4(t, ip.e4, pk.ip4, ip.h4, src, now_ms)) !=
-	    NULL) {
-		src->ip4_last = pk.ip4;
-		src->ip4_gen = t->gen;
-		src->ip4_until = own->expiry_ms - now_ms > SW_IP4_CACHE_MS ?
-		    now_ms + SW_IP4_CACHE_MS : own->expiry_ms;
-	}
-	if (ip.e6 != NULL)
-		iptable_learn6(t, ip.e6, pk.ip6, ip.h6, src, now_ms);
+	sw_ip_learn(h, src, &pk, &ip, now_ms);
 	if (pk.bootp != NULL)
 		sw_snoop(h, src, &pk, now_ms);
 
-	if (unicast) {
-		/* Probed after learning: a resize may have moved the slot. */
-		e = sw_probe(h, sw_mac_word(dmac), dhash);
-		if (e->used && sw_live(h, e, now_ms)) {
-			if (e->port == src)
-				return sw_drop(h, src, m, SW_DROP_SAME_PORT);
-			if (!sw_egress_ok(e->port, m)) {
-				h->stats.dropped++;
-				m->why = m->flags & SW_META_DHCP ?
-				    SW_DROP_DHCP_FILTERED : SW_DROP_BAD_FRAME;
-				return SW_DROP;
-			}
-			m->dst = e->port;
-			h->stats.unicast++;
-			return SW_UNICAST;
-		}
-	}
+	if (unicast)
+		return sw_unicast(h, src, dmac, dhash, now_ms, m);
 	h->stats.flooded++;
 	return SW_FLOOD;
 }

@@ -108,6 +108,37 @@ tap_nl_attr(void *msg, size_t cap, unsigned short type, const void *data,
 	n->nlmsg_len = NLMSG_ALIGN(n->nlmsg_len) + RTA_ALIGN(rta->rta_len);
 }
 
+/* Send one rtnetlink request and read its acknowledgement: 0, the
+ * kernel's errno for it (> 0), or -1 with err if netlink itself failed. */
+static int
+tap_nl_talk(struct nlmsghdr *req, char *err, size_t errlen)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	char reply[1024];
+	ssize_t n;
+	int sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+
+	if (sock < 0) {
+		snprintf(err, errlen, "netlink: %s", strerror(errno));
+		return -1;
+	}
+	if (sendto(sock, req, req->nlmsg_len, 0, (struct sockaddr *)&sa,
+	    sizeof sa) < 0) {
+		snprintf(err, errlen, "netlink: %s", strerror(errno));
+		close(sock);
+		return -1;
+	}
+	n = recv(sock, reply, sizeof reply, 0);
+	close(sock);
+	if (n >= (ssize_t)(NLMSG_HDRLEN + sizeof(struct nlmsgerr))) {
+		struct nlmsghdr *h = (struct nlmsghdr *)reply;
+		struct nlmsgerr *e = NLMSG_DATA(h);
+		if (h->nlmsg_type == NLMSG_ERROR && e->error != 0)
+			return -e->error;
+	}
+	return 0;
+}
+
 static int
 tap_set_addr(struct dev *d, const char *cidr, char *err, size_t errlen)
 {
@@ -162,31 +193,11 @@ tap_set_addr(struct dev *d, const char *cidr, char *err, size_t errlen)
 		tap_nl_attr(&req, sizeof req, IFA_BROADCAST, &a, 4);
 	}
 
-	int sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (sock < 0) {
-		snprintf(err, errlen, "netlink: %s", strerror(errno));
-		return -1;
-	}
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	if (sendto(sock, &req, req.n.nlmsg_len, 0, (struct sockaddr *)&sa,
-	    sizeof sa) < 0) {
-		snprintf(err, errlen, "netlink: %s", strerror(errno));
-		close(sock);
-		return -1;
-	}
-	char reply[1024];
-	ssize_t n = recv(sock, reply, sizeof reply, 0);
-	close(sock);
-	if (n >= (ssize_t)(NLMSG_HDRLEN + sizeof(struct nlmsgerr))) {
-		struct nlmsghdr *h = (struct nlmsghdr *)reply;
-		struct nlmsgerr *e = NLMSG_DATA(h);
-		if (h->nlmsg_type == NLMSG_ERROR && e->error != 0) {
-			snprintf(err, errlen, "adding %s to %s: %s", cidr,
-			    ifname, strerror(-e->error));
-			return -1;
-		}
-	}
-	return 0;
+	int rc = tap_nl_talk(&req.n, err, errlen);
+	if (rc > 0)
+		snprintf(err, errlen, "adding %s to %s: %s", cidr, ifname,
+		    strerror(rc));
+	return rc == 0 ? 0 : -1;
 bad:
 	snprintf(err, errlen, "'%s' is not ADDRESS/PREFIX (e.g. 192.168.77.1/24"
 	    " or fd00::1/64)", cidr);

@@ -665,54 +665,38 @@ ssh_child_free_unstarted(struct ssh_child *c)
 	free(c);
 }
 
-static struct transport_conn *
-ssh_connect(struct event_base *base, const struct transport_target *t,
-    transport_done_fn *done, void *arg)
+/* The child's stdio: a socketpair carries the stream (conn->fd ours,
+ * c->watchfd its), a pipe its stderr (c->errfd ours, *err_wr its). */
+static int
+ssh_pipes(struct transport_conn *conn, struct ssh_child *c, int *err_wr)
 {
-	char *argv[SSH_ARGV_MAX], buf[SSH_ARGV_BUF], err[256];
-	char failmsg[300];
-	const char *prog = getenv(SSH_ENV_PROGRAM);
-	struct transport_conn *conn = NULL;
-	struct ssh_child *c = NULL;
-	int sv[2] = { -1, -1 }, ep[2] = { -1, -1 }, saved;
-	long maxfd = sysconf(_SC_OPEN_MAX);
-	sigset_t all, old;
-	pid_t pid, self = getpid();
+	int sv[2], ep[2];
 
-	if (prog == NULL || prog[0] == '\0')
-		prog = SSH_PROGRAM;
-	if (ssh_build_argv(t, argv, SSH_ARGV_MAX, buf, sizeof buf, err,
-	    sizeof err) < 0) {
-		log_warn("--via ssh: %s", err);
-		return NULL;
-	}
-	if (maxfd < 0 || maxfd > SSH_CLOSE_FALLBACK)
-		maxfd = SSH_CLOSE_FALLBACK;
-	snprintf(failmsg, sizeof failmsg, "cannot run %s: ", prog);
-	if (ssh_use_base(base) != 0)
-		return NULL;
-	conn = calloc(1, sizeof *conn);
-	c = calloc(1, sizeof *c);
-	if (conn == NULL || c == NULL)
-		goto fail;
-	conn->fd = c->errfd = c->watchfd = -1;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0 ||
-	    pipe2(ep, O_CLOEXEC) != 0) {
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
 		log_warn("cannot start ssh: %s", strerror(errno));
-		goto fail;
+		return -1;
+	}
+	if (pipe2(ep, O_CLOEXEC) != 0) {
+		log_warn("cannot start ssh: %s", strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
 	}
 	conn->fd = sv[0];
 	c->watchfd = sv[1];
 	c->errfd = ep[0];
-	sv[0] = sv[1] = ep[0] = -1;
+	*err_wr = ep[1];
 	if (fcntl(conn->fd, F_SETFL, fcntl(conn->fd, F_GETFL) |
 	    O_NONBLOCK) != 0 || fcntl(c->errfd, F_SETFL,
 	    fcntl(c->errfd, F_GETFL) | O_NONBLOCK) != 0)
-		goto fail;
-	conn->child = c;
-	conn->done = done;
-	conn->arg = arg;
-	c->conn = conn;
+		return -1;
+	return 0;
+}
+
+static int
+ssh_events(struct event_base *base, struct transport_conn *conn,
+    struct ssh_child *c)
+{
 	conn->defer = event_new(base, -1, 0, ssh_deferred_cb, conn);
 	c->err_ev = event_new(base, c->errfd, EV_READ | EV_PERSIST,
 	    ssh_err_cb, c);
@@ -721,24 +705,77 @@ ssh_connect(struct event_base *base, const struct transport_target *t,
 		c->hup_ev = event_new(base, c->watchfd, EV_CLOSED, ssh_hup_cb,
 		    c);
 	if (conn->defer == NULL || c->err_ev == NULL || c->grace_ev == NULL)
-		goto fail;
+		return -1;
 	if (ssh_children == NULL && event_add(ssh_sigchld, NULL) != 0)
-		goto fail;
+		return -1;
+	return 0;
+}
 
+/* fork and exec; the pid, or -1 (logged). */
+static pid_t
+ssh_spawn(const char *prog, char **argv, struct ssh_child *c, int err_wr)
+{
+	char failmsg[300];
+	long maxfd = sysconf(_SC_OPEN_MAX);
+	sigset_t all, old;
+	pid_t pid, self = getpid();
+	int saved;
+
+	if (maxfd < 0 || maxfd > SSH_CLOSE_FALLBACK)
+		maxfd = SSH_CLOSE_FALLBACK;
+	snprintf(failmsg, sizeof failmsg, "cannot run %s: ", prog);
 	/* Signals wait until the child has reset their handlers, so none
 	 * runs the parent's handler in the child. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	pid = fork();
 	if (pid == 0)
-		ssh_exec(prog, argv, c->watchfd, ep[1], self, maxfd,
+		ssh_exec(prog, argv, c->watchfd, err_wr, self, maxfd,
 		    failmsg);
 	saved = errno;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	close(ep[1]);
-	ep[1] = -1;
-	if (pid < 0) {
+	if (pid < 0)
 		log_warn("cannot start ssh: fork: %s", strerror(saved));
+	return pid;
+}
+
+static struct transport_conn *
+ssh_connect(struct event_base *base, const struct transport_target *t,
+    transport_done_fn *done, void *arg)
+{
+	char *argv[SSH_ARGV_MAX], buf[SSH_ARGV_BUF], err[256];
+	const char *prog = getenv(SSH_ENV_PROGRAM);
+	struct transport_conn *conn = NULL;
+	struct ssh_child *c = NULL;
+	int err_wr = -1;
+	pid_t pid;
+
+	if (prog == NULL || prog[0] == '\0')
+		prog = SSH_PROGRAM;
+	if (ssh_build_argv(t, argv, SSH_ARGV_MAX, buf, sizeof buf, err,
+	    sizeof err) < 0) {
+		log_warn("--via ssh: %s", err);
+		return NULL;
+	}
+	if (ssh_use_base(base) != 0)
+		return NULL;
+	conn = calloc(1, sizeof *conn);
+	c = calloc(1, sizeof *c);
+	if (conn == NULL || c == NULL)
+		goto fail;
+	conn->fd = c->errfd = c->watchfd = -1;
+	if (ssh_pipes(conn, c, &err_wr) != 0)
+		goto fail;
+	conn->child = c;
+	conn->done = done;
+	conn->arg = arg;
+	c->conn = conn;
+	if (ssh_events(base, conn, c) != 0)
+		goto fail;
+	pid = ssh_spawn(prog, argv, c, err_wr);
+	close(err_wr);
+	err_wr = -1;
+	if (pid < 0) {
 		if (ssh_children == NULL)
 			event_del(ssh_sigchld);
 		goto fail;
@@ -760,12 +797,8 @@ ssh_connect(struct event_base *base, const struct transport_target *t,
 	event_active(conn->defer, 0, 0);
 	return (struct transport_conn *)conn;
 fail:
-	for (int i = 0; i < 2; i++) {
-		if (sv[i] >= 0)
-			close(sv[i]);
-		if (ep[i] >= 0)
-			close(ep[i]);
-	}
+	if (err_wr >= 0)
+		close(err_wr);
 	if (c != NULL)
 		ssh_child_free_unstarted(c);
 	if (conn != NULL) {

@@ -24,7 +24,7 @@
 
 #include "auth.h"
 #include "clock.h"
-#include "config.h"
+#include "hubconf.h"
 #include "conn.h"
 #include "log.h"
 #include "nic.h"
@@ -48,7 +48,7 @@ struct t_env {
 	struct event_base *base;
 	struct event *tick;
 	char dir[64], pwfile[96], badpw[96], yaml[2048];
-	struct config cfg;
+	struct hubconf cfg;
 	struct srv *hub;
 	char fp[65];
 	uint16_t port;
@@ -205,7 +205,7 @@ t_setup(void **state)
 	    "    users:\n"
 	    "      - name: alice\n"
 	    "        password: \"%s\"\n", e->port, e->dir, hash);
-	assert_int_equal(config_load_string("test", e->yaml, strlen(e->yaml),
+	assert_int_equal(hubconf_load_string("test", e->yaml, strlen(e->yaml),
 	    NULL, &e->cfg, err, sizeof err), 0);
 	e->base = event_base_new();
 	assert_non_null(e->base);
@@ -233,7 +233,7 @@ t_teardown(void **state)
 	event_base_loop(e->base, EVLOOP_NONBLOCK);
 	event_free(e->tick);
 	event_base_free(e->base);
-	config_free(&e->cfg);
+	hubconf_free(&e->cfg);
 	log_set_sink(NULL, NULL);
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", e->dir);
 	assert_int_equal(system(cmd), 0);

@@ -1,5 +1,5 @@
 /*
- * fuzz_config.c: hostile YAML into the configuration loader. Whatever
+ * fuzz_hubconf.c: hostile YAML into the configuration loader. Whatever
  * loads must print and reload to the identical print.
  */
 #include <stdint.h>
@@ -7,12 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "hubconf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char *
-fuzz_print(const struct config *cfg)
+fuzz_print(const struct hubconf *cfg)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -20,7 +20,7 @@ fuzz_print(const struct config *cfg)
 
 	if (f == NULL)
 		abort();
-	config_print(cfg, f);
+	hubconf_print(cfg, f);
 	if (fclose(f) != 0)
 		abort();
 	return text;
@@ -29,11 +29,11 @@ fuzz_print(const struct config *cfg)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct config cfg, again;
+	struct hubconf cfg, again;
 	char err[512], *first, *second;
 	size_t i, j;
 
-	if (config_load_string("<fuzz>", (const char *)data, size, NULL, &cfg,
+	if (hubconf_load_string("<fuzz>", (const char *)data, size, NULL, &cfg,
 	    err, sizeof err) != 0) {
 		/* One line, always terminated. */
 		if (memchr(err, '\0', sizeof err) == NULL ||
@@ -42,15 +42,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	for (i = 0; i < cfg.nhubs; i++) {
-		if (config_find_hub(&cfg, cfg.hubs[i].name) != &cfg.hubs[i])
+		if (hubconf_find_hub(&cfg, cfg.hubs[i].name) != &cfg.hubs[i])
 			abort();
 		for (j = 0; j < cfg.hubs[i].nusers; j++)
-			if (config_find_user(&cfg.hubs[i],
+			if (hubconf_find_user(&cfg.hubs[i],
 			    cfg.hubs[i].users[j].name) != &cfg.hubs[i].users[j])
 				abort();
 	}
 	first = fuzz_print(&cfg);
-	if (config_load_string("<printed>", first, strlen(first), NULL,
+	if (hubconf_load_string("<printed>", first, strlen(first), NULL,
 	    &again, err, sizeof err) != 0) {
 		fprintf(stderr, "print does not reload: %s\n%s", err, first);
 		abort();
@@ -62,7 +62,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	free(first);
 	free(second);
-	config_free(&again);
-	config_free(&cfg);
+	hubconf_free(&again);
+	hubconf_free(&cfg);
 	return 0;
 }

@@ -1,23 +1,19 @@
 /*
- * cfg.c: the generic YAML loader: screens text for what a configuration
+ * cfgload.c: the generic YAML loader: screens text for what a configuration
  * never needs (aliases, tags, depth), loads it, and walks it by key tables.
  */
 #include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <yaml.h>
 
 #include "auth.h"
-#include "cfg.h"
+#include "cfgload.h"
 #include "log.h"
 
 #define CFG_MAX_DEPTH	16u	/* the schema itself nests 5 deep */
@@ -28,7 +24,6 @@
 #define CFG_KNOWN	256u	/* "known: ..." list of a table's keys */
 #define CFG_PORT_MAX	65535u
 #define CFG_PORT_DIGITS	5u
-#define CFG_INDENT	2
 
 /* A parsed listen address. */
 struct cfg_addr {
@@ -50,6 +45,13 @@ cfg_verr(struct cfg_ctx *c, const yaml_mark_t *m, const char *fmt, va_list ap)
 
 	if (c->err == NULL || c->errlen == 0)
 		return;
+	if (c->opt != NULL) {
+		/* The command line: the option stands for file and key. */
+		n = snprintf(c->err, c->errlen, "--%s: ", c->opt);
+		if (n >= 0 && (size_t)n < c->errlen)
+			vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
+		return;
+	}
 	if (m != NULL)
 		n = snprintf(c->err, c->errlen, "%s:%zu:%zu: ", c->source,
 		    m->line + 1, m->column + 1);
@@ -863,6 +865,13 @@ cfg_value(struct cfg_ctx *c, const struct cfg_key *k, yaml_node_t *node,
 	}
 }
 
+int
+cfg_node_value(struct cfg_ctx *c, const struct cfg_key *k, yaml_node_t *node,
+    char *base)
+{
+	return cfg_value(c, k, node, base);
+}
+
 static int
 cfg_map(struct cfg_ctx *c, yaml_node_t *node, const struct cfg_table *t,
     char *base, const yaml_mark_t *where)
@@ -907,6 +916,12 @@ cfg_map(struct cfg_ctx *c, yaml_node_t *node, const struct cfg_table *t,
 			    "duplicate key '%s' (first at line %zu)",
 			    t->keys[i].name, seen[i]->start_mark.line + 1);
 		seen[i] = key;
+		if (t->has_marks) {
+			struct cfg_mark *mk = (struct cfg_mark *)(void *)
+			    (base + t->marks_off);
+			mk[i].line = (uint32_t)key->start_mark.line + 1;
+			mk[i].col = (uint32_t)key->start_mark.column + 1;
+		}
 		old = cfg_push(c, t->keys[i].name);
 		rc = cfg_value(c, &t->keys[i], val, base);
 		cfg_pop(c, old);
@@ -970,8 +985,8 @@ cfg_derive(struct cfg_ctx *c, const struct cfg_table *t, char *base,
 	return 0;
 }
 
-static void
-cfg_free_value(const struct cfg_key *k, char *base)
+void
+cfg_free_key(const struct cfg_key *k, char *base)
 {
 	char **field, *arr;
 	size_t i, n;
@@ -989,8 +1004,11 @@ cfg_free_value(const struct cfg_key *k, char *base)
 		memcpy(&arr, base + k->off, sizeof arr);
 		n = *(size_t *)(void *)(base + k->count_off);
 		for (i = 0; arr != NULL && i < n; i++)
-			cfg_free_value(k->elem, arr + i * k->elem->size);
+			cfg_free_key(k->elem, arr + i * k->elem->size);
 		free(arr);
+		arr = NULL;
+		memcpy(base + k->off, &arr, sizeof arr);
+		memset(base + k->count_off, 0, sizeof n);
 		break;
 	default:
 		field = (char **)(void *)(base + k->off);
@@ -1006,144 +1024,11 @@ cfg_free_table(const struct cfg_table *t, char *base)
 	size_t i;
 
 	for (i = 0; i < t->nkeys; i++)
-		cfg_free_value(&t->keys[i], base);
+		cfg_free_key(&t->keys[i], base);
 }
 
 
 /* Double-quoted, escaping whatever YAML would not read back as itself. */
-static void
-cfg_print_quoted(FILE *out, const char *s)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	unsigned cp;
-
-	fputc('"', out);
-	for (; *u != '\0'; u++) {
-		if (*u == '"' || *u == '\\') {
-			fprintf(out, "\\%c", *u);
-			continue;
-		}
-		if (*u < 0x20 || *u == 0x7f) {
-			fprintf(out, "\\x%02x", *u);
-			continue;
-		}
-		cp = 0;
-		if (u[0] == 0xc2 && u[1] >= 0x80 && u[1] <= 0x9f)
-			cp = u[1];
-		else if (u[0] == 0xe2 && u[1] == 0x80 &&
-		    (u[2] == 0xa8 || u[2] == 0xa9))
-			cp = 0x2000u | ((unsigned)u[2] - 0x80u);
-		else if (u[0] == 0xef && u[1] == 0xbb && u[2] == 0xbf)
-			cp = 0xfeff;
-		if (cp != 0) {
-			fprintf(out, "\\u%04x", cp);
-			u += cp < 0x100 ? 1 : 2;
-			continue;
-		}
-		fputc(*u, out);
-	}
-	fputc('"', out);
-}
-
-static void
-cfg_print_scalar(FILE *out, const struct cfg_key *k, const char *base)
-{
-	char frac[8];
-	const char *s;
-	uint32_t ms;
-	size_t i;
-
-	switch (k->type) {
-	case CFG_UINT:
-		fprintf(out, "%u", *(const uint32_t *)(const void *)(base +
-		    k->off));
-		break;
-	case CFG_BOOL:
-		fputs(*(const bool *)(const void *)(base + k->off) ? "true" :
-		    "false", out);
-		break;
-	case CFG_SECONDS:
-		ms = *(const uint32_t *)(const void *)(base + k->off);
-		fprintf(out, "%u", ms / 1000);
-		if (ms % 1000 != 0) {
-			snprintf(frac, sizeof frac, "%03u", ms % 1000);
-			for (i = strlen(frac); i > 0 && frac[i - 1] == '0';
-			    i--)
-				frac[i - 1] = '\0';
-			fprintf(out, ".%s", frac);
-		}
-		break;
-	case CFG_LEVEL:
-		fputs(log_level_name(*(const enum log_level *)(const void *)
-		    (base + k->off)), out);
-		break;
-	default:
-		s = *(char *const *)(const void *)(base + k->off);
-		if (s != NULL)
-			cfg_print_quoted(out, s);
-		else
-			fputc('~', out);
-		break;
-	}
-}
-
-void
-cfg_print_table(FILE *out, const struct cfg_table *t, const char *base,
-    int indent, int dash)
-{
-	const struct cfg_key *k;
-	const char *arr;
-	size_t i, j, n;
-	uint32_t set = t->has_set ?
-	    *(const uint32_t *)(const void *)(base + t->set_off) : 0, subset;
-
-	for (i = 0; i < t->nkeys; i++) {
-		k = &t->keys[i];
-		if (t->has_set && !(set & 1u << i))
-			continue;
-		subset = k->type == CFG_MAP && k->sub->has_set ?
-		    *(const uint32_t *)(const void *)(base + k->off +
-		    k->sub->set_off) : 1;
-		if (subset == 0 && (k->flags & CFG_QUIET))
-			continue;
-		if (i == 0 && dash)
-			fprintf(out, "%*s- ", indent - CFG_INDENT, "");
-		else
-			fprintf(out, "%*s", indent, "");
-		fprintf(out, "%s:", k->name);
-		if (k->type == CFG_MAP) {
-			fputs(subset == 0 ? " {}\n" : "\n", out);
-			cfg_print_table(out, k->sub, base + k->off,
-			    indent + CFG_INDENT, 0);
-			continue;
-		}
-		if (k->type != CFG_LIST) {
-			fputc(' ', out);
-			cfg_print_scalar(out, k, base);
-			fputc('\n', out);
-			continue;
-		}
-		memcpy(&arr, base + k->off, sizeof arr);
-		n = *(const size_t *)(const void *)(base + k->count_off);
-		if (arr == NULL || n == 0) {
-			fputs(" []\n", out);
-			continue;
-		}
-		fputc('\n', out);
-		for (j = 0; j < n; j++) {
-			if (k->elem->type == CFG_MAP) {
-				cfg_print_table(out, k->elem->sub,
-				    arr + j * k->elem->size,
-				    indent + 2 * CFG_INDENT, 1);
-				continue;
-			}
-			fprintf(out, "%*s- ", indent + CFG_INDENT, "");
-			cfg_print_scalar(out, k->elem, arr + j * k->elem->size);
-			fputc('\n', out);
-		}
-	}
-}
-
 void
 cfg_init(struct cfg_ctx *c, const char *source, char *err, size_t errlen)
 {
@@ -1184,64 +1069,4 @@ cfg_load(struct cfg_ctx *c, const char *text, size_t len,
 	c->doc = NULL;
 	yaml_document_delete(&doc);
 	return rc;
-}
-
-int
-cfg_read_file(struct cfg_ctx *c, const char *path, char **text, size_t *len)
-{
-	struct stat st;
-	char *buf = NULL, *nb;
-	size_t used = 0, cap = 0;
-	ssize_t n;
-	int fd, rc;
-
-	*text = NULL;
-	*len = 0;
-	if (path == NULL)
-		return cfg_err(c, NULL, "no configuration file given");
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return cfg_err(c, NULL, "cannot open: %s", strerror(errno));
-	if (fstat(fd, &st) == -1 || S_ISDIR(st.st_mode)) {
-		rc = cfg_err(c, NULL, "cannot read: %s",
-		    S_ISDIR(st.st_mode) ? "is a directory" : strerror(errno));
-		close(fd);
-		return rc;
-	}
-	/* Read one byte past the limit to tell "exactly full" from "more". */
-	for (;;) {
-		if (used == cap) {
-			cap = cap == 0 ? 4096 : cap * 2;
-			if (cap > CFG_MAX_BYTES + 1)
-				cap = CFG_MAX_BYTES + 1;
-			if (used == cap) {
-				free(buf);
-				close(fd);
-				return cfg_err(c, NULL, "too large (more than "
-				    "%u bytes)", CFG_MAX_BYTES);
-			}
-			if ((nb = realloc(buf, cap)) == NULL) {
-				free(buf);
-				close(fd);
-				return cfg_oom(c);
-			}
-			buf = nb;
-		}
-		n = read(fd, buf + used, cap - used);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			rc = cfg_err(c, NULL, "cannot read: %s",
-			    strerror(errno));
-			free(buf);
-			close(fd);
-			return rc;
-		}
-		if (n == 0)
-			break;
-		used += (size_t)n;
-	}
-	close(fd);
-	*text = buf;
-	*len = used;
-	return 0;
 }

@@ -1,10 +1,10 @@
 /*
- * cfg.h: the YAML loader behind every configuration file: screens and loads
+ * cfgload.h: the YAML loader behind every configuration file: screens and loads
  * one document, then walks it with tables of keys (one row per key) that also
  * drive printing and freeing. Errors read FILE:LINE:COL: KEY.PATH: message.
  */
-#ifndef SOFTETHER_CFG_H
-#define SOFTETHER_CFG_H
+#ifndef SOFTETHER_CFGLOAD_H
+#define SOFTETHER_CFGLOAD_H
 
 #include <limits.h>
 #include <stdbool.h>
@@ -58,6 +58,16 @@ struct cfg_key {
 	cfg_check_fn *check;	/* CFG_STR */
 	const struct cfg_key *elem;	/* CFG_LIST */
 	const struct cfg_table *sub;	/* CFG_MAP */
+	/* Its command-line option without "--" (NULL: the name with '_'
+	 * written '-'); a list's option adds one element each time. */
+	const char *opt;
+	const char *arg;	/* what the option takes, for --help */
+};
+
+/* Where a key was given: line and column in the file (1-based), or 0 for
+ * the command line. */
+struct cfg_mark {
+	uint32_t line, col;
 };
 
 struct cfg_table {
@@ -70,12 +80,17 @@ struct cfg_table {
 	 * which were given (bit i: key i), and only those are printed. */
 	int has_set;
 	size_t set_off;
+	/* has_set tables may also keep each key's cfg_mark (an array of
+	 * CFG_MAX_KEYS at marks_off), for errors found after loading. */
+	int has_marks;
+	size_t marks_off;
 };
 
 #define CFG_NKEYS(a)	(sizeof(a) / sizeof((a)[0]))
 
 struct cfg_ctx {
 	const char *source;
+	const char *opt;	/* a command-line option being read, or NULL */
 	yaml_document_t *doc;
 	char *err;
 	size_t errlen;
@@ -105,6 +120,34 @@ int cfg_load(struct cfg_ctx *c, const char *text, size_t len,
 int cfg_derive(struct cfg_ctx *c, const struct cfg_table *t, char *base,
     const char *dir);
 void cfg_free_table(const struct cfg_table *t, char *base);
+/* Free what one key holds in base (and clear it). */
+void cfg_free_key(const struct cfg_key *k, char *base);
+/* One node through key k's checks into base (the loader's own files). */
+int cfg_node_value(struct cfg_ctx *c, const struct cfg_key *k,
+    yaml_node_t *node, char *base);
+
+/*
+ * cfgopt.c: the same tables on the command line. cfg_opt_name gives key
+ * k's option name (without "--") in buf. cfg_arg applies "--opt value" to
+ * a has_set table: 1 if opt is not one of its keys, 0 done, -1 with
+ * "--opt VALUE: what was wrong" in c->err. A relative CFG_PATH is taken
+ * from the current directory.
+ */
+const char *cfg_opt_name(const struct cfg_key *k, char *buf, size_t len);
+int cfg_arg(struct cfg_ctx *c, const struct cfg_table *t, char *base,
+    const char *opt, const char *value);
+/* Keys set in src replace dst's (src gives them up); both has_set. */
+void cfg_merge(const struct cfg_table *t, char *dst, char *src);
+/* Key name of t was given (in the file or on the command line). */
+int cfg_is_set(const struct cfg_table *t, const char *base,
+    const char *name);
+/* An error about key name found after loading: "SOURCE:LINE:COL: name:
+ * message" if the file gave it, "--opt: message" if the command line did.
+ * Always -1. */
+int cfg_key_err(const struct cfg_table *t, const char *base,
+    const char *source, const char *name, char *err, size_t errlen,
+    const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+
 /* Canonical YAML; reloading it gives the same values. */
 void cfg_print_table(FILE *out, const struct cfg_table *t, const char *base,
     int indent, int dash);

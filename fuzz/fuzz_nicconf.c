@@ -1,18 +1,20 @@
 /*
- * fuzz_config_nic.c: hostile YAML into the virtual LAN card's file loader.
- * Whatever loads must print and reload to the identical print.
+ * fuzz_nicconf.c: hostile YAML into the virtual LAN card's file loader.
+ * Whatever loads must print and reload to the identical print, and the
+ * whole-card checks a start runs must answer it in one line.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "config_nic.h"
+#include "nic.h"
+#include "nicconf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char *
-fuzz_print(const struct config_nic *cfg)
+fuzz_print(const struct nicconf *cfg)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -20,7 +22,7 @@ fuzz_print(const struct config_nic *cfg)
 
 	if (f == NULL)
 		abort();
-	config_nic_print(cfg, f);
+	nicconf_print(cfg, f);
 	if (fclose(f) != 0)
 		abort();
 	return text;
@@ -29,10 +31,10 @@ fuzz_print(const struct config_nic *cfg)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct config_nic cfg, again;
+	struct nicconf cfg, again;
 	char err[512], *first, *second;
 
-	if (config_nic_load_string("<fuzz>", (const char *)data, size, &cfg,
+	if (nicconf_load_string("<fuzz>", (const char *)data, size, &cfg,
 	    err, sizeof err) != 0) {
 		/* One line, always terminated. */
 		if (memchr(err, '\0', sizeof err) == NULL ||
@@ -41,7 +43,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	first = fuzz_print(&cfg);
-	if (config_nic_load_string("<printed>", first, strlen(first), &again,
+	if (nicconf_load_string("<printed>", first, strlen(first), &again,
 	    err, sizeof err) != 0) {
 		fprintf(stderr, "print does not reload: %s\n%s", err, first);
 		abort();
@@ -51,9 +53,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fprintf(stderr, "print changed:\n%s---\n%s", first, second);
 		abort();
 	}
+	struct nic_opts o;
+	if (nicconf_to_opts(&cfg, &o, err, sizeof err) != 0 &&
+	    (memchr(err, '\0', sizeof err) == NULL || strchr(err, '\n') != NULL))
+		abort();
 	free(first);
 	free(second);
-	config_nic_free(&again);
-	config_nic_free(&cfg);
+	nicconf_free(&again);
+	nicconf_free(&cfg);
 	return 0;
 }

@@ -1,10 +1,10 @@
 /*
- * config.h: the hub's YAML configuration, parsed into a fresh struct and
+ * hubconf.h: the hub's YAML configuration, parsed into a fresh struct and
  * validated as a whole before anything uses it. Errors name file:line:col,
  * the key path and what was expected.
  */
-#ifndef SOFTETHER_CONFIG_H
-#define SOFTETHER_CONFIG_H
+#ifndef SOFTETHER_HUBCONF_H
+#define SOFTETHER_HUBCONF_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -14,74 +14,74 @@
 #include "switch.h"
 #include "log.h"
 
-#define CONFIG_MAX_HUBS       256u
-#define CONFIG_MAX_USERS      65536u
-#define CONFIG_MAX_LISTEN     32u
-#define CONFIG_DEFAULT_STATE  "/var/lib/softether"
+#define HUBCONF_MAX_HUBS       256u
+#define HUBCONF_MAX_USERS      65536u
+#define HUBCONF_MAX_LISTEN     32u
+#define HUBCONF_DEFAULT_STATE  "/var/lib/softether"
 
 /*
  * A security policy as configured. A hub's default_policy holds the keys
  * its file gives (the rest off); a user's policy is effective once loaded:
  * the hub's default, overlaid key by key with what the user's file gives.
  */
-struct config_policy {
+struct hubconf_policy {
 	struct sw_policy p;
 	uint32_t set;         /* bit i: policy key i was given (print order) */
 };
 
-struct config_user {
+struct hubconf_user {
 	char *name;           /* 1..PROTO_MAX_NAME of [A-Za-z0-9._@-] */
 	char *password;       /* a "$argon2id$" string (crypto_pwhash_str) */
-	struct config_policy policy;
+	struct hubconf_policy policy;
 	int line;             /* where it was defined, for messages */
 };
 
-struct config_hub {
+struct hubconf_hub {
 	char *name;           /* 1..PROTO_MAX_NAME of [A-Za-z0-9._-] */
 	bool online;          /* default true; offline admits no session */
 	uint32_t mac_aging_s; /* default 300, 10..86400 */
 	uint32_t max_sessions;/* default 1024, 1..65536 */
-	struct config_policy default_policy;
-	struct config_user *users;
+	struct hubconf_policy default_policy;
+	struct hubconf_user *users;
 	size_t nusers;
 };
 
-struct config {
+struct hubconf {
 	char *source;         /* file path, or "<default>" for the embedded one */
 	char **listen;        /* "ADDR:PORT" or "[V6ADDR]:PORT" or "*:PORT" */
 	size_t nlisten;
-	char *state_dir;      /* default CONFIG_DEFAULT_STATE */
+	char *state_dir;      /* default HUBCONF_DEFAULT_STATE */
 	char *tls_cert;       /* default <state_dir>/hub.crt */
 	char *tls_key;        /* default <state_dir>/hub.key */
-	struct config_hub *hubs;
+	struct hubconf_hub *hubs;
 	size_t nhubs;
 	enum log_level log_level; /* default info */
 };
 
 /* The embedded default configuration (YAML text). */
-extern const char config_default_yaml[];
+extern const char hubconf_default_yaml[];
 
 /*
  * Parse and validate. On success returns 0 and fills *cfg (free with
- * config_free). On failure returns -1, leaves *cfg empty and writes one
+ * hubconf_free). On failure returns -1, leaves *cfg empty and writes one
  * line to err: "FILE:LINE:COL: KEY.PATH: what was wrong and what to do".
  * state_dir_override (may be NULL) replaces state_dir before the tls
  * defaults are derived from it.
  */
-int config_load_file(const char *path, const char *state_dir_override,
-    struct config *cfg, char *err, size_t errlen);
-int config_load_string(const char *source, const char *text, size_t len,
-    const char *state_dir_override, struct config *cfg, char *err,
+int hubconf_load_file(const char *path, const char *state_dir_override,
+    struct hubconf *cfg, char *err, size_t errlen);
+int hubconf_load_string(const char *source, const char *text, size_t len,
+    const char *state_dir_override, struct hubconf *cfg, char *err,
     size_t errlen);
-void config_free(struct config *cfg);
+void hubconf_free(struct hubconf *cfg);
 
 /* Print the effective configuration as canonical YAML (what
  * --check-config shows); reloading the output gives the same config. */
-void config_print(const struct config *cfg, FILE *out);
+void hubconf_print(const struct hubconf *cfg, FILE *out);
 
-const struct config_hub *config_find_hub(const struct config *cfg,
+const struct hubconf_hub *hubconf_find_hub(const struct hubconf *cfg,
     const char *name);
-const struct config_user *config_find_user(const struct config_hub *hub,
+const struct hubconf_user *hubconf_find_user(const struct hubconf_hub *hub,
     const char *name);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * test_config.c: the configuration loader against the golden files in
+ * test_hubconf.c: the configuration loader against the golden files in
  * tests/config, plus round trips, overrides, limits and lookups.
  */
 #include <stdarg.h>
@@ -12,7 +12,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "config.h"
+#include "hubconf.h"
 
 /* Every tests/config/NAME.yaml has a NAME.ok beside it. */
 static const char *const golden[] = {
@@ -55,49 +55,49 @@ slurp(const char *path)
 }
 
 static char *
-print_config(const struct config *cfg)
+print_config(const struct hubconf *cfg)
 {
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
 
 	assert_non_null(f);
-	config_print(cfg, f);
+	hubconf_print(cfg, f);
 	assert_int_equal(fclose(f), 0);
 	return text;
 }
 
 static int
-is_zeroed(const struct config *cfg)
+is_zeroed(const struct hubconf *cfg)
 {
-	static const struct config zero;
+	static const struct hubconf zero;
 
 	return memcmp(cfg, &zero, sizeof zero) == 0;
 }
 
 /* Print, load the print, print again: both prints must match. */
 static void
-check_round_trip(const struct config *cfg)
+check_round_trip(const struct hubconf *cfg)
 {
-	struct config again;
+	struct hubconf again;
 	char err[512], *first, *second;
 
 	first = print_config(cfg);
-	if (config_load_string("<printed>", first, strlen(first), NULL,
+	if (hubconf_load_string("<printed>", first, strlen(first), NULL,
 	    &again, err, sizeof err) != 0)
 		fail_msg("reloading the print of %s: %s", cfg->source, err);
 	second = print_config(&again);
 	assert_string_equal(first, second);
 	free(first);
 	free(second);
-	config_free(&again);
+	hubconf_free(&again);
 }
 
 static void
 test_golden(void **state)
 {
 	char yaml[128], ok[128], err[512], *want, *got;
-	struct config cfg;
+	struct hubconf cfg;
 	size_t i;
 	int rc;
 
@@ -106,7 +106,7 @@ test_golden(void **state)
 		snprintf(yaml, sizeof yaml, "config/%s.yaml", golden[i]);
 		snprintf(ok, sizeof ok, "config/%s.ok", golden[i]);
 		want = slurp(ok);
-		rc = config_load_file(yaml, NULL, &cfg, err, sizeof err);
+		rc = hubconf_load_file(yaml, NULL, &cfg, err, sizeof err);
 		if (strncmp(golden[i], "good_", 5) == 0) {
 			if (rc != 0)
 				fail_msg("%s: %s", yaml, err);
@@ -115,7 +115,7 @@ test_golden(void **state)
 				fail_msg("%s printed:\n%s\nexpected:\n%s", yaml,
 				    got, want);
 			free(got);
-			config_free(&cfg);
+			hubconf_free(&cfg);
 		} else {
 			if (rc == 0)
 				fail_msg("%s loaded but should not", yaml);
@@ -135,7 +135,7 @@ static void
 test_round_trips(void **state)
 {
 	char yaml[128], err[512];
-	struct config cfg;
+	struct hubconf cfg;
 	size_t i;
 
 	(void)state;
@@ -143,15 +143,15 @@ test_round_trips(void **state)
 		if (strncmp(golden[i], "good_", 5) != 0)
 			continue;
 		snprintf(yaml, sizeof yaml, "config/%s.yaml", golden[i]);
-		assert_int_equal(config_load_file(yaml, NULL, &cfg, err,
+		assert_int_equal(hubconf_load_file(yaml, NULL, &cfg, err,
 		    sizeof err), 0);
 		check_round_trip(&cfg);
-		config_free(&cfg);
+		hubconf_free(&cfg);
 	}
-	assert_int_equal(config_load_file("config/good_full.yaml",
+	assert_int_equal(hubconf_load_file("config/good_full.yaml",
 	    "/opt/se", &cfg, err, sizeof err), 0);
 	check_round_trip(&cfg);
-	config_free(&cfg);
+	hubconf_free(&cfg);
 
 	/* Strings that need escaping or look like other YAML types. */
 	static const char odd[] =
@@ -164,31 +164,31 @@ test_round_trips(void **state)
 	    "    users: [{name: 'null', password:\n"
 	    "      '$argon2id$v=19$m=65536,t=2,p=1$k2nqwYAFW/WFlxBIcnn9pA$"
 	    "Y83Etwxzy7cd5d0u4UoM0txOpyRiODBpqxZ8zVnf52E'}]\n";
-	if (config_load_string("<odd>", odd, strlen(odd), NULL, &cfg, err,
+	if (hubconf_load_string("<odd>", odd, strlen(odd), NULL, &cfg, err,
 	    sizeof err) != 0)
 		fail_msg("%s", err);
 	assert_string_equal(cfg.state_dir, "/a \"q\" \\ #x: \xc3\xa9\xc2\xa0 '");
 	assert_string_equal(cfg.tls_cert, "/c\"\\");
 	assert_string_equal(cfg.hubs[2].users[0].name, "null");
 	check_round_trip(&cfg);
-	config_free(&cfg);
+	hubconf_free(&cfg);
 }
 
 static void
 test_default(void **state)
 {
-	struct config def, empty;
+	struct hubconf def, empty;
 	char err[512], *a, *b;
 
 	(void)state;
-	if (config_load_string("<default>", config_default_yaml,
-	    strlen(config_default_yaml), NULL, &def, err, sizeof err) != 0)
+	if (hubconf_load_string("<default>", hubconf_default_yaml,
+	    strlen(hubconf_default_yaml), NULL, &def, err, sizeof err) != 0)
 		fail_msg("%s", err);
 	assert_string_equal(def.source, "<default>");
 	assert_int_equal(def.nlisten, 4);
 	assert_string_equal(def.listen[1], "[::]:443");
-	assert_string_equal(def.state_dir, CONFIG_DEFAULT_STATE);
-	assert_string_equal(def.tls_cert, CONFIG_DEFAULT_STATE "/hub.crt");
+	assert_string_equal(def.state_dir, HUBCONF_DEFAULT_STATE);
+	assert_string_equal(def.tls_cert, HUBCONF_DEFAULT_STATE "/hub.crt");
 	assert_int_equal(def.log_level, LOG_LVL_INFO);
 	assert_int_equal(def.nhubs, 1);
 	assert_string_equal(def.hubs[0].name, "DEFAULT");
@@ -198,78 +198,78 @@ test_default(void **state)
 	check_round_trip(&def);
 
 	/* The embedded text and the table's defaults agree. */
-	assert_int_equal(config_load_string("<empty>", NULL, 0, NULL, &empty,
+	assert_int_equal(hubconf_load_string("<empty>", NULL, 0, NULL, &empty,
 	    err, sizeof err), 0);
 	a = print_config(&def);
 	b = print_config(&empty);
 	assert_string_equal(a, b);
 	free(a);
 	free(b);
-	config_free(&def);
-	config_free(&empty);
+	hubconf_free(&def);
+	hubconf_free(&empty);
 
-	assert_int_equal(config_load_string("<null>", "~\n", 2, NULL, &empty,
+	assert_int_equal(hubconf_load_string("<null>", "~\n", 2, NULL, &empty,
 	    err, sizeof err), 0);
 	assert_int_equal(empty.nhubs, 1);
-	config_free(&empty);
+	hubconf_free(&empty);
 }
 
 static void
 test_example(void **state)
 {
-	const struct config_user *u;
-	struct config cfg;
+	const struct hubconf_user *u;
+	struct hubconf cfg;
 	char err[512];
 
 	(void)state;
-	if (config_load_file("../config.yaml.example", NULL, &cfg, err,
+	if (hubconf_load_file("../config.yaml.example", NULL, &cfg, err,
 	    sizeof err) != 0)
 		fail_msg("%s", err);
 	check_round_trip(&cfg);
-	u = config_find_user(config_find_hub(&cfg, "DEFAULT"), "alice");
+	u = hubconf_find_user(hubconf_find_hub(&cfg, "DEFAULT"), "alice");
 	assert_non_null(u);
 	/* The comment says the example hash is of "change-me". */
 	assert_true(sodium_init() >= 0);
 	assert_int_equal(crypto_pwhash_str_verify(u->password, "change-me",
 	    strlen("change-me")), 0);
-	config_free(&cfg);
+	hubconf_free(&cfg);
 }
 
 static void
 test_override(void **state)
 {
-	struct config cfg;
+	struct hubconf cfg;
 	char err[512];
 
 	(void)state;
-	assert_int_equal(config_load_file("config/good_minimal.yaml", "/srv/x",
+	assert_int_equal(hubconf_load_file("config/good_minimal.yaml", "/srv/x",
 	    &cfg, err, sizeof err), 0);
 	assert_string_equal(cfg.state_dir, "/srv/x");
 	assert_string_equal(cfg.tls_cert, "/srv/x/hub.crt");
 	assert_string_equal(cfg.tls_key, "/srv/x/hub.key");
-	config_free(&cfg);
+	hubconf_free(&cfg);
 
 	/* A trailing slash is not doubled. */
-	assert_int_equal(config_load_string("<s>", "", 0, "/", &cfg, err,
+	assert_int_equal(hubconf_load_string("<s>", "", 0, "/", &cfg, err,
 	    sizeof err), 0);
 	assert_string_equal(cfg.tls_cert, "/hub.crt");
-	config_free(&cfg);
+	hubconf_free(&cfg);
 
 	/* Explicit tls paths win over the override; the rest follow it. */
-	assert_int_equal(config_load_file("config/good_ipv6.yaml", "/srv/y",
+	assert_int_equal(hubconf_load_file("config/good_ipv6.yaml", "/srv/y",
 	    &cfg, err, sizeof err), 0);
 	assert_string_equal(cfg.tls_cert, "/etc/hub.crt");
 	assert_string_equal(cfg.tls_key, "/srv/y/hub.key");
-	config_free(&cfg);
+	hubconf_free(&cfg);
 
 	/* The override replaces even a state_dir the file sets. */
-	assert_int_equal(config_load_file("config/good_full.yaml", "/srv/z",
+	assert_int_equal(hubconf_load_file("config/good_full.yaml", "/srv/z",
 	    &cfg, err, sizeof err), 0);
 	assert_string_equal(cfg.state_dir, "/srv/z");
 	assert_string_equal(cfg.tls_cert, "/etc/softether/tls/hub.pem");
-	config_free(&cfg);
+	hubconf_free(&cfg);
 
-	assert_int_equal(config_load_file("config/good_minimal.yaml",
+	assert_int_equal(hubconf_load_file("config/good_minimal.yaml",
 	    "relative/dir", &cfg, err, sizeof err), -1);
 	assert_true(is_zeroed(&cfg));
 	assert_string_equal(err, "config/good_minimal.yaml: state directory "
@@ -294,20 +294,20 @@ many_hubs(size_t n)
 static void
 test_too_many_hubs(void **state)
 {
-	struct config cfg;
+	struct hubconf cfg;
 	char err[512], *text;
 
 	(void)state;
-	text = many_hubs(CONFIG_MAX_HUBS);
-	assert_int_equal(config_load_string("<256>", text, strlen(text), NULL,
+	text = many_hubs(HUBCONF_MAX_HUBS);
+	assert_int_equal(hubconf_load_string("<256>", text, strlen(text), NULL,
 	    &cfg, err, sizeof err), 0);
-	assert_int_equal(cfg.nhubs, CONFIG_MAX_HUBS);
-	assert_non_null(config_find_hub(&cfg, "hub255"));
-	config_free(&cfg);
+	assert_int_equal(cfg.nhubs, HUBCONF_MAX_HUBS);
+	assert_non_null(hubconf_find_hub(&cfg, "hub255"));
+	hubconf_free(&cfg);
 	free(text);
 
-	text = many_hubs(CONFIG_MAX_HUBS + 1);
-	assert_int_equal(config_load_string("<257>", text, strlen(text), NULL,
+	text = many_hubs(HUBCONF_MAX_HUBS + 1);
+	assert_int_equal(hubconf_load_string("<257>", text, strlen(text), NULL,
 	    &cfg, err, sizeof err), -1);
 	assert_string_equal(err,
 	    "<257>:258:5: hubs[256]: too many entries (at most 256)");
@@ -318,67 +318,67 @@ test_too_many_hubs(void **state)
 static void
 test_find(void **state)
 {
-	const struct config_hub *h;
-	const struct config_user *u;
-	struct config cfg;
+	const struct hubconf_hub *h;
+	const struct hubconf_user *u;
+	struct hubconf cfg;
 	char err[512];
 
 	(void)state;
-	assert_int_equal(config_load_file("config/good_full.yaml", NULL, &cfg,
+	assert_int_equal(hubconf_load_file("config/good_full.yaml", NULL, &cfg,
 	    err, sizeof err), 0);
-	h = config_find_hub(&cfg, "office.main");
+	h = hubconf_find_hub(&cfg, "office.main");
 	assert_ptr_equal(h, &cfg.hubs[0]);
-	assert_ptr_equal(config_find_hub(&cfg, "lab-2"), &cfg.hubs[1]);
-	assert_null(config_find_hub(&cfg, "OFFICE.MAIN"));
-	assert_null(config_find_hub(&cfg, "office"));
-	assert_null(config_find_hub(&cfg, ""));
-	assert_null(config_find_hub(&cfg, NULL));
-	assert_null(config_find_hub(NULL, "lab-2"));
-	u = config_find_user(h, "bob_1");
+	assert_ptr_equal(hubconf_find_hub(&cfg, "lab-2"), &cfg.hubs[1]);
+	assert_null(hubconf_find_hub(&cfg, "OFFICE.MAIN"));
+	assert_null(hubconf_find_hub(&cfg, "office"));
+	assert_null(hubconf_find_hub(&cfg, ""));
+	assert_null(hubconf_find_hub(&cfg, NULL));
+	assert_null(hubconf_find_hub(NULL, "lab-2"));
+	u = hubconf_find_user(h, "bob_1");
 	assert_ptr_equal(u, &h->users[1]);
 	assert_int_equal(u->line, 18);
 	assert_int_equal(h->users[0].line, 16);
-	assert_null(config_find_user(h, "Bob_1"));
-	assert_null(config_find_user(h, NULL));
-	assert_null(config_find_user(NULL, "bob_1"));
-	assert_null(config_find_user(&cfg.hubs[1], "bob_1"));
-	config_free(&cfg);
-	config_free(&cfg);	/* twice is harmless */
+	assert_null(hubconf_find_user(h, "Bob_1"));
+	assert_null(hubconf_find_user(h, NULL));
+	assert_null(hubconf_find_user(NULL, "bob_1"));
+	assert_null(hubconf_find_user(&cfg.hubs[1], "bob_1"));
+	hubconf_free(&cfg);
+	hubconf_free(&cfg);	/* twice is harmless */
 }
 
 /* Users inherit the hub's default policy key by key. */
 static void
 test_policies(void **state)
 {
-	const struct config_hub *h;
+	const struct hubconf_hub *h;
 	const struct sw_policy *p;
-	struct config cfg;
+	struct hubconf cfg;
 	char err[512];
 
 	(void)state;
-	if (config_load_file("config/good_policy.yaml", NULL, &cfg, err,
+	if (hubconf_load_file("config/good_policy.yaml", NULL, &cfg, err,
 	    sizeof err) != 0)
 		fail_msg("%s", err);
-	h = config_find_hub(&cfg, "office");
+	h = hubconf_find_hub(&cfg, "office");
 	assert_true(h->online);
 	assert_true(h->default_policy.p.deny_broadcast);
 	assert_int_equal(h->default_policy.p.max_mac, 1);
 	assert_false(h->default_policy.p.filter_dhcp);
 
-	p = &config_find_user(h, "alice")->policy.p;
-	assert_int_equal(config_find_user(h, "alice")->policy.set, 0);
+	p = &hubconf_find_user(h, "alice")->policy.p;
+	assert_int_equal(hubconf_find_user(h, "alice")->policy.set, 0);
 	assert_true(p->deny_broadcast && p->deny_dhcp_server);
 	assert_int_equal(p->max_mac, 1);
 	assert_int_equal(p->max_ip, 1);
 	assert_false(p->force_dhcp_ip || p->deny_access || p->filter_dhcp);
 
-	p = &config_find_user(h, "bridge")->policy.p;
+	p = &hubconf_find_user(h, "bridge")->policy.p;
 	assert_false(p->deny_broadcast);
 	assert_int_equal(p->max_mac, 0);
 	assert_int_equal(p->max_ip, 65535);
 	assert_true(p->deny_dhcp_server);
 
-	p = &config_find_user(h, "guest")->policy.p;
+	p = &hubconf_find_user(h, "guest")->policy.p;
 	assert_true(p->force_dhcp_ip && p->deny_duplicate_ip &&
 	    p->deny_duplicate_mac && p->ipv6_ra_filter && p->deny_reconnect);
 	assert_true(p->deny_broadcast && p->deny_dhcp_server);
@@ -386,31 +386,31 @@ test_policies(void **state)
 	assert_int_equal(p->max_mac, 1);
 	assert_false(p->deny_access);
 
-	assert_true(config_find_user(h, "banned")->policy.p.deny_access);
+	assert_true(hubconf_find_user(h, "banned")->policy.p.deny_access);
 
-	h = config_find_hub(&cfg, "closed");
+	h = hubconf_find_hub(&cfg, "closed");
 	assert_false(h->online);
-	p = &config_find_user(h, "dhcp-server")->policy.p;
+	p = &hubconf_find_user(h, "dhcp-server")->policy.p;
 	assert_false(p->deny_broadcast || p->deny_dhcp_server);
 	assert_int_equal(p->max_mac, 0);
 	check_round_trip(&cfg);
-	config_free(&cfg);
+	hubconf_free(&cfg);
 
 	/* The default hub is online and polices no one. */
-	assert_int_equal(config_load_string("<d>", "", 0, NULL, &cfg, err,
+	assert_int_equal(hubconf_load_string("<d>", "", 0, NULL, &cfg, err,
 	    sizeof err), 0);
 	assert_true(cfg.hubs[0].online);
 	assert_int_equal(cfg.hubs[0].default_policy.set, 0);
-	config_free(&cfg);
+	hubconf_free(&cfg);
 }
 
 static void
 expect_error(const char *text, const char *want)
 {
-	struct config cfg;
+	struct hubconf cfg;
 	char err[512];
 
-	assert_int_equal(config_load_string("<t>", text, strlen(text), NULL,
+	assert_int_equal(hubconf_load_string("<t>", text, strlen(text), NULL,
 	    &cfg, err, sizeof err), -1);
 	assert_true(is_zeroed(&cfg));
 	assert_string_equal(err, want);
@@ -419,7 +419,7 @@ expect_error(const char *text, const char *want)
 static void
 test_limits(void **state)
 {
-	struct config cfg;
+	struct hubconf cfg;
 	char err[512], small[8], *big;
 	const char *text;
 	size_t i, len = 4u * 1024u * 1024u + 1u;
@@ -428,14 +428,14 @@ test_limits(void **state)
 	big = malloc(len);
 	assert_non_null(big);
 	memset(big, '\n', len);
-	assert_int_equal(config_load_string("<big>", big, len, NULL, &cfg, err,
+	assert_int_equal(hubconf_load_string("<big>", big, len, NULL, &cfg, err,
 	    sizeof err), -1);
 	assert_string_equal(err, "<big>: too large (4194305 bytes, at most "
 	    "4194304)");
 	/* Exactly at the limit is fine. */
-	assert_int_equal(config_load_string("<big>", big, len - 1, NULL, &cfg,
+	assert_int_equal(hubconf_load_string("<big>", big, len - 1, NULL, &cfg,
 	    err, sizeof err), 0);
-	config_free(&cfg);
+	hubconf_free(&cfg);
 
 	for (i = 0; i < 40; i++)
 		big[i] = '[';
@@ -473,25 +473,25 @@ test_limits(void **state)
 	/* Specific addresses under a wildcard of the other family are
 	 * fine; so is the same address on another port. */
 	text = "listen: [\"*:1\", \"[::1]:1\", \"[::1]:2\"]";
-	assert_int_equal(config_load_string("<t>", text, strlen(text), NULL,
+	assert_int_equal(hubconf_load_string("<t>", text, strlen(text), NULL,
 	    &cfg, err, sizeof err), 0);
-	config_free(&cfg);
+	hubconf_free(&cfg);
 
 	/* No error buffer at all is allowed. */
-	assert_int_equal(config_load_string("<t>", "x: 1", 4, NULL, &cfg, NULL,
+	assert_int_equal(hubconf_load_string("<t>", "x: 1", 4, NULL, &cfg, NULL,
 	    0), -1);
-	assert_int_equal(config_load_string("<t>", "x: 1", 4, NULL, &cfg,
+	assert_int_equal(hubconf_load_string("<t>", "x: 1", 4, NULL, &cfg,
 	    small, sizeof small), -1);
 	assert_string_equal(small, "<t>:1:1");
 
-	assert_int_equal(config_load_file("config/does-not-exist.yaml", NULL,
+	assert_int_equal(hubconf_load_file("config/does-not-exist.yaml", NULL,
 	    &cfg, err, sizeof err), -1);
 	assert_string_equal(err, "config/does-not-exist.yaml: cannot open: "
 	    "No such file or directory");
-	assert_int_equal(config_load_file("config", NULL, &cfg, err,
+	assert_int_equal(hubconf_load_file("config", NULL, &cfg, err,
 	    sizeof err), -1);
 	assert_string_equal(err, "config: cannot read: is a directory");
-	assert_int_equal(config_load_file(NULL, NULL, &cfg, err, sizeof err),
+	assert_int_equal(hubconf_load_file(NULL, NULL, &cfg, err, sizeof err),
 	    -1);
 }
 

@@ -1,0 +1,310 @@
+/*
+ * hubconf.c: the hub's configuration schema: one cfgload.c key table per
+ * mapping level (a key is one row), the embedded default, and the hub's own
+ * rules.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfgload.h"
+#include "hubconf.h"
+#include "proto.h"
+
+/* state_dir leaves room for the file names kept under it. */
+#define HUBCONF_STATE_MAX	((uint32_t)PATH_MAX - 64u)
+
+#define HUBCONF_POL_BOOL(k) \
+	{ .name = #k, .type = CFG_BOOL, \
+	  .off = offsetof(struct hubconf_policy, p.k) }
+#define HUBCONF_POL_UINT(k) \
+	{ .name = #k, .type = CFG_UINT, \
+	  .off = offsetof(struct hubconf_policy, p.k), .min = 0, .max = 65535 }
+
+/* A hub's default_policy and a user's policy: the same keys. */
+static const struct cfg_key hubconf_policy_keys[] = {
+	HUBCONF_POL_BOOL(deny_access),
+	HUBCONF_POL_BOOL(deny_reconnect),
+	HUBCONF_POL_BOOL(force_dhcp_ip),
+	HUBCONF_POL_UINT(max_ip),
+	HUBCONF_POL_UINT(max_mac),
+	HUBCONF_POL_BOOL(deny_duplicate_ip),
+	HUBCONF_POL_BOOL(deny_duplicate_mac),
+	HUBCONF_POL_BOOL(deny_broadcast),
+	HUBCONF_POL_BOOL(deny_dhcp_server),
+	HUBCONF_POL_BOOL(filter_dhcp),
+	HUBCONF_POL_BOOL(ipv6_ra_filter),
+	HUBCONF_POL_UINT(max_sessions),
+};
+_Static_assert(CFG_NKEYS(hubconf_policy_keys) <= CFG_MAX_KEYS &&
+    CFG_NKEYS(hubconf_policy_keys) <= 32, "the set mask holds every key");
+static const struct cfg_table hubconf_policy_table = {
+	.what = "policy", .keys = hubconf_policy_keys,
+	.nkeys = CFG_NKEYS(hubconf_policy_keys),
+	.has_set = 1, .set_off = offsetof(struct hubconf_policy, set),
+};
+
+static const struct cfg_key hubconf_user_keys[] = {
+	{ .name = "name", .type = CFG_NAME, .flags = CFG_REQUIRED,
+	  .off = offsetof(struct hubconf_user, name),
+	  .min = 1, .max = PROTO_MAX_NAME, .extra = "._@-" },
+	{ .name = "password", .type = CFG_HASH, .flags = CFG_REQUIRED,
+	  .off = offsetof(struct hubconf_user, password),
+	  .help = "make one with: softether --hash-password" },
+	{ .name = "policy", .type = CFG_MAP, .flags = CFG_QUIET,
+	  .off = offsetof(struct hubconf_user, policy),
+	  .sub = &hubconf_policy_table },
+};
+static const struct cfg_table hubconf_user_table = {
+	.what = "user", .keys = hubconf_user_keys,
+	.nkeys = CFG_NKEYS(hubconf_user_keys),
+	.has_line = 1, .line_off = offsetof(struct hubconf_user, line),
+};
+static const struct cfg_key hubconf_user_elem = {
+	.type = CFG_MAP, .size = sizeof(struct hubconf_user),
+	.sub = &hubconf_user_table
+};
+
+static const struct cfg_key hubconf_hub_keys[] = {
+	{ .name = "name", .type = CFG_NAME, .flags = CFG_REQUIRED,
+	  .off = offsetof(struct hubconf_hub, name),
+	  .min = 1, .max = PROTO_MAX_NAME, .extra = "._-" },
+	{ .name = "online", .type = CFG_BOOL,
+	  .off = offsetof(struct hubconf_hub, online), .def = "true" },
+	{ .name = "mac_aging", .type = CFG_UINT,
+	  .off = offsetof(struct hubconf_hub, mac_aging_s),
+	  .min = 10, .max = 86400, .def = "300" },
+	{ .name = "max_sessions", .type = CFG_UINT,
+	  .off = offsetof(struct hubconf_hub, max_sessions),
+	  .min = 1, .max = 65536, .def = "1024" },
+	{ .name = "default_policy", .type = CFG_MAP,
+	  .off = offsetof(struct hubconf_hub, default_policy),
+	  .sub = &hubconf_policy_table },
+	{ .name = "users", .type = CFG_LIST, .flags = CFG_UNIQUE,
+	  .off = offsetof(struct hubconf_hub, users),
+	  .count_off = offsetof(struct hubconf_hub, nusers),
+	  .min = 0, .max = HUBCONF_MAX_USERS, .def = "[]",
+	  .elem = &hubconf_user_elem },
+};
+_Static_assert(CFG_NKEYS(hubconf_hub_keys) <= CFG_MAX_KEYS, "seen[] holds them");
+static const struct cfg_table hubconf_hub_table = {
+	.what = "hub", .keys = hubconf_hub_keys,
+	.nkeys = CFG_NKEYS(hubconf_hub_keys),
+};
+static const struct cfg_key hubconf_hub_elem = {
+	.type = CFG_MAP, .size = sizeof(struct hubconf_hub),
+	.sub = &hubconf_hub_table
+};
+
+static const struct cfg_key hubconf_listen_elem = {
+	.type = CFG_ADDR, .flags = CFG_REQUIRED, .size = sizeof(char *),
+	.help = "e.g. 0.0.0.0:443, [::]:443 or *:443"
+};
+
+static const struct cfg_key hubconf_tls_keys[] = {
+	{ .name = "cert", .type = CFG_PATH,
+	  .off = offsetof(struct hubconf, tls_cert),
+	  .min = 1, .max = CFG_PATH_MAX, .derive = "hub.crt" },
+	{ .name = "key", .type = CFG_PATH,
+	  .off = offsetof(struct hubconf, tls_key),
+	  .min = 1, .max = CFG_PATH_MAX, .derive = "hub.key" },
+};
+static const struct cfg_table hubconf_tls_table = {
+	.what = "tls", .keys = hubconf_tls_keys,
+	.nkeys = CFG_NKEYS(hubconf_tls_keys),
+};
+
+static const struct cfg_key hubconf_log_keys[] = {
+	{ .name = "level", .type = CFG_LEVEL,
+	  .off = offsetof(struct hubconf, log_level), .def = "info" },
+};
+static const struct cfg_table hubconf_log_table = {
+	.what = "log", .keys = hubconf_log_keys,
+	.nkeys = CFG_NKEYS(hubconf_log_keys),
+};
+
+static const struct cfg_key hubconf_top_keys[] = {
+	{ .name = "listen", .type = CFG_LIST,
+	  .off = offsetof(struct hubconf, listen),
+	  .count_off = offsetof(struct hubconf, nlisten),
+	  .min = 1, .max = HUBCONF_MAX_LISTEN,
+	  .def = "[\"0.0.0.0:443\", \"[::]:443\", "
+	      "\"0.0.0.0:7777\", \"[::]:7777\"]",
+	  .elem = &hubconf_listen_elem },
+	{ .name = "state_dir", .type = CFG_PATH,
+	  .off = offsetof(struct hubconf, state_dir),
+	  .min = 1, .max = HUBCONF_STATE_MAX, .def = HUBCONF_DEFAULT_STATE },
+	{ .name = "tls", .type = CFG_MAP, .sub = &hubconf_tls_table },
+	{ .name = "log", .type = CFG_MAP, .sub = &hubconf_log_table },
+	{ .name = "hubs", .type = CFG_LIST, .flags = CFG_UNIQUE,
+	  .off = offsetof(struct hubconf, hubs),
+	  .count_off = offsetof(struct hubconf, nhubs),
+	  .min = 1, .max = HUBCONF_MAX_HUBS, .def = "[{name: DEFAULT}]",
+	  .elem = &hubconf_hub_elem },
+};
+static const struct cfg_table hubconf_top_table = {
+	.what = "config", .keys = hubconf_top_keys,
+	.nkeys = CFG_NKEYS(hubconf_top_keys),
+};
+
+const char hubconf_default_yaml[] =
+    "# softether hub: the built-in configuration, used when no file is\n"
+    "# given. Every key is optional; config.yaml.example documents them.\n"
+    "\n"
+    "# Addresses to accept clients on; \"*:PORT\" means 0.0.0.0 and [::].\n"
+    "listen:\n"
+    "  - \"0.0.0.0:443\"\n"
+    "  - \"[::]:443\"\n"
+    "  - \"0.0.0.0:7777\"\n"
+    "  - \"[::]:7777\"\n"
+    "\n"
+    "# Holds the TLS certificate and key (created on first start).\n"
+    "state_dir: " HUBCONF_DEFAULT_STATE "\n"
+    "\n"
+    "log:\n"
+    "  level: info      # error, warn, info or debug\n"
+    "\n"
+    "# One virtual switch; add users (softether --hash-password) to log in.\n"
+    "hubs:\n"
+    "  - name: DEFAULT\n"
+    "    online: true\n"
+    "    mac_aging: 300\n"
+    "    max_sessions: 1024\n"
+    "    default_policy: {}  # per-user security policy every user inherits\n"
+    "    users: []\n";
+
+
+static int
+hubconf_override(struct cfg_ctx *c, struct hubconf *cfg, const char *dir)
+{
+	char show[CFG_SHOW + 4];
+	size_t len = strlen(dir);
+	char *v;
+
+	if (dir[0] != '/' || len > HUBCONF_STATE_MAX ||
+	    cfg_has_control(dir, len))
+		return cfg_err(c, NULL, "state directory '%s' given on the "
+		    "command line: expected an absolute path of at most %u "
+		    "bytes", cfg_show(show, dir, len), HUBCONF_STATE_MAX);
+	if ((v = strdup(dir)) == NULL)
+		return cfg_oom(c);
+	free(cfg->state_dir);
+	cfg->state_dir = v;
+	return 0;
+}
+
+/* Each user's effective policy: the hub's default, then the user's keys. */
+static void
+hubconf_policies(struct hubconf *cfg)
+{
+	const struct cfg_key *k;
+	struct hubconf_hub *hub;
+	struct hubconf_user *u;
+	size_t i, j, n;
+
+	for (i = 0; i < cfg->nhubs; i++) {
+		hub = &cfg->hubs[i];
+		for (j = 0; j < hub->nusers; j++) {
+			u = &hub->users[j];
+			for (n = 0; n < CFG_NKEYS(hubconf_policy_keys); n++) {
+				k = &hubconf_policy_keys[n];
+				if (u->policy.set & 1u << n)
+					continue;
+				memcpy((char *)&u->policy + k->off,
+				    (const char *)&hub->default_policy + k->off,
+				    k->type == CFG_BOOL ? sizeof(bool) :
+				    sizeof(uint32_t));
+			}
+		}
+	}
+}
+
+/* ---- Public ------------------------------------------------------------ */
+
+int
+hubconf_load_string(const char *source, const char *text, size_t len,
+    const char *state_dir_override, struct hubconf *cfg, char *err,
+    size_t errlen)
+{
+	struct cfg_ctx c;
+	int rc;
+
+	memset(cfg, 0, sizeof *cfg);
+	cfg_init(&c, source, err, errlen);
+	rc = cfg_load(&c, text, len, &hubconf_top_table, (char *)cfg);
+	if (rc == 0)
+		hubconf_policies(cfg);
+	if (rc == 0 && state_dir_override != NULL)
+		rc = hubconf_override(&c, cfg, state_dir_override);
+	if (rc == 0)
+		rc = cfg_derive(&c, &hubconf_top_table, (char *)cfg,
+		    cfg->state_dir);
+	if (rc == 0 && (cfg->source = strdup(c.source)) == NULL)
+		rc = cfg_oom(&c);
+	if (rc != 0) {
+		hubconf_free(cfg);
+		return -1;
+	}
+	return 0;
+}
+
+int
+hubconf_load_file(const char *path, const char *state_dir_override,
+    struct hubconf *cfg, char *err, size_t errlen)
+{
+	struct cfg_ctx c;
+	char *buf;
+	size_t len;
+	int rc;
+
+	memset(cfg, 0, sizeof *cfg);
+	cfg_init(&c, path != NULL ? path : "<null>", err, errlen);
+	if (cfg_read_file(&c, path, &buf, &len) == -1)
+		return -1;
+	rc = hubconf_load_string(path, buf, len, state_dir_override, cfg, err,
+	    errlen);
+	free(buf);
+	return rc;
+}
+
+void
+hubconf_free(struct hubconf *cfg)
+{
+	if (cfg == NULL)
+		return;
+	cfg_free_table(&hubconf_top_table, (char *)cfg);
+	free(cfg->source);
+	memset(cfg, 0, sizeof *cfg);
+}
+
+void
+hubconf_print(const struct hubconf *cfg, FILE *out)
+{
+	cfg_print_table(out, &hubconf_top_table, (const char *)cfg, 0, 0);
+}
+
+const struct hubconf_hub *
+hubconf_find_hub(const struct hubconf *cfg, const char *name)
+{
+	size_t i;
+
+	if (cfg == NULL || name == NULL)
+		return NULL;
+	for (i = 0; i < cfg->nhubs; i++)
+		if (strcmp(cfg->hubs[i].name, name) == 0)
+			return &cfg->hubs[i];
+	return NULL;
+}
+
+/* Linear: a login's Argon2id check costs far more than this scan. */
+const struct hubconf_user *
+hubconf_find_user(const struct hubconf_hub *hub, const char *name)
+{
+	size_t i;
+
+	if (hub == NULL || name == NULL)
+		return NULL;
+	for (i = 0; i < hub->nusers; i++)
+		if (strcmp(hub->users[i].name, name) == 0)
+			return &hub->users[i];
+	return NULL;
+}
