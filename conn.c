@@ -1,10 +1,10 @@
 /*
- * session.c: one tunnel connection. States run TLS -> LOGIN -> UP -> CLOSED;
+ * conn.c: one tunnel connection. States run TLS -> LOGIN -> UP -> CLOSED;
  * conn_set_state() is the only place that changes them. Teardown is
  * conn_close(), and the struct is freed from its own deferred event, never
  * inside a callback that still uses it.
  *
- * Timers (one per session, ticking every CONN_TICK_MS):
+ * Timers (one per connection, ticking every CONN_TICK_MS):
  *  - handshake: TLS + login must finish within PROTO_HANDSHAKE_TIMEOUT_MS;
  *  - keepalive: when nothing was sent for a random time in
  *    [keepalive_ms / 2, keepalive_ms], send a padded keepalive item;
@@ -37,97 +37,97 @@ static const char *const conn_state_names[] = {
 };
 
 static void
-conn_set_state(struct conn *s, enum conn_state st)
+conn_set_state(struct conn *c, enum conn_state st)
 {
-	log_debug("session %s: %s -> %s", s->peer,
-	    conn_state_names[s->state], conn_state_names[st]);
-	s->state = st;
+	log_debug("connection %s: %s -> %s", c->peer,
+	    conn_state_names[c->state], conn_state_names[st]);
+	c->state = st;
 }
 
 static void
-conn_free(struct conn *s)
+conn_free(struct conn *c)
 {
-	event_free(s->rev);
-	event_free(s->wev);
-	event_free(s->timer);
-	event_free(s->close_ev);
-	evbuffer_free(s->in);
-	evbuffer_free(s->out);
-	tlsio_free(&s->tls);
-	dchan_clear(&s->dc);
-	free(s->tx);
-	free(s->login);
-	free(s);
+	event_free(c->rev);
+	event_free(c->wev);
+	event_free(c->timer);
+	event_free(c->close_ev);
+	evbuffer_free(c->in);
+	evbuffer_free(c->out);
+	tlsio_free(&c->tls);
+	dchan_clear(&c->dc);
+	free(c->tx);
+	free(c->login);
+	free(c);
 }
 
 static void
 conn_finish_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct conn *s = arg;
+	struct conn *c = arg;
 
-	if (s->cbs->closed != NULL)
-		s->cbs->closed(s, s->close_reason, s->arg);
-	conn_free(s);
+	if (c->cbs->closed != NULL)
+		c->cbs->closed(c, c->close_reason, c->arg);
+	conn_free(c);
 }
 
 void
-conn_close(struct conn *s, const char *reason)
+conn_close(struct conn *c, const char *reason)
 {
-	if (s->state == CONN_CLOSED)
+	if (c->state == CONN_CLOSED)
 		return;
-	conn_set_state(s, CONN_CLOSED);
-	snprintf(s->close_reason, sizeof s->close_reason, "%s", reason);
-	event_del(s->rev);
-	event_del(s->wev);
-	event_del(s->timer);
-	if (s->fd >= 0) {
+	conn_set_state(c, CONN_CLOSED);
+	snprintf(c->close_reason, sizeof c->close_reason, "%s", reason);
+	event_del(c->rev);
+	event_del(c->wev);
+	event_del(c->timer);
+	if (c->fd >= 0) {
 		/* Best effort: whatever is queued (a goodbye) goes out. */
-		evbuffer_write(s->out, s->fd);
-		close(s->fd);
-		s->fd = -1;
+		evbuffer_write(c->out, c->fd);
+		close(c->fd);
+		c->fd = -1;
 	}
-	event_active(s->close_ev, 0, 0);
+	event_active(c->close_ev, 0, 0);
 }
 
 size_t
-conn_outq(const struct conn *s)
+conn_outq(const struct conn *c)
 {
-	return evbuffer_get_length(s->out);
+	return evbuffer_get_length(c->out);
 }
 
 int
-conn_congested(struct conn *s)
+conn_congested(struct conn *c)
 {
-	if (evbuffer_get_length(s->out) <= PROTO_OUTQ_HIGH_BYTES)
+	if (evbuffer_get_length(c->out) <= PROTO_OUTQ_HIGH_BYTES)
 		return 0;
-	s->want_writable = 1;
+	c->want_writable = 1;
 	return 1;
 }
 
 static void
-conn_write_now(struct conn *s)
+conn_write_now(struct conn *c)
 {
-	if (s->state == CONN_CLOSED)
+	if (c->state == CONN_CLOSED)
 		return;
-	while (evbuffer_get_length(s->out) > 0) {
-		int n = evbuffer_write(s->out, s->fd);
+	while (evbuffer_get_length(c->out) > 0) {
+		int n = evbuffer_write(c->out, c->fd);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				break;
 			char why[128];
 			snprintf(why, sizeof why, "write: %s", strerror(errno));
-			conn_close(s, why);
+			conn_close(c, why);
 			return;
 		}
 		if (n == 0)
 			break;
 	}
-	if (evbuffer_get_length(s->out) > 0)
-		event_add(s->wev, NULL);
-	if (s->want_writable && evbuffer_get_length(s->out) < CONN_OUTQ_LOW) {
-		s->want_writable = 0;
-		if (s->cbs->writable != NULL)
-			s->cbs->writable(s, s->arg);
+	if (evbuffer_get_length(c->out) > 0)
+		event_add(c->wev, NULL);
+	if (c->want_writable && evbuffer_get_length(c->out) < CONN_OUTQ_LOW) {
+		c->want_writable = 0;
+		if (c->cbs->writable != NULL)
+			c->cbs->writable(c, c->arg);
 	}
 }
 
@@ -138,68 +138,68 @@ conn_write_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 int
-conn_send_msg(struct conn *s, const struct proto_msg *m)
+conn_send_msg(struct conn *c, const struct proto_msg *m)
 {
 	uint8_t buf[CONN_LOGIN_BUF];
 	size_t n = proto_msg_encode(m, buf, sizeof buf);
 
-	if (n == 0 || tlsio_write(&s->tls, buf, n) != 0)
+	if (n == 0 || tlsio_write(&c->tls, buf, n) != 0)
 		return -1;
-	conn_write_now(s);
+	conn_write_now(c);
 	return 0;
 }
 
 int
-conn_start_data(struct conn *s, enum dchan_cipher c,
+conn_start_data(struct conn *c, enum dchan_cipher ci,
     uint32_t max_frame, uint32_t keepalive_ms)
 {
-	const uint8_t *k = s->tls.keys;
+	const uint8_t *k = c->tls.keys;
 	int rc;
 
 	/* The exporter's first half seals client->hub, the second hub->client. */
-	if (s->is_server)
-		rc = dchan_init(&s->dc, c, k + DCHAN_KEY_LEN, k);
+	if (c->is_server)
+		rc = dchan_init(&c->dc, ci, k + DCHAN_KEY_LEN, k);
 	else
-		rc = dchan_init(&s->dc, c, k, k + DCHAN_KEY_LEN);
+		rc = dchan_init(&c->dc, ci, k, k + DCHAN_KEY_LEN);
 	if (rc != 0)
 		return -1;
-	sodium_memzero(s->tls.keys, sizeof s->tls.keys);
-	s->max_frame = max_frame;
-	s->keepalive_ms = keepalive_ms;
-	s->last_rx_ms = s->last_tx_ms = clock_now_ms();
-	conn_set_state(s, CONN_UP);
+	sodium_memzero(c->tls.keys, sizeof c->tls.keys);
+	c->max_frame = max_frame;
+	c->keepalive_ms = keepalive_ms;
+	c->last_rx_ms = c->last_tx_ms = clock_now_ms();
+	conn_set_state(c, CONN_UP);
 	return 0;
 }
 
 int
-conn_send_plain(struct conn *s, const uint8_t *a, size_t alen,
+conn_send_plain(struct conn *c, const uint8_t *a, size_t alen,
     const uint8_t *b, size_t blen)
 {
 	size_t n;
 
-	if (s->state != CONN_UP || alen + blen > PROTO_REC_MAX_PLAIN)
+	if (c->state != CONN_UP || alen + blen > PROTO_REC_MAX_PLAIN)
 		return -1;
 	if (alen == 0) {
 		/* One piece: sealed straight from the caller's buffer. */
-		n = dchan_seal_from(&s->dc, s->tx, b, blen);
+		n = dchan_seal_from(&c->dc, c->tx, b, blen);
 	} else {
-		memcpy(s->tx + PROTO_REC_HDR, a, alen);
+		memcpy(c->tx + PROTO_REC_HDR, a, alen);
 		if (blen > 0)
-			memcpy(s->tx + PROTO_REC_HDR + alen, b, blen);
-		n = dchan_seal(&s->dc, s->tx, alen + blen);
+			memcpy(c->tx + PROTO_REC_HDR + alen, b, blen);
+		n = dchan_seal(&c->dc, c->tx, alen + blen);
 	}
-	s->ctr.tx_records++;
-	s->ctr.tx_bytes += n;
-	s->last_tx_ms = clock_now_ms();
+	c->ctr.tx_records++;
+	c->ctr.tx_bytes += n;
+	c->last_tx_ms = clock_now_ms();
 	size_t off = 0;
-	if (evbuffer_get_length(s->out) == 0) {
+	if (evbuffer_get_length(c->out) == 0) {
 		/* Nothing queued: straight to the socket, and only what it
 		 * does not take is copied into the queue. */
-		ssize_t w = send(s->fd, s->tx, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t w = send(c->fd, c->tx, n, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (w < 0 && errno != EAGAIN && errno != EINTR) {
 			char why[128];
 			snprintf(why, sizeof why, "write: %s", strerror(errno));
-			conn_close(s, why);
+			conn_close(c, why);
 			return -1;
 		}
 		if (w > 0)
@@ -207,30 +207,30 @@ conn_send_plain(struct conn *s, const uint8_t *a, size_t alen,
 		if (off == n)
 			return 0;
 	}
-	if (evbuffer_add(s->out, s->tx + off, n - off) != 0) {
-		conn_close(s, "out of memory queueing a record");
+	if (evbuffer_add(c->out, c->tx + off, n - off) != 0) {
+		conn_close(c, "out of memory queueing a record");
 		return -1;
 	}
-	conn_write_now(s);
+	conn_write_now(c);
 	return 0;
 }
 
 /* A record of one control item. */
 static int
-conn_send_item(struct conn *s, enum proto_item_type type, const uint8_t *data,
+conn_send_item(struct conn *c, enum proto_item_type type, const uint8_t *data,
     size_t len)
 {
 	uint8_t hdr[PROTO_ITEM_HDR];
 
 	proto_item_hdr_put(hdr, type, (uint32_t)len);
-	return conn_send_plain(s, hdr, sizeof hdr, data, len);
+	return conn_send_plain(c, hdr, sizeof hdr, data, len);
 }
 
 void
-conn_set_owner(struct conn *s, const struct conn_cbs *cbs, void *arg)
+conn_set_owner(struct conn *c, const struct conn_cbs *cbs, void *arg)
 {
-	s->cbs = cbs;
-	s->arg = arg;
+	c->cbs = cbs;
+	c->arg = arg;
 }
 
 static void
@@ -250,65 +250,65 @@ conn_abandon(struct conn *c, const char *reason)
 }
 
 void
-conn_goodbye(struct conn *s, uint16_t reason, const char *text)
+conn_goodbye(struct conn *c, uint16_t reason, const char *text)
 {
 	uint8_t body[2 + 128];
 	size_t tl = strnlen(text, sizeof body - 2);
 
-	s->said_goodbye = 1;
-	if (s->state == CONN_UP) {
+	c->said_goodbye = 1;
+	if (c->state == CONN_UP) {
 		body[0] = (uint8_t)(reason >> 8);
 		body[1] = (uint8_t)reason;
 		memcpy(body + 2, text, tl);
-		conn_send_item(s, PROTO_ITEM_GOODBYE, body, 2 + tl);
+		conn_send_item(c, PROTO_ITEM_GOODBYE, body, 2 + tl);
 	}
-	conn_close(s, text);
+	conn_close(c, text);
 }
 
 /* Decode login messages from TLS plaintext until the role leaves LOGIN. */
 static void
-conn_login_input(struct conn *s)
+conn_login_input(struct conn *c)
 {
 	char err[256];
 
-	while (s->state == CONN_LOGIN) {
+	while (c->state == CONN_LOGIN) {
 		struct proto_msg m;
 		size_t used;
 		const char *why = NULL;
-		enum proto_result r = proto_msg_decode(s->login, s->login_len,
+		enum proto_result r = proto_msg_decode(c->login, c->login_len,
 		    &m, &used, &why);
 		if (r == PROTO_BAD) {
 			char msg[300];
 			snprintf(msg, sizeof msg, "bad login message: %s",
 			    why ? why : "malformed");
-			conn_close(s, msg);
+			conn_close(c, msg);
 			return;
 		}
 		if (r == PROTO_OK) {
-			memmove(s->login, s->login + used, s->login_len - used);
-			s->login_len -= used;
-			s->cbs->login_msg(s, &m, s->arg);
+			memmove(c->login, c->login + used, c->login_len - used);
+			c->login_len -= used;
+			c->cbs->login_msg(c, &m, c->arg);
 			sodium_memzero(&m, sizeof m);
 			continue;
 		}
-		if (s->login_len == CONN_LOGIN_BUF) {
-			conn_close(s, "login message too long");
+		if (c->login_len == CONN_LOGIN_BUF) {
+			conn_close(c, "login message too long");
 			return;
 		}
-		int n = tlsio_read(&s->tls, s->login + s->login_len,
-		    CONN_LOGIN_BUF - s->login_len, err, sizeof err);
+		int n = tlsio_read(&c->tls, c->login + c->login_len,
+		    CONN_LOGIN_BUF - c->login_len, err, sizeof err);
 		if (n == 0)
 			return;
 		if (n < 0) {
-			conn_close(s, err);
+			conn_close(c, err);
 			return;
 		}
-		s->login_len += (size_t)n;
+		c->login_len += (size_t)n;
 	}
 }
 
 static void
-conn_data_input(struct conn *s)
+conn_data_input(struct conn *c)
 {
 	uint8_t hdr[PROTO_REC_HDR];
 	uint32_t sealed;
@@ -316,14 +316,14 @@ conn_data_input(struct conn *s)
 	const char *why;
 	char msg[300];
 
-	while (s->state == CONN_UP) {
-		size_t avail = evbuffer_get_length(s->in);
+	while (c->state == CONN_UP) {
+		size_t avail = evbuffer_get_length(c->in);
 		if (avail < PROTO_REC_HDR)
 			break;
-		evbuffer_copyout(s->in, hdr, sizeof hdr);
+		evbuffer_copyout(c->in, hdr, sizeof hdr);
 		if (proto_rec_hdr_get(hdr, sizeof hdr, &sealed, &seq) !=
 		    PROTO_OK) {
-			conn_close(s, "bad record header (length out of "
+			conn_close(c, "bad record header (length out of "
 			    "range)");
 			return;
 		}
@@ -333,124 +333,124 @@ conn_data_input(struct conn *s)
 		/* Opened in place inside the input buffer (pullup copies only
 		 * when the record straddles two chunks); drained once its
 		 * frames are delivered. */
-		uint8_t *rec = evbuffer_pullup(s->in, (ssize_t)total);
+		uint8_t *rec = evbuffer_pullup(c->in, (ssize_t)total);
 		uint8_t *plain;
 		size_t plain_len;
 		if (rec == NULL) {
-			conn_close(s, "out of memory reading a record");
+			conn_close(c, "out of memory reading a record");
 			return;
 		}
-		if (dchan_open(&s->dc, rec, total, &plain, &plain_len,
+		if (dchan_open(&c->dc, rec, total, &plain, &plain_len,
 		    &why) != 0) {
 			snprintf(msg, sizeof msg, "data channel: %s", why);
-			conn_close(s, msg);
+			conn_close(c, msg);
 			return;
 		}
-		s->ctr.rx_records++;
-		s->ctr.rx_bytes += total;
+		c->ctr.rx_records++;
+		c->ctr.rx_bytes += total;
 		struct proto_item_iter it = { plain, plain_len };
 		struct proto_item item;
 		enum proto_result r = PROTO_OK;
-		while (s->state == CONN_UP &&
-		    (r = proto_item_next(&it, s->max_frame, &item, &why)) ==
+		while (c->state == CONN_UP &&
+		    (r = proto_item_next(&it, c->max_frame, &item, &why)) ==
 		    PROTO_OK) {
 			switch (item.type) {
 			case PROTO_ITEM_GOODBYE:
-				s->peer_said_goodbye = 1;
+				c->peer_said_goodbye = 1;
 				snprintf(msg, sizeof msg, "peer said goodbye: "
 				    "%.*s", (int)(item.len - 2), item.data + 2);
-				conn_close(s, msg);
+				conn_close(c, msg);
 				return;
 			case PROTO_ITEM_KEEPALIVE:
 				break; /* its arrival is the point */
 			default:
-				s->cbs->item(s, &item, s->arg);
+				c->cbs->item(c, &item, c->arg);
 				break;
 			}
 		}
-		evbuffer_drain(s->in, total);
-		if (s->state == CONN_UP && r == PROTO_BAD) {
+		evbuffer_drain(c->in, total);
+		if (c->state == CONN_UP && r == PROTO_BAD) {
 			snprintf(msg, sizeof msg, "bad record content: %s", why);
-			conn_close(s, msg);
+			conn_close(c, msg);
 			return;
 		}
 	}
-	if (s->state == CONN_UP && s->cbs->rx_batch_done != NULL)
-		s->cbs->rx_batch_done(s, s->arg);
+	if (c->state == CONN_UP && c->cbs->rx_batch_done != NULL)
+		c->cbs->rx_batch_done(c, c->arg);
 }
 
 static void
-conn_input(struct conn *s)
+conn_input(struct conn *c)
 {
 	char err[256];
 
-	if (s->state == CONN_TLS) {
-		int rc = tlsio_handshake(&s->tls, err, sizeof err);
-		conn_write_now(s);
-		if (rc == 1 || s->state == CONN_CLOSED)
+	if (c->state == CONN_TLS) {
+		int rc = tlsio_handshake(&c->tls, err, sizeof err);
+		conn_write_now(c);
+		if (rc == 1 || c->state == CONN_CLOSED)
 			return;
 		if (rc < 0) {
-			conn_close(s, err);
+			conn_close(c, err);
 			return;
 		}
-		conn_set_state(s, CONN_LOGIN);
-		if (s->cbs->tls_up != NULL && s->cbs->tls_up(s, s->arg) != 0)
+		conn_set_state(c, CONN_LOGIN);
+		if (c->cbs->tls_up != NULL && c->cbs->tls_up(c, c->arg) != 0)
 			return;
 	}
-	if (s->state == CONN_LOGIN)
-		conn_login_input(s);
-	if (s->state == CONN_UP)
-		conn_data_input(s);
+	if (c->state == CONN_LOGIN)
+		conn_login_input(c);
+	if (c->state == CONN_UP)
+		conn_data_input(c);
 }
 
 static void
 conn_read_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct conn *s = arg;
-	int n = evbuffer_read(s->in, fd, CONN_READ_MAX);
+	struct conn *c = arg;
+	int n = evbuffer_read(c->in, fd, CONN_READ_MAX);
 
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EINTR)
 			return;
 		char why[128];
 		snprintf(why, sizeof why, "read: %s", strerror(errno));
-		conn_close(s, why);
+		conn_close(c, why);
 		return;
 	}
 	if (n == 0) {
-		conn_close(s, "connection closed by peer");
+		conn_close(c, "connection closed by peer");
 		return;
 	}
-	s->last_rx_ms = clock_now_ms();
-	conn_input(s);
+	c->last_rx_ms = clock_now_ms();
+	conn_input(c);
 }
 
 static void
 conn_tick_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct conn *s = arg;
+	struct conn *c = arg;
 	uint64_t now = clock_now_ms();
 
-	if (s->state != CONN_UP) {
-		if (now - s->started_ms >= PROTO_HANDSHAKE_TIMEOUT_MS)
-			conn_close(s, s->state == CONN_TLS ?
+	if (c->state != CONN_UP) {
+		if (now - c->started_ms >= PROTO_HANDSHAKE_TIMEOUT_MS)
+			conn_close(c, c->state == CONN_TLS ?
 			    "TLS handshake timed out" : "login timed out");
 		return;
 	}
-	if (now - s->last_rx_ms >= s->dead_peer_ms) {
-		conn_close(s, "peer silent too long (dead peer)");
+	if (now - c->last_rx_ms >= c->dead_peer_ms) {
+		conn_close(c, "peer silent too long (dead peer)");
 		return;
 	}
 	/* Never so rare that the peer's dead-peer timer could fire. */
-	uint32_t ka = s->keepalive_ms;
-	if (ka > s->dead_peer_ms / 3)
-		ka = s->dead_peer_ms / 3;
+	uint32_t ka = c->keepalive_ms;
+	if (ka > c->dead_peer_ms / 3)
+		ka = c->dead_peer_ms / 3;
 	uint32_t lo = ka / 2;
 	uint32_t wait = lo + randombytes_uniform(ka - lo + 1);
-	if (now - s->last_tx_ms >= wait) {
+	if (now - c->last_tx_ms >= wait) {
 		uint8_t pad[PROTO_KEEPALIVE_PAD];
 		randombytes_buf(pad, sizeof pad);
-		conn_send_item(s, PROTO_ITEM_KEEPALIVE, pad, sizeof pad);
+		conn_send_item(c, PROTO_ITEM_KEEPALIVE, pad, sizeof pad);
 	}
 }
 
@@ -458,69 +458,69 @@ struct conn *
 conn_new(struct event_base *base, int fd, struct tlsio_conf *tc,
     const char *server_name, const struct conn_cbs *cbs, void *arg)
 {
-	struct conn *s = calloc(1, sizeof *s);
+	struct conn *c = calloc(1, sizeof *c);
 	int one = 1;
 	socklen_t alen;
 
-	if (s == NULL) {
+	if (c == NULL) {
 		close(fd);
 		return NULL;
 	}
-	s->base = base;
-	s->fd = fd;
-	s->cbs = cbs;
-	s->arg = arg;
-	s->is_server = tc->is_server;
-	s->state = CONN_TLS;
-	s->started_ms = s->last_rx_ms = s->last_tx_ms = clock_now_ms();
-	s->max_frame = PROTO_ETH_MAX_FRAME;
-	s->keepalive_ms = PROTO_KEEPALIVE_MS;
-	s->dead_peer_ms = PROTO_DEAD_PEER_MS;
+	c->base = base;
+	c->fd = fd;
+	c->cbs = cbs;
+	c->arg = arg;
+	c->is_server = tc->is_server;
+	c->state = CONN_TLS;
+	c->started_ms = c->last_rx_ms = c->last_tx_ms = clock_now_ms();
+	c->max_frame = PROTO_ETH_MAX_FRAME;
+	c->keepalive_ms = PROTO_KEEPALIVE_MS;
+	c->dead_peer_ms = PROTO_DEAD_PEER_MS;
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	alen = sizeof s->peer_addr;
-	if (getpeername(fd, (struct sockaddr *)&s->peer_addr, &alen) == 0) {
+	alen = sizeof c->peer_addr;
+	if (getpeername(fd, (struct sockaddr *)&c->peer_addr, &alen) == 0) {
 		char host[INET6_ADDRSTRLEN] = "?";
-		const struct sockaddr *sa = (struct sockaddr *)&s->peer_addr;
+		const struct sockaddr *sa = (struct sockaddr *)&c->peer_addr;
 		int port = 0;
 		if (sa->sa_family == AF_INET) {
 			const struct sockaddr_in *a = (const void *)sa;
 			evutil_inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
 			port = ntohs(a->sin_port);
-			snprintf(s->peer, sizeof s->peer, "%s:%d", host, port);
+			snprintf(c->peer, sizeof c->peer, "%s:%d", host, port);
 		} else if (sa->sa_family == AF_INET6) {
 			const struct sockaddr_in6 *a = (const void *)sa;
 			evutil_inet_ntop(AF_INET6, &a->sin6_addr, host,
 			    sizeof host);
 			port = ntohs(a->sin6_port);
-			snprintf(s->peer, sizeof s->peer, "[%s]:%d", host, port);
+			snprintf(c->peer, sizeof c->peer, "[%s]:%d", host, port);
 		} else
-			snprintf(s->peer, sizeof s->peer, "local");
+			snprintf(c->peer, sizeof c->peer, "local");
 	} else
-		snprintf(s->peer, sizeof s->peer, "fd%d", fd);
+		snprintf(c->peer, sizeof c->peer, "fd%d", fd);
 
-	s->in = evbuffer_new();
-	s->out = evbuffer_new();
-	s->tx = malloc(PROTO_REC_HDR + PROTO_REC_MAX_PLAIN + PROTO_REC_TAG);
-	s->login = malloc(CONN_LOGIN_BUF);
-	s->rev = event_new(base, fd, EV_READ | EV_PERSIST, conn_read_cb, s);
-	s->wev = event_new(base, fd, EV_WRITE, conn_write_cb, s);
-	s->timer = event_new(base, -1, EV_PERSIST, conn_tick_cb, s);
-	s->close_ev = event_new(base, -1, 0, conn_finish_cb, s);
-	if (s->in == NULL || s->out == NULL || s->tx == NULL ||
-	    s->login == NULL || s->rev == NULL || s->wev == NULL ||
-	    s->timer == NULL || s->close_ev == NULL ||
-	    tlsio_init(&s->tls, tc, s->in, s->out, server_name) != 0) {
+	c->in = evbuffer_new();
+	c->out = evbuffer_new();
+	c->tx = malloc(PROTO_REC_HDR + PROTO_REC_MAX_PLAIN + PROTO_REC_TAG);
+	c->login = malloc(CONN_LOGIN_BUF);
+	c->rev = event_new(base, fd, EV_READ | EV_PERSIST, conn_read_cb, c);
+	c->wev = event_new(base, fd, EV_WRITE, conn_write_cb, c);
+	c->timer = event_new(base, -1, EV_PERSIST, conn_tick_cb, c);
+	c->close_ev = event_new(base, -1, 0, conn_finish_cb, c);
+	if (c->in == NULL || c->out == NULL || c->tx == NULL ||
+	    c->login == NULL || c->rev == NULL || c->wev == NULL ||
+	    c->timer == NULL || c->close_ev == NULL ||
+	    tlsio_init(&c->tls, tc, c->in, c->out, server_name) != 0) {
 		close(fd);
-		s->fd = -1;
-		conn_free(s);
+		c->fd = -1;
+		conn_free(c);
 		return NULL;
 	}
 	struct timeval tick = { CONN_TICK_MS / 1000,
 	    (CONN_TICK_MS % 1000) * 1000 };
-	event_add(s->timer, &tick);
-	event_add(s->rev, NULL);
-	if (!s->is_server)
-		conn_input(s); /* the client speaks first */
-	return s;
+	event_add(c->timer, &tick);
+	event_add(c->rev, NULL);
+	if (!c->is_server)
+		conn_input(c); /* the client speaks first */
+	return c;
 }

@@ -29,18 +29,18 @@ enum conn_state {
 struct conn_cbs {
 	/* TLS is up; the client checks the hub and sends hello + auth. Return
 	 * -1 (after conn_fail) to stop. */
-	int (*tls_up)(struct conn *s, void *arg);
+	int (*tls_up)(struct conn *c, void *arg);
 	/* A login message arrived. */
-	void (*login_msg)(struct conn *s, const struct proto_msg *m,
+	void (*login_msg)(struct conn *c, const struct proto_msg *m,
 	    void *arg);
 	/* A data item (frame, ack, sequence) arrived; valid until return. */
-	void (*item)(struct conn *s, const struct proto_item *item, void *arg);
+	void (*item)(struct conn *c, const struct proto_item *item, void *arg);
 	/* All items of one read are delivered: a good time to flush. */
-	void (*rx_batch_done)(struct conn *s, void *arg);
+	void (*rx_batch_done)(struct conn *c, void *arg);
 	/* The output queue drained below the low-water mark. */
-	void (*writable)(struct conn *s, void *arg);
+	void (*writable)(struct conn *c, void *arg);
 	/* Final: the connection is gone after this returns. */
-	void (*closed)(struct conn *s, const char *reason, void *arg);
+	void (*closed)(struct conn *c, const char *reason, void *arg);
 };
 
 struct conn_counters {
@@ -82,20 +82,20 @@ struct conn *conn_new(struct event_base *base, int fd,
     const struct conn_cbs *cbs, void *arg);
 
 /* Login phase: send one message inside TLS. 0 or -1. */
-int conn_send_msg(struct conn *s, const struct proto_msg *m);
+int conn_send_msg(struct conn *c, const struct proto_msg *m);
 /* Switch to the data channel with this cipher; keys come from TLS. */
-int conn_start_data(struct conn *s, enum dchan_cipher c,
+int conn_start_data(struct conn *c, enum dchan_cipher ci,
     uint32_t max_frame, uint32_t keepalive_ms);
 
 /* Seal a || b as one record and send it (queued if the socket is full).
  * 0, or -1 if not up, too long, or the connection failed (then closed). */
-int conn_send_plain(struct conn *s, const uint8_t *a, size_t alen,
+int conn_send_plain(struct conn *c, const uint8_t *a, size_t alen,
     const uint8_t *b, size_t blen);
 /* Bytes waiting in the socket's output queue. */
-size_t conn_outq(const struct conn *s);
+size_t conn_outq(const struct conn *c);
 /* 1 if the output queue is over the high-water mark; writable() will
  * then run once it drains below the low-water mark. */
-int conn_congested(struct conn *s);
+int conn_congested(struct conn *c);
 
 /* Hand the connection to another owner (a session once it is up). */
 void conn_set_owner(struct conn *c, const struct conn_cbs *cbs, void *arg);
@@ -103,8 +103,8 @@ void conn_set_owner(struct conn *c, const struct conn_cbs *cbs, void *arg);
 void conn_abandon(struct conn *c, const char *reason);
 
 /* Polite end: a goodbye record (in the data phase), flush, close. */
-void conn_goodbye(struct conn *s, uint16_t reason, const char *text);
+void conn_goodbye(struct conn *c, uint16_t reason, const char *text);
 /* Tear down now; closed() runs (deferred if inside a callback). */
-void conn_close(struct conn *s, const char *reason);
+void conn_close(struct conn *c, const char *reason);
 
 #endif
