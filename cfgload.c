@@ -877,6 +877,7 @@ cfg_map(struct cfg_ctx *c, yaml_node_t *node, const struct cfg_table *t,
     char *base, const yaml_mark_t *where)
 {
 	const yaml_node_t *seen[CFG_MAX_KEYS] = { 0 };
+	uint32_t given = 0;
 	char known[CFG_KNOWN], show[CFG_SHOW + 4];
 	yaml_node_pair_t *pr;
 	yaml_node_t *key, *val;
@@ -916,6 +917,10 @@ cfg_map(struct cfg_ctx *c, yaml_node_t *node, const struct cfg_table *t,
 			    "duplicate key '%s' (first at line %zu)",
 			    t->keys[i].name, seen[i]->start_mark.line + 1);
 		seen[i] = key;
+		/* A null with no default is a key not given. */
+		if (!cfg_is_null(val) || t->keys[i].def != NULL ||
+		    t->keys[i].type == CFG_MAP)
+			given |= 1u << i;
 		if (t->has_marks) {
 			struct cfg_mark *mk = (struct cfg_mark *)(void *)
 			    (base + t->marks_off);
@@ -930,7 +935,7 @@ cfg_map(struct cfg_ctx *c, yaml_node_t *node, const struct cfg_table *t,
 	}
 	for (i = 0; i < t->nkeys; i++) {
 		if (seen[i] != NULL) {
-			if (t->has_set)
+			if (t->has_set && (given & 1u << i))
 				*(uint32_t *)(void *)(base + t->set_off) |=
 				    1u << i;
 			continue;
