@@ -24,9 +24,8 @@
 #define GENUSER_PW_LEN       20u  /* of GENUSER_ALPHA letters: 100 bits */
 #define GENUSER_ALPHA        32u
 
-
 static int
-genuser_load(struct srv *srv, const char *path)
+genuser_load(struct hubconf *cfg, const char *path)
 {
 	FILE *f = fopen(path, "r");
 	char line[512];
@@ -40,8 +39,8 @@ genuser_load(struct srv *srv, const char *path)
 		if (sscanf(line, "%64s %64s %127s", hubname, user, hash) != 3 ||
 		    !auth_hash_valid(hash))
 			continue;
-		for (size_t i = 0; i < srv->cfg->nhubs; i++) {
-			struct hubconf_hub *h = &srv->cfg->hubs[i];
+		for (size_t i = 0; i < cfg->nhubs; i++) {
+			struct hubconf_hub *h = &cfg->hubs[i];
 			if (strcmp(h->name, hubname) != 0)
 				continue;
 			struct hubconf_user *nu = realloc(h->users,
@@ -82,19 +81,37 @@ genuser_guess_host(char *out, size_t len)
 	freeifaddrs(ifa);
 }
 
+static size_t
+genuser_count(const struct hubconf *cfg)
+{
+	size_t total = 0;
+
+	for (size_t i = 0; i < cfg->nhubs; i++)
+		total += cfg->hubs[i].nusers;
+	return total;
+}
+
+int
+genuser_merge(struct hubconf *cfg)
+{
+	char path[4096];
+
+	if (genuser_count(cfg) > 0)
+		return 0;
+	snprintf(path, sizeof path, "%s/%s", cfg->state_dir, GENUSER_FILE);
+	return genuser_load(cfg, path) > 0;
+}
+
 int
 genuser_ensure(struct srv *srv)
 {
 	struct hubconf *cfg = srv->cfg;
 	char path[4096], tmp[4200], pw[24], hash[AUTH_HASH_MAX], host[64];
-	size_t total = 0;
 
-	for (size_t i = 0; i < cfg->nhubs; i++)
-		total += cfg->hubs[i].nusers;
-	if (total > 0)
+	if (genuser_count(cfg) > 0)
 		return 0;
 	snprintf(path, sizeof path, "%s/%s", cfg->state_dir, GENUSER_FILE);
-	if (genuser_load(srv, path) > 0) {
+	if (genuser_merge(cfg)) {
 		log_info("no users in %s; using the generated user '%s' of "
 		    "hub %s from %s", cfg->source, GENUSER_NAME,
 		    cfg->hubs[0].name, path);
@@ -122,7 +139,7 @@ genuser_ensure(struct srv *srv)
 		log_err("cannot write %s: %s", path, strerror(errno));
 		return -1;
 	}
-	genuser_load(srv, path);
+	genuser_load(srv->cfg, path);
 	genuser_guess_host(host, sizeof host);
 	const char *port = "443";
 	if (cfg->nlisten > 0) {

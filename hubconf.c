@@ -37,7 +37,7 @@ static const struct cfg_key hubconf_policy_keys[] = {
 };
 _Static_assert(CFG_NKEYS(hubconf_policy_keys) <= CFG_MAX_KEYS &&
     CFG_NKEYS(hubconf_policy_keys) <= 32, "the set mask holds every key");
-static const struct cfg_table hubconf_policy_table = {
+const struct cfg_table hubconf_policy_table = {
 	.what = "policy", .keys = hubconf_policy_keys,
 	.nkeys = CFG_NKEYS(hubconf_policy_keys),
 	.has_set = 1, .set_off = offsetof(struct hubconf_policy, set),
@@ -59,7 +59,7 @@ static const struct cfg_table hubconf_user_table = {
 	.nkeys = CFG_NKEYS(hubconf_user_keys),
 	.has_line = 1, .line_off = offsetof(struct hubconf_user, line),
 };
-static const struct cfg_key hubconf_user_elem = {
+const struct cfg_key hubconf_user_elem = {
 	.type = CFG_MAP, .size = sizeof(struct hubconf_user),
 	.sub = &hubconf_user_table
 };
@@ -193,8 +193,8 @@ hubconf_override(struct cfg_ctx *c, struct hubconf *cfg, const char *dir)
 }
 
 /* Each user's effective policy: the hub's default, then the user's keys. */
-static void
-hubconf_policies(struct hubconf *cfg)
+void
+hubconf_resolve(struct hubconf *cfg)
 {
 	const struct cfg_key *k;
 	struct hubconf_hub *hub;
@@ -232,7 +232,7 @@ hubconf_load_string(const char *source, const char *text, size_t len,
 	cfg_init(&c, source, err, errlen);
 	rc = cfg_load(&c, text, len, &hubconf_top_table, (char *)cfg);
 	if (rc == 0)
-		hubconf_policies(cfg);
+		hubconf_resolve(cfg);
 	if (rc == 0 && state_dir_override != NULL)
 		rc = hubconf_override(&c, cfg, state_dir_override);
 	if (rc == 0)
@@ -307,4 +307,90 @@ hubconf_find_user(const struct hubconf_hub *hub, const char *name)
 		if (strcmp(hub->users[i].name, name) == 0)
 			return &hub->users[i];
 	return NULL;
+}
+
+/* ---- Changes (the console's, through managed.c) ----------------------- */
+
+struct hubconf_hub *
+hubconf_hub_add(struct hubconf *cfg, const char *name)
+{
+	struct hubconf_hub *nh, *h;
+
+	if (cfg->nhubs >= HUBCONF_MAX_HUBS)
+		return NULL;
+	nh = realloc(cfg->hubs, (cfg->nhubs + 1) * sizeof *nh);
+	if (nh == NULL)
+		return NULL;
+	cfg->hubs = nh;
+	h = &nh[cfg->nhubs];
+	memset(h, 0, sizeof *h);
+	if ((h->name = strdup(name)) == NULL)
+		return NULL;
+	h->online = true;
+	h->mac_aging_s = HUBCONF_DEFAULT_AGING_S;
+	h->max_sessions = HUBCONF_DEFAULT_MAX_SESSIONS;
+	cfg->nhubs++;
+	return h;
+}
+
+int
+hubconf_hub_remove(struct hubconf *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->nhubs; i++) {
+		if (strcmp(cfg->hubs[i].name, name) != 0)
+			continue;
+		cfg_free_table(&hubconf_hub_table, (char *)&cfg->hubs[i]);
+		memmove(&cfg->hubs[i], &cfg->hubs[i + 1],
+		    (cfg->nhubs - i - 1) * sizeof cfg->hubs[0]);
+		cfg->nhubs--;
+		return 0;
+	}
+	return -1;
+}
+
+int
+hubconf_users_put(struct hubconf_user **users, size_t *n,
+    const struct hubconf_user *u)
+{
+	struct hubconf_user c = *u, *nu;
+
+	c.name = strdup(u->name);
+	c.password = strdup(u->password);
+	c.line = 0;
+	if (c.name == NULL || c.password == NULL) {
+		free(c.name);
+		free(c.password);
+		return -1;
+	}
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp((*users)[i].name, u->name) == 0) {
+			cfg_free_table(&hubconf_user_table,
+			    (char *)&(*users)[i]);
+			(*users)[i] = c;
+			return 0;
+		}
+	if (*n >= HUBCONF_MAX_USERS ||
+	    (nu = realloc(*users, (*n + 1) * sizeof *nu)) == NULL) {
+		free(c.name);
+		free(c.password);
+		return -1;
+	}
+	*users = nu;
+	nu[(*n)++] = c;
+	return 0;
+}
+
+int
+hubconf_users_remove(struct hubconf_user **users, size_t *n, const char *name)
+{
+	for (size_t i = 0; i < *n; i++) {
+		if (strcmp((*users)[i].name, name) != 0)
+			continue;
+		cfg_free_table(&hubconf_user_table, (char *)&(*users)[i]);
+		memmove(&(*users)[i], &(*users)[i + 1],
+		    (*n - i - 1) * sizeof (*users)[0]);
+		(*n)--;
+		return 0;
+	}
+	return -1;
 }

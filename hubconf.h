@@ -18,6 +18,8 @@
 #define HUBCONF_MAX_USERS      65536u
 #define HUBCONF_MAX_LISTEN     32u
 #define HUBCONF_DEFAULT_STATE  "/var/lib/softether"
+#define HUBCONF_DEFAULT_AGING_S       300u
+#define HUBCONF_DEFAULT_MAX_SESSIONS  1024u
 
 /*
  * A security policy as configured. A hub's default_policy holds the keys
@@ -81,6 +83,26 @@ void hubconf_print(const struct hubconf *cfg, FILE *out);
 
 const struct hubconf_hub *hubconf_find_hub(const struct hubconf *cfg,
     const char *name);
+
+/* Changes in place (the console's overlay): a hub with the defaults (NULL
+ * if full or out of memory); remove one by name; add or replace a user
+ * (copied) by name in a users array; remove one. 0 or -1. Then
+ * hubconf_resolve. */
+struct hubconf_hub *hubconf_hub_add(struct hubconf *cfg, const char *name);
+int hubconf_hub_remove(struct hubconf *cfg, const char *name);
+int hubconf_users_put(struct hubconf_user **users, size_t *n,
+    const struct hubconf_user *u);
+int hubconf_users_remove(struct hubconf_user **users, size_t *n,
+    const char *name);
+/* Each user's effective policy again: the hub's default_policy overlaid
+ * with the keys the user gives. */
+void hubconf_resolve(struct hubconf *cfg);
+
+/* The tables a managed overlay shares (managed.c). */
+struct cfg_table;
+struct cfg_key;
+extern const struct cfg_table hubconf_policy_table;
+extern const struct cfg_key hubconf_user_elem;
 const struct hubconf_user *hubconf_find_user(const struct hubconf_hub *hub,
     const char *name);
 

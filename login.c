@@ -230,6 +230,7 @@ login_hello(struct login *l, const struct proto_hello *h)
 		return;
 	}
 	l->peer_caps = h->caps;
+	snprintf(l->via, sizeof l->via, "%s", h->via);
 	l->hub = srv_find_hub(l->srv, h->hub);
 	if (l->hub == NULL) {
 		snprintf(text, sizeof text, "no hub named '%s'", h->hub);

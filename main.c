@@ -10,7 +10,9 @@
 #include <unistd.h>
 #include <sodium.h>
 
+#include "adminctl.h"
 #include "auth.h"
+#include "control.h"
 #include "cert.h"
 #include "hubconf.h"
 #include "nicconf.h"
@@ -34,6 +36,8 @@ usage(FILE *f)
 "       softether --check-config [-c config.yaml]\n"
 "       softether --check-config --nic [-c client.yaml] [card options]\n"
 "       softether --hash-password < password.txt\n"
+"       softether --admin [-c config.yaml | --state-dir DIR | --run-dir DIR]\n"
+"                 [-e COMMAND] [--json] [--password-file FILE]\n"
 "       softether --version | --help\n"
 "\n"
 "  --hub               run a switching hub (no -c: the embedded default, which\n"
@@ -45,6 +49,12 @@ usage(FILE *f)
 "  --state-dir DIR     where the hub keeps its certificate, key and\n"
 "                      generated credentials\n"
 "  --check-config      validate the configuration and print it in full\n"
+"  --admin             administer the hub running on this machine through its\n"
+"                      control socket (commands: -e help)\n"
+"  -e COMMAND          run one command and exit (0 done, 1 refused)\n"
+"  --json              answer each command with one JSON document\n"
+"  --run-dir DIR       where the hub's control socket lives (default: the\n"
+"                      state directory, or /run/softether for the default)\n"
 "  --hash-password     read a password on stdin, print its $argon2id$ hash\n"
 "  --connect HOST[:PORT]  the hub (default port %u; [v6addr]:port for IPv6)\n"
 "  --hub-name NAME     the virtual hub to join (default DEFAULT)\n"
@@ -76,11 +86,11 @@ usage(FILE *f)
 
 enum {
 	OPT_HUB = 256, OPT_NIC, OPT_CHECK, OPT_HASH, OPT_VERSION, OPT_STATE,
-	OPT_SYSLOG, OPT_DAEMON,
+	OPT_SYSLOG, OPT_DAEMON, OPT_ADMIN, OPT_JSON, OPT_RUN_DIR,
 	OPT_CARD = 1024,	/* + the index of a card option (nicconf.c) */
 };
 
-#define MAIN_FIXED_OPTS 12u
+#define MAIN_FIXED_OPTS 15u
 #define MAIN_MAX_OPTS   (MAIN_FIXED_OPTS + 32u + 1u)
 
 static const struct option main_fixed_opts[MAIN_FIXED_OPTS] = {
@@ -96,6 +106,9 @@ static const struct option main_fixed_opts[MAIN_FIXED_OPTS] = {
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "syslog", no_argument, NULL, OPT_SYSLOG },
 	{ "daemon", no_argument, NULL, OPT_DAEMON },
+	{ "admin", no_argument, NULL, OPT_ADMIN },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "run-dir", required_argument, NULL, OPT_RUN_DIR },
 };
 
 /* The fixed options, then every card option from its table. */
@@ -183,10 +196,11 @@ hub_opts(const struct nicconf *cli, struct server_opts *so)
 }
 
 static int
-run_hub(const char *config_path, const char *state_dir,
+run_hub(const char *config_path, const char *state_dir, const char *run_dir,
     const struct nicconf *cli, int daemonize, int verbose, int quiet)
 {
-	struct server_opts so = { .daemonize = daemonize };
+	struct server_opts so = { .daemonize = daemonize, .run_dir = run_dir,
+	    .config_path = config_path, .state_dir = state_dir };
 	struct hubconf cfg;
 	int rc;
 
@@ -198,6 +212,33 @@ run_hub(const char *config_path, const char *state_dir,
 	rc = server_run(&cfg, &so);
 	hubconf_free(&cfg);
 	return rc;
+}
+
+/* The hub's control socket is found as the hub finds it: from the same
+ * configuration, --state-dir and --run-dir. */
+static int
+run_admin(const char *config_path, const char *state_dir, const char *run_dir,
+    const char *cmd, int json, const struct nicconf *cli)
+{
+	char path[4096];
+	struct hubconf cfg;
+	const char *arg, *name;
+
+	for (size_t i = 0; (name = nicconf_opt(i, &arg)) != NULL; i++)
+		if ((cli->set & ~nicconf_bit("password_file")) & 1u << i) {
+			fprintf(stderr, "softether: --%s goes with --nic, not "
+			    "--admin\n", name);
+			return 1;
+		}
+
+	if (run_dir == NULL) {
+		if (load_config(config_path, state_dir, &cfg) != 0)
+			return 1;
+		control_path(path, sizeof path, NULL, cfg.state_dir);
+		hubconf_free(&cfg);
+	} else
+		control_path(path, sizeof path, run_dir, NULL);
+	return adminctl_run(path, cmd, json, cli->password_file);
 }
 
 /* The file (if any) with the command line over it, checked as a start
@@ -268,8 +309,9 @@ int
 main(int argc, char **argv)
 {
 	int role = 0, verbose = 0, quiet = 0, use_syslog = 0, daemonize = 0, c;
-	int check = 0, rc;
-	const char *config_path = NULL, *state_dir = NULL;
+	int check = 0, json = 0, rc;
+	const char *config_path = NULL, *state_dir = NULL, *run_dir = NULL;
+	const char *exec_cmd = NULL;
 	struct option opts[MAIN_MAX_OPTS];
 	struct nicconf cli;
 	struct hubconf cfg;
@@ -277,7 +319,7 @@ main(int argc, char **argv)
 
 	memset(&cli, 0, sizeof cli);
 	main_options(opts);
-	while ((c = getopt_long(argc, argv, "c:hvq", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:e:hvq", opts, NULL)) != -1) {
 		if (c >= OPT_CARD) {
 			const char *arg;
 			if (nicconf_arg(&cli, nicconf_opt((size_t)(c - OPT_CARD),
@@ -293,7 +335,7 @@ main(int argc, char **argv)
 			check = 1;
 			break;
 		case OPT_HUB: case OPT_NIC: case OPT_HASH:
-		case OPT_VERSION:
+		case OPT_VERSION: case OPT_ADMIN:
 			if (role != 0 && role != c) {
 				fprintf(stderr, "softether: choose one of --hub, "
 				    "--nic, --check-config, --hash-password\n");
@@ -303,6 +345,9 @@ main(int argc, char **argv)
 			break;
 		case 'c': config_path = optarg; break;
 		case OPT_STATE: state_dir = optarg; break;
+		case OPT_RUN_DIR: run_dir = optarg; break;
+		case OPT_JSON: json = 1; break;
+		case 'e': exec_cmd = optarg; break;
 		case OPT_SYSLOG: use_syslog = 1; break;
 		case OPT_DAEMON: daemonize = 1; break;
 		case 'v': verbose = 1; break;
@@ -311,9 +356,19 @@ main(int argc, char **argv)
 		default: usage(stderr); return 1;
 		}
 	}
+	if (optind < argc && role == OPT_ADMIN) {
+		fprintf(stderr, "softether: --admin %s: administration over "
+		    "the network is not available yet; run softether --admin "
+		    "on the hub's machine\n", argv[optind]);
+		return 1;
+	}
 	if (optind < argc) {
 		fprintf(stderr, "softether: unexpected argument '%s' (see "
 		    "--help)\n", argv[optind]);
+		return 1;
+	}
+	if ((exec_cmd != NULL || json) && role != OPT_ADMIN) {
+		fprintf(stderr, "softether: -e and --json go with --admin\n");
 		return 1;
 	}
 	if ((role = main_role(role, check, daemonize)) < 0)
@@ -336,8 +391,12 @@ main(int argc, char **argv)
 		}
 		break;
 	case OPT_HUB:
-		rc = run_hub(config_path, state_dir, &cli, daemonize, verbose,
-		    quiet);
+		rc = run_hub(config_path, state_dir, run_dir, &cli, daemonize,
+		    verbose, quiet);
+		break;
+	case OPT_ADMIN:
+		rc = run_admin(config_path, state_dir, run_dir, exec_cmd, json,
+		    &cli);
 		break;
 	case OPT_NIC:
 		rc = run_nic(config_path, &cli, check, daemonize);

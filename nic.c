@@ -291,6 +291,7 @@ nic_tls_up(struct conn *c, void *arg)
 	m.u.hello.version = PROTO_VERSION;
 	m.u.hello.caps = dchan_local_caps();
 	snprintf(m.u.hello.hub, sizeof m.u.hello.hub, "%s", n->o->hub_name);
+	snprintf(m.u.hello.via, sizeof m.u.hello.via, "%s", n->o->via->name);
 	if (conn_send_msg(c, &m) != 0)
 		goto fail;
 	memset(&m, 0, sizeof m);

@@ -222,6 +222,10 @@ proto_msg_encode(const struct proto_msg *m, uint8_t *buf, size_t cap)
 		proto_w_u32(&w, m->u.hello.caps);
 		if (proto_str8(&w, m->u.hello.hub, PROTO_MAX_NAME) == -1)
 			return 0;
+		/* Optional: a hub that does not know it ignores the rest. */
+		if (m->u.hello.via[0] != '\0' &&
+		    proto_str8(&w, m->u.hello.via, PROTO_MAX_VIA) == -1)
+			return 0;
 		break;
 	case PROTO_MSG_AUTH:
 		if (m->u.auth.secret_len > PROTO_MAX_SECRET)
@@ -295,13 +299,36 @@ proto_r_name(struct proto_r *r, char out[PROTO_MAX_NAME + 1])
 	return NULL;
 }
 
+/* The card's transport, if it says: [a-z0-9-], else left empty. */
+static void
+proto_r_via(struct proto_r *r, char out[PROTO_MAX_VIA + 1])
+{
+	size_t n = r->left > 0 ? proto_r_u8(r) : 0;
+	const uint8_t *s = n > 0 ? proto_r_take(r, n) : NULL;
+
+	out[0] = '\0';
+	if (s == NULL || n > PROTO_MAX_VIA)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return;
+	memcpy(out, s, n);
+	out[n] = '\0';
+}
+
 static const char *
 proto_dec_hello(struct proto_r *r, struct proto_hello *h)
 {
+	const char *why;
+
 	h->magic = proto_r_u32(r);
 	h->version = proto_r_u16(r);
 	h->caps = proto_r_u32(r);
-	return proto_r_name(r, h->hub);
+	if ((why = proto_r_name(r, h->hub)) != NULL)
+		return why;
+	proto_r_via(r, h->via);
+	return NULL;
 }
 
 static const char *

@@ -33,6 +33,7 @@ enum proto_msg_type {
 #define PROTO_TOKEN_LEN        32u
 #define PROTO_AUTH_PASSWORD    1u
 #define PROTO_MAX_NAME         64u   /* hub and user names */
+#define PROTO_MAX_VIA          16u   /* a transport's name, [a-z0-9-] */
 #define PROTO_MAX_SECRET       1024u /* password bytes */
 #define PROTO_MAX_ERROR_TEXT   512u
 
@@ -101,6 +102,7 @@ struct proto_hello {
 	uint16_t version;
 	uint32_t caps;
 	char hub[PROTO_MAX_NAME + 1];
+	char via[PROTO_MAX_VIA + 1];   /* optional: the card's transport */
 };
 struct proto_auth {
 	uint8_t method;

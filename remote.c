@@ -34,6 +34,7 @@ remote_new(struct srv *srv, const struct login *l)
 	r->id = srv->next_id++;
 	snprintf(r->user, sizeof r->user, "%s", l->user);
 	snprintf(r->peer, sizeof r->peer, "%s", l->c->peer);
+	snprintf(r->via, sizeof r->via, "%s", l->via);
 	snprintf(r->sess.name, sizeof r->sess.name, "session %llu",
 	    (unsigned long long)r->id);
 	/* deny_reconnect: a cut ends the session. */
@@ -195,8 +196,16 @@ remote_ended(void *arg, const char *reason)
 	    st->resumes, (unsigned long long)(st->budget_dropped +
 	    st->rx_lost), forgot, reason);
 	remote_log_drops(r);
+	srv->ended.sessions++;
+	srv->ended.rx_frames += st->rx_frames;
+	srv->ended.rx_bytes += st->rx_bytes;
+	srv->ended.tx_frames += st->tx_frames;
+	srv->ended.tx_bytes += st->tx_bytes;
 	session_free(&r->sess);
 	TAILQ_REMOVE(&srv->remotes, r, entry);
+	/* A removed hub goes with its last session. */
+	if (r->hub->cfg == NULL && r->hub->nsessions == 0)
+		srv_hub_free(srv, r->hub);
 	free(r);
 	srv_maybe_exit(srv);
 }

@@ -15,6 +15,7 @@
 
 #include "auth.h"
 #include "conn.h"
+#include "control.h"
 #include "ether.h"
 #include "log.h"
 #include "srv.h"
@@ -25,9 +26,22 @@
 struct srv_hub *
 srv_find_hub(struct srv *srv, const char *name)
 {
-	for (size_t i = 0; i < srv->nhubs; i++)
-		if (strcmp(srv->hubs[i].engine.name, name) == 0)
-			return &srv->hubs[i];
+	struct srv_hub *h;
+
+	TAILQ_FOREACH(h, &srv->hubs, entry)
+		if (h->cfg != NULL && strcmp(h->engine.name, name) == 0)
+			return h;
+	return NULL;
+}
+
+struct remote *
+srv_find_remote(struct srv *srv, uint64_t id)
+{
+	struct remote *r;
+
+	TAILQ_FOREACH(r, &srv->remotes, entry)
+		if (r->id == id)
+			return r;
 	return NULL;
 }
 
@@ -51,11 +65,13 @@ srv_age_cb(evutil_socket_t fd, short what, void *arg)
 	struct srv *srv = arg;
 	uint64_t now = clock_now_ms();
 
-	for (size_t i = 0; i < srv->nhubs; i++) {
-		uint32_t n = sw_age(&srv->hubs[i].engine, now);
+	struct srv_hub *h;
+
+	TAILQ_FOREACH(h, &srv->hubs, entry) {
+		uint32_t n = sw_age(&h->engine, now);
 		if (n > 0)
 			log_debug("hub %s: %u MAC entries aged out",
-			    srv->hubs[i].engine.name, n);
+			    h->engine.name, n);
 	}
 }
 
@@ -84,12 +100,14 @@ srv_dump(struct srv *srv)
 
 	TAILQ_FOREACH(r, &srv->remotes, entry)
 		remote_log_status(r);
-	for (size_t i = 0; i < srv->nhubs; i++) {
-		struct srv_dump d = { &srv->hubs[i].engine, now };
+	struct srv_hub *h;
+
+	TAILQ_FOREACH(h, &srv->hubs, entry) {
+		struct srv_dump d = { &h->engine, now };
 		struct sw_stats *st = &d.hub->stats;
 		log_info("status hub=%s sessions=%u macs=%u frames=%llu "
 		    "unicast=%llu flooded=%llu dropped=%llu", d.hub->name,
-		    srv->hubs[i].nsessions, d.hub->nmacs,
+		    h->nsessions, d.hub->nmacs,
 		    (unsigned long long)st->frames_in,
 		    (unsigned long long)st->unicast,
 		    (unsigned long long)st->flooded,
@@ -186,27 +204,74 @@ srv_identity(struct srv *srv)
 	return 0;
 }
 
+/* A running virtual hub for cfg. NULL (logged) if out of memory. */
+struct srv_hub *
+srv_hub_new(struct srv *srv, const struct hubconf_hub *cfg)
+{
+	struct srv_hub *h = calloc(1, sizeof *h);
+
+	if (h == NULL || sw_init(&h->engine, cfg->name,
+	    cfg->mac_aging_s * 1000u, 0) != 0) {
+		log_err("out of memory creating hub %s", cfg->name);
+		free(h);
+		return NULL;
+	}
+	h->cfg = cfg;
+	TAILQ_INSERT_TAIL(&srv->hubs, h, entry);
+	srv->nhubs++;
+	return h;
+}
+
+/* Its sessions are gone. */
+void
+srv_hub_free(struct srv *srv, struct srv_hub *h)
+{
+	TAILQ_REMOVE(&srv->hubs, h, entry);
+	srv->nhubs--;
+	sw_free(&h->engine);
+	free(h);
+}
+
 static int
 srv_hubs(struct srv *srv)
 {
-	const struct hubconf *cfg = srv->cfg;
+	for (size_t i = 0; i < srv->cfg->nhubs; i++)
+		if (srv_hub_new(srv, &srv->cfg->hubs[i]) == NULL)
+			return -1;
+	return 0;
+}
 
-	srv->hubs = calloc(cfg->nhubs, sizeof *srv->hubs);
-	if (srv->hubs == NULL) {
-		log_err("out of memory starting the hub");
+/* The console's saved changes, over the configuration file. 0 or -1. */
+static int
+srv_managed(struct srv *srv)
+{
+	char err[1024];
+
+	if (managed_load(srv->cfg->state_dir, &srv->managed, err,
+	    sizeof err) != 0 ||
+	    managed_apply(&srv->managed, srv->cfg, err, sizeof err) != 0) {
+		log_err("%s", err);
 		return -1;
 	}
-	for (size_t i = 0; i < cfg->nhubs; i++) {
-		if (sw_init(&srv->hubs[i].engine, cfg->hubs[i].name,
-		    cfg->hubs[i].mac_aging_s * 1000u, 0) != 0) {
-			log_err("out of memory creating hub %s",
-			    cfg->hubs[i].name);
-			return -1;
-		}
-		srv->hubs[i].cfg = &cfg->hubs[i];
-		srv->nhubs++;
-	}
 	return 0;
+}
+
+/* The local control socket; the hub runs on without it if it cannot. */
+static void
+srv_control(struct srv *srv)
+{
+	char path[4096];
+	char *slash;
+
+	control_path(path, sizeof path, srv->opts.run_dir,
+	    srv->cfg->state_dir);
+	if ((slash = strrchr(path, '/')) != NULL && slash != path) {
+		*slash = '\0';
+		if (srv_mkdir_p(path) != 0)
+			log_warn("cannot create %s: %s", path, strerror(errno));
+		*slash = '/';
+	}
+	srv->control = control_new(srv, path);
 }
 
 struct srv *
@@ -224,11 +289,15 @@ server_new(struct event_base *base, struct hubconf *cfg,
 	srv->cfg = cfg;
 	srv->opts = *o;
 	srv->next_id = 1;
+	srv->started_ms = clock_now_ms();
 	TAILQ_INIT(&srv->logins);
 	TAILQ_INIT(&srv->remotes);
-	if (srv_identity(srv) != 0 || srv_hubs(srv) != 0 ||
+	TAILQ_INIT(&srv->hubs);
+	if (srv_identity(srv) != 0 || srv_managed(srv) != 0 ||
+	    srv_hubs(srv) != 0 ||
 	    genuser_ensure(srv) != 0 || listener_open_all(srv) != 0)
 		goto fail;
+	srv_control(srv);
 	if ((srv->throttle = auth_throttle_new()) == NULL) {
 		log_err("out of memory starting the hub");
 		goto fail;
@@ -285,20 +354,26 @@ server_free(struct srv *srv)
 		sw_port_remove(&r->hub->engine, &r->port);
 		remote_discard(r);
 	}
+	control_free(srv->control);
 	if (srv->age_ev)
 		event_free(srv->age_ev);
 	if (srv->grace_ev)
 		event_free(srv->grace_ev);
 	listener_free_all(srv);
-	for (size_t i = 0; i < srv->nhubs; i++)
-		sw_free(&srv->hubs[i].engine);
-	free(srv->hubs);
+	struct srv_hub *h;
+	while ((h = TAILQ_FIRST(&srv->hubs)) != NULL)
+		srv_hub_free(srv, h);
 	if (srv->auth)
 		auth_worker_free(srv->auth);
 	if (srv->throttle)
 		auth_throttle_free(srv->throttle);
 	if (srv->have_tls)
 		tlsio_conf_free(&srv->tls);
+	if (srv->cfg_owned != NULL) {
+		hubconf_free(srv->cfg_owned);
+		free(srv->cfg_owned);
+	}
+	managed_free(&srv->managed);
 	free(srv);
 }
 
@@ -307,8 +382,17 @@ srv_signal_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct srv *srv = arg;
 
+	char err[1024];
+
 	if (sig == SIGUSR1) {
 		srv_dump(srv);
+		return;
+	}
+	if (sig == SIGHUP) {
+		log_info("signal %d: reloading the configuration", (int)sig);
+		if (!srv->stopping && reload_config(srv, err, sizeof err) != 0)
+			log_err("reload refused: %s; the running configuration "
+			    "stays", err);
 		return;
 	}
 	if (srv->stopping)
@@ -321,7 +405,7 @@ srv_signal_cb(evutil_socket_t sig, short what, void *arg)
 int
 server_run(struct hubconf *cfg, const struct server_opts *o)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGUSR1 };
+	static const int sigs[] = { SIGINT, SIGTERM, SIGUSR1, SIGHUP };
 	struct event *sig_ev[sizeof sigs / sizeof sigs[0]] = { NULL };
 	struct event_base *base;
 	struct srv *srv;

@@ -20,6 +20,11 @@ struct server_opts {
 	uint32_t dead_peer_ms;       /* silence that means the link is dead */
 	uint32_t keepalive_ms;       /* idle keepalives every [k/2, k] */
 	size_t resume_budget;        /* bytes kept per cut session */
+	const char *run_dir;         /* control socket's home; NULL: derived
+	                                from the state directory */
+	const char *config_path;     /* read again on SIGHUP; NULL: the
+	                                embedded default */
+	const char *state_dir;       /* --state-dir, over the file's */
 };
 
 /*

@@ -15,6 +15,7 @@
 #include "cert.h"
 #include "hubconf.h"
 #include "dchan.h"
+#include "managed.h"
 #include "proto.h"
 #include "server.h"
 #include "session.h"
@@ -23,14 +24,17 @@
 
 struct auth_job;
 struct conn;
+struct control;
 struct srv;
 
 /* A virtual hub: its switching engine and its configuration. */
 struct srv_hub {
+	TAILQ_ENTRY(srv_hub) entry;     /* srv->hubs */
 	struct sw engine;
-	const struct hubconf_hub *cfg;
+	const struct hubconf_hub *cfg;  /* NULL: removed, sessions ending */
 	uint32_t nsessions;
 };
+TAILQ_HEAD(srv_hub_list, srv_hub);
 
 /* A connection that has not logged in yet. */
 struct login {
@@ -43,6 +47,7 @@ struct login {
 	struct auth_job *job;
 	const struct hubconf_user *ucfg; /* the user it claims to be */
 	char user[PROTO_MAX_NAME + 1];
+	char via[PROTO_MAX_VIA + 1];    /* its transport, if it said */
 };
 TAILQ_HEAD(login_list, login);
 
@@ -60,8 +65,15 @@ struct remote {
 	const struct hubconf_user *ucfg; /* its policy */
 	char user[PROTO_MAX_NAME + 1];
 	char peer[64];                  /* where its connection came from */
+	char via[PROTO_MAX_VIA + 1];    /* its transport ("" if unsaid) */
 };
 TAILQ_HEAD(remote_list, remote);
+
+/* Traffic of sessions that have ended, so totals survive them. */
+struct srv_totals {
+	uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes;
+	uint64_t sessions;
+};
 
 struct listener {
 	struct srv *srv;
@@ -80,7 +92,9 @@ struct srv {
 	struct listener *listeners;
 	size_t nlisteners;
 	struct event *accept_again_ev;  /* after an EMFILE pause */
-	struct srv_hub *hubs;
+	struct srv_hub_list hubs;       /* each allocated: ports point in */
+	struct hubconf *cfg_owned;      /* a configuration the hub loaded */
+	struct managed managed;         /* the console's changes, saved */
 	size_t nhubs;
 	struct login_list logins;
 	uint32_t nlogins;
@@ -90,10 +104,15 @@ struct srv {
 	struct auth_throttle *throttle;
 	struct event *age_ev, *grace_ev;
 	int stopping;
+	uint64_t started_ms;
+	struct srv_totals ended;
+	struct control *control;        /* the local control socket */
 };
 
 /* server.c */
 struct srv_hub *srv_find_hub(struct srv *srv, const char *name);
+struct srv_hub *srv_hub_new(struct srv *srv, const struct hubconf_hub *cfg);
+void srv_hub_free(struct srv *srv, struct srv_hub *h);
 /* Stop once the last session and login are gone, if stopping. */
 void srv_maybe_exit(struct srv *srv);
 
@@ -106,6 +125,9 @@ void listener_free_all(struct srv *srv);
 /* login.c: a new connection's login phase. */
 struct login *login_new(struct srv *srv, int fd);
 void login_close_all(struct srv *srv, const char *why);
+
+/* server.c: the remote with this id, or NULL. */
+struct remote *srv_find_remote(struct srv *srv, uint64_t id);
 
 /* remote.c */
 /* A new session for a login on its hub, not yet started; NULL if out of
@@ -129,5 +151,20 @@ void remote_log_status(const struct remote *r);
 /* genuser.c: when no user is configured, make one (or load the one made
  * before) and print how to connect. 0 or -1. */
 int genuser_ensure(struct srv *srv);
+/* A configuration with no users gets the generated ones of the state
+ * directory, as at start (a reload). 1 if it did, else 0. */
+int genuser_merge(struct hubconf *cfg);
+
+/* reload.c: a new configuration into the running hub. Sessions it does
+ * not concern run on untouched; those of removed users and hubs end. The
+ * hub takes newcfg over. */
+void reload_apply(struct srv *srv, struct hubconf *newcfg);
+/* SIGHUP: read the configuration again; one that does not validate is
+ * refused (err: FILE:LINE:COL: ...) and the running one stays. 0 or -1. */
+int reload_config(struct srv *srv, char *err, size_t errlen);
+/* The configuration file as it is now with m over it, validated: a new
+ * configuration for reload_apply (NULL with err if it is refused). */
+struct hubconf *reload_load(struct srv *srv, const struct managed *m,
+    char *err, size_t errlen);
 
 #endif

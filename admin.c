@@ -1,0 +1,709 @@
+/*
+ * admin.c: the administration commands run against a running hub. Every
+ * way in (the control socket, the console) hands a parsed line here and
+ * gets back text for a person or one JSON document for a script, with
+ * stable keys (README: "Administration").
+ */
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <event2/buffer.h>
+
+#include "admin.h"
+#include "cfgload.h"
+#include "clock.h"
+#include "ether.h"
+#include "log.h"
+#include "srv.h"
+
+#define ADMIN_KICK_TEXT "disconnected by the hub's administrator"
+#define ADMIN_HELP_COL  24  /* where the help text starts */
+
+/* A JSON string: quotes, backslashes and control bytes escaped. */
+static void
+admin_json_str(struct evbuffer *out, const char *s)
+{
+	evbuffer_add(out, "\"", 1);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			evbuffer_add_printf(out, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			evbuffer_add_printf(out, "\\u%04x", *p);
+		else
+			evbuffer_add(out, p, 1);
+	}
+	evbuffer_add(out, "\"", 1);
+}
+
+/* Text output: control bytes a peer may have chosen become '?'. */
+static const char *
+admin_safe(char *buf, size_t len, const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0' && i + 1 < len; i++)
+		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' :
+		    s[i];
+	buf[i] = '\0';
+	return buf;
+}
+
+int
+admin_fail(struct evbuffer *out, int json, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (json) {
+		evbuffer_add_printf(out, "{\"ok\":false,\"error\":");
+		admin_json_str(out, msg);
+		evbuffer_add_printf(out, "}\n");
+	} else
+		evbuffer_add_printf(out, "%s\n", msg);
+	return -1;
+}
+
+static void
+admin_drops_json(struct evbuffer *out, const uint64_t *drops)
+{
+	int first = 1;
+
+	evbuffer_add_printf(out, "{");
+	for (int i = 0; i < SW_DROP_NREASONS; i++) {
+		if (drops[i] == 0)
+			continue;
+		evbuffer_add_printf(out, "%s\"%s\":%" PRIu64, first ? "" : ",",
+		    sw_drop_name((enum sw_drop_reason)i), drops[i]);
+		first = 0;
+	}
+	evbuffer_add_printf(out, "}");
+}
+
+static void
+admin_drops_text(struct evbuffer *out, const uint64_t *drops)
+{
+	int any = 0;
+
+	for (int i = 0; i < SW_DROP_NREASONS; i++)
+		if (drops[i] > 0) {
+			evbuffer_add_printf(out, " %s=%" PRIu64,
+			    sw_drop_name((enum sw_drop_reason)i), drops[i]);
+			any = 1;
+		}
+	if (!any)
+		evbuffer_add_printf(out, " none");
+}
+
+static int
+admin_status(struct srv *srv, int json, struct evbuffer *out)
+{
+	struct srv_totals t = srv->ended;
+	uint64_t drops[SW_DROP_NREASONS] = { 0 }, live = 0;
+	struct remote *r;
+
+	TAILQ_FOREACH(r, &srv->remotes, entry) {
+		t.rx_frames += r->sess.st.rx_frames;
+		t.rx_bytes += r->sess.st.rx_bytes;
+		t.tx_frames += r->sess.st.tx_frames;
+		t.tx_bytes += r->sess.st.tx_bytes;
+		live++;
+	}
+	const struct srv_hub *h;
+
+	TAILQ_FOREACH(h, &srv->hubs, entry)
+		for (int k = 0; k < SW_DROP_NREASONS; k++)
+			drops[k] += h->engine.stats.drops[k];
+	double up = (double)(clock_now_ms() - srv->started_ms) / 1e3;
+	if (json) {
+		evbuffer_add_printf(out, "{\"ok\":true,\"version\":\"%s\","
+		    "\"uptime_s\":%.1f,\"hubs\":%zu,\"sessions\":%" PRIu64 ","
+		    "\"sessions_ended\":%" PRIu64 ",\"in_frames\":%" PRIu64
+		    ",\"in_bytes\":%" PRIu64 ",\"out_frames\":%" PRIu64
+		    ",\"out_bytes\":%" PRIu64 ",\"drops\":", SOFTETHER_VERSION,
+		    up, srv->nhubs, live, t.sessions, t.rx_frames, t.rx_bytes,
+		    t.tx_frames, t.tx_bytes);
+		admin_drops_json(out, drops);
+		evbuffer_add_printf(out, "}\n");
+		return 0;
+	}
+	evbuffer_add_printf(out, "softether %s, up %.0f s\n"
+	    "hubs %zu, sessions %" PRIu64 " (ended %" PRIu64 ")\n"
+	    "in  %" PRIu64 " frames, %" PRIu64 " bytes\n"
+	    "out %" PRIu64 " frames, %" PRIu64 " bytes\ndrops:",
+	    SOFTETHER_VERSION, up, srv->nhubs, live, t.sessions, t.rx_frames,
+	    t.rx_bytes, t.tx_frames, t.tx_bytes);
+	admin_drops_text(out, drops);
+	evbuffer_add_printf(out, "\n");
+	return 0;
+}
+
+static int
+admin_hub_list(struct srv *srv, int json, struct evbuffer *out)
+{
+	if (json)
+		evbuffer_add_printf(out, "{\"ok\":true,\"hubs\":[");
+	else
+		evbuffer_add_printf(out, "%-20s %-7s %8s %8s %12s %12s %12s "
+		    "%10s\n", "HUB", "ONLINE", "SESSIONS", "MACS", "FRAMES",
+		    "UNICAST", "FLOODED", "DROPPED");
+	const struct srv_hub *h;
+	int first = 1;
+
+	TAILQ_FOREACH(h, &srv->hubs, entry) {
+		const struct sw_stats *st = &h->engine.stats;
+		if (h->cfg == NULL)
+			continue; /* removed, its sessions ending */
+		if (json) {
+			evbuffer_add_printf(out, "%s{\"name\":", first ? "" : ",");
+			admin_json_str(out, h->engine.name);
+			evbuffer_add_printf(out, ",\"online\":%s,\"sessions\":%u,"
+			    "\"macs\":%u,\"frames\":%" PRIu64 ",\"unicast\":%"
+			    PRIu64 ",\"flooded\":%" PRIu64 ",\"dropped\":%" PRIu64
+			    "}", h->cfg->online ? "true" : "false",
+			    h->nsessions, h->engine.nmacs, st->frames_in,
+			    st->unicast, st->flooded, st->dropped);
+		} else
+			evbuffer_add_printf(out, "%-20s %-7s %8u %8u %12" PRIu64
+			    " %12" PRIu64 " %12" PRIu64 " %10" PRIu64 "\n",
+			    h->engine.name, h->cfg->online ? "yes" : "no",
+			    h->nsessions, h->engine.nmacs, st->frames_in,
+			    st->unicast, st->flooded, st->dropped);
+		first = 0;
+	}
+	if (json)
+		evbuffer_add_printf(out, "]}\n");
+	return 0;
+}
+
+/* Seconds since the epoch when the session started. */
+static double
+admin_since(const struct remote *r)
+{
+	return (double)time(NULL) -
+	    (double)(clock_now_ms() - r->started_ms) / 1e3;
+}
+
+static void
+admin_session_json(struct evbuffer *out, const struct remote *r)
+{
+	const struct session_stats *st = &r->sess.st;
+
+	evbuffer_add_printf(out, "{\"id\":%" PRIu64 ",\"hub\":", r->id);
+	admin_json_str(out, r->hub->engine.name);
+	evbuffer_add_printf(out, ",\"user\":");
+	admin_json_str(out, r->user);
+	evbuffer_add_printf(out, ",\"from\":");
+	admin_json_str(out, r->peer);
+	evbuffer_add_printf(out, ",\"transport\":");
+	admin_json_str(out, r->via[0] ? r->via : "unknown");
+	evbuffer_add_printf(out, ",\"since\":%.3f,\"state\":\"%s\","
+	    "\"in_frames\":%" PRIu64 ",\"in_bytes\":%" PRIu64 ",\"out_frames\":%"
+	    PRIu64 ",\"out_bytes\":%" PRIu64 ",\"resumes\":%u,\"unacked\":%"
+	    PRIu64 ",\"lost\":%" PRIu64 ",\"retransmitted\":%" PRIu64
+	    ",\"macs\":%u,\"ips\":%u,\"drops\":", admin_since(r),
+	    r->sess.conn != NULL ? "up" : "cut", st->rx_frames, st->rx_bytes,
+	    st->tx_frames, st->tx_bytes, st->resumes,
+	    session_unacked(&r->sess), st->budget_dropped + st->rx_lost,
+	    st->retransmitted, r->port.macs, r->port.ip4s + r->port.ip6s);
+	admin_drops_json(out, r->port.drops);
+	evbuffer_add_printf(out, "}");
+}
+
+static void
+admin_session_text(struct evbuffer *out, const struct remote *r, int detail)
+{
+	const struct session_stats *st = &r->sess.st;
+	char user[PROTO_MAX_NAME + 1];
+	double age = (double)(clock_now_ms() - r->started_ms) / 1e3;
+
+	if (!detail) {
+		evbuffer_add_printf(out, "%-6" PRIu64 " %-12s %-16s %-22s %-10s "
+		    "%8.0fs %-4s %10" PRIu64 " %10" PRIu64 " %4u\n", r->id,
+		    r->hub->engine.name, admin_safe(user, sizeof user, r->user),
+		    r->peer, r->via[0] ? r->via : "unknown", age,
+		    r->sess.conn != NULL ? "up" : "cut", st->rx_bytes,
+		    st->tx_bytes, st->resumes);
+		return;
+	}
+	evbuffer_add_printf(out, "session %" PRIu64 "\n  hub        %s\n"
+	    "  user       %s\n  from       %s\n  transport  %s\n"
+	    "  state      %s\n  age        %.0f s\n"
+	    "  in         %" PRIu64 " frames, %" PRIu64 " bytes\n"
+	    "  out        %" PRIu64 " frames, %" PRIu64 " bytes\n"
+	    "  resumes    %u (retransmitted %" PRIu64 ", lost %" PRIu64 ")\n"
+	    "  unacked    %" PRIu64 "\n  macs       %u\n  ips        %u\n"
+	    "  drops     ", r->id, r->hub->engine.name,
+	    admin_safe(user, sizeof user, r->user), r->peer,
+	    r->via[0] ? r->via : "unknown",
+	    r->sess.conn != NULL ? "up" : "cut", age, st->rx_frames,
+	    st->rx_bytes, st->tx_frames, st->tx_bytes, st->resumes,
+	    st->retransmitted, st->budget_dropped + st->rx_lost,
+	    session_unacked(&r->sess), r->port.macs,
+	    r->port.ip4s + r->port.ip6s);
+	admin_drops_text(out, r->port.drops);
+	evbuffer_add_printf(out, "\n");
+}
+
+static int
+admin_session_list(struct srv *srv, const struct admincmd_line *l, int json,
+    struct evbuffer *out)
+{
+	struct srv_hub *hub = NULL;
+	struct remote *r;
+	int first = 1;
+
+	if (l->argc == 1 && (hub = srv_find_hub(srv, l->argv[0])) == NULL)
+		return admin_fail(out, json, "no hub named '%s'", l->argv[0]);
+	if (json)
+		evbuffer_add_printf(out, "{\"ok\":true,\"sessions\":[");
+	else
+		evbuffer_add_printf(out, "%-6s %-12s %-16s %-22s %-10s %9s %-4s "
+		    "%10s %10s %4s\n", "ID", "HUB", "USER", "FROM", "TRANSPORT",
+		    "AGE", "STATE", "IN-BYTES", "OUT-BYTES", "RES");
+	TAILQ_FOREACH(r, &srv->remotes, entry) {
+		if (hub != NULL && r->hub != hub)
+			continue;
+		if (json) {
+			if (!first)
+				evbuffer_add_printf(out, ",");
+			admin_session_json(out, r);
+		} else
+			admin_session_text(out, r, 0);
+		first = 0;
+	}
+	if (json)
+		evbuffer_add_printf(out, "]}\n");
+	return 0;
+}
+
+/* The session an ID argument names, or NULL (refusal written). */
+static struct remote *
+admin_session_arg(struct srv *srv, const char *arg, int json,
+    struct evbuffer *out)
+{
+	char *end;
+	unsigned long long id = strtoull(arg, &end, 10);
+	struct remote *r;
+
+	if (end == arg || *end != '\0') {
+		admin_fail(out, json, "'%s' is not a session ID (see: session "
+		    "list)", arg);
+		return NULL;
+	}
+	if ((r = srv_find_remote(srv, (uint64_t)id)) == NULL)
+		admin_fail(out, json, "no session %llu", id);
+	return r;
+}
+
+static int
+admin_session_show(struct srv *srv, const struct admincmd_line *l, int json,
+    struct evbuffer *out)
+{
+	struct remote *r = admin_session_arg(srv, l->argv[0], json, out);
+
+	if (r == NULL)
+		return -1;
+	if (json) {
+		evbuffer_add_printf(out, "{\"ok\":true,\"session\":");
+		admin_session_json(out, r);
+		evbuffer_add_printf(out, "}\n");
+	} else
+		admin_session_text(out, r, 1);
+	return 0;
+}
+
+static int
+admin_session_kick(struct srv *srv, const struct admincmd_line *l, int json,
+    struct evbuffer *out)
+{
+	struct remote *r = admin_session_arg(srv, l->argv[0], json, out);
+	uint64_t id;
+
+	if (r == NULL)
+		return -1;
+	id = r->id;
+	log_info("session %" PRIu64 " kicked by the administrator", id);
+	remote_close(r, PROTO_BYE_KICKED, ADMIN_KICK_TEXT);
+	if (json)
+		evbuffer_add_printf(out, "{\"ok\":true,\"kicked\":%" PRIu64
+		    "}\n", id);
+	else
+		evbuffer_add_printf(out, "session %" PRIu64 " kicked\n", id);
+	return 0;
+}
+
+struct admin_walk {
+	struct evbuffer *out;
+	int json, first;
+	uint64_t now;
+};
+
+/* The session behind a port, for tables: "12" or its port name. */
+static void
+admin_port_owner(char *buf, size_t len, const struct sw_port *p)
+{
+	if (p->ops != NULL && strcmp(p->ops->kind, "session") == 0)
+		snprintf(buf, len, "%" PRIu64,
+		    ((const struct remote *)p->owner)->id);
+	else
+		snprintf(buf, len, "%s", p->name);
+}
+
+static void
+admin_mac_one(void *arg, const struct sw_mac_entry *e)
+{
+	struct admin_walk *w = arg;
+	char mac[ETHER_ADDR_STR], owner[SW_PORT_NAME_MAX];
+	uint64_t age = (w->now - e->seen_ms) / 1000;
+
+	ether_format_mac(e->mac, mac);
+	admin_port_owner(owner, sizeof owner, e->port);
+	if (w->json) {
+		evbuffer_add_printf(w->out, "%s{\"mac\":\"%s\",\"session\":",
+		    w->first ? "" : ",", mac);
+		admin_json_str(w->out, owner);
+		evbuffer_add_printf(w->out, ",\"port\":");
+		admin_json_str(w->out, e->port->name);
+		evbuffer_add_printf(w->out, ",\"age_s\":%" PRIu64 "}", age);
+	} else
+		evbuffer_add_printf(w->out, "%-17s %-8s %-32s %6" PRIu64 "s\n",
+		    mac, owner, e->port->name, age);
+	w->first = 0;
+}
+
+static void
+admin_ip_one(void *arg, const struct iptable_view *v)
+{
+	struct admin_walk *w = arg;
+	char addr[INET6_ADDRSTRLEN], owner[SW_PORT_NAME_MAX];
+	const char *src = v->source == IPTABLE_DHCP ? "dhcp" : "traffic";
+	int64_t left = (int64_t)(v->expiry_ms - w->now) / 1000;
+
+	if (!iptable_live(v->expiry_ms, w->now))
+		return;
+	inet_ntop(v->version == 4 ? AF_INET : AF_INET6, v->addr, addr,
+	    sizeof addr);
+	admin_port_owner(owner, sizeof owner, v->port);
+	if (w->json) {
+		evbuffer_add_printf(w->out, "%s{\"ip\":\"%s\",\"session\":",
+		    w->first ? "" : ",", addr);
+		admin_json_str(w->out, owner);
+		evbuffer_add_printf(w->out, ",\"source\":\"%s\",\"expires_s\":%"
+		    PRId64 "}", src, left);
+	} else
+		evbuffer_add_printf(w->out, "%-39s %-8s %-8s %6" PRId64 "s\n",
+		    addr, owner, src, left);
+	w->first = 0;
+}
+
+static int
+admin_tables(struct srv *srv, const struct admincmd_line *l, int json,
+    struct evbuffer *out)
+{
+	struct srv_hub *hub = srv_find_hub(srv, l->argv[0]);
+	struct admin_walk w = { out, json, 1, clock_now_ms() };
+	int macs = l->cmd->id == ADMINCMD_MAC_LIST;
+
+	if (hub == NULL)
+		return admin_fail(out, json, "no hub named '%s'", l->argv[0]);
+	if (json)
+		evbuffer_add_printf(out, "{\"ok\":true,\"%s\":[",
+		    macs ? "macs" : "ips");
+	else if (macs)
+		evbuffer_add_printf(out, "%-17s %-8s %-32s %7s\n", "MAC",
+		    "SESSION", "PORT", "AGE");
+	else
+		evbuffer_add_printf(out, "%-39s %-8s %-8s %7s\n", "ADDRESS",
+		    "SESSION", "SOURCE", "EXPIRES");
+	if (macs)
+		sw_mac_foreach(&hub->engine, admin_mac_one, &w);
+	else
+		iptable_foreach(&hub->engine.ips, admin_ip_one, &w);
+	if (json)
+		evbuffer_add_printf(out, "]}\n");
+	return 0;
+}
+
+static int
+admin_log_level(const struct admincmd_line *l, int json, struct evbuffer *out)
+{
+	int lvl = log_level_parse(l->argv[0]);
+
+	if (lvl < 0)
+		return admin_fail(out, json, "log level: expected error, warn, "
+		    "info or debug");
+	log_set_level((enum log_level)lvl);
+	log_info("log level set to %s by the administrator", l->argv[0]);
+	if (json)
+		evbuffer_add_printf(out, "{\"ok\":true,\"log_level\":\"%s\"}\n",
+		    log_level_name((enum log_level)lvl));
+	else
+		evbuffer_add_printf(out, "log level %s\n",
+		    log_level_name((enum log_level)lvl));
+	return 0;
+}
+
+static int
+admin_config_show(struct srv *srv, int json, struct evbuffer *out)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (f == NULL)
+		return admin_fail(out, json, "out of memory");
+	hubconf_print(srv->cfg, f);
+	fclose(f);
+	if (json) {
+		evbuffer_add_printf(out, "{\"ok\":true,\"config\":");
+		admin_json_str(out, text);
+		evbuffer_add_printf(out, "}\n");
+	} else
+		evbuffer_add(out, text, len);
+	free(text);
+	return 0;
+}
+
+static int
+admin_help(const struct admincmd_line *l, int json, struct evbuffer *out)
+{
+	size_t n;
+	const struct admincmd *t = admincmd_table(&n);
+	char want[64] = "";
+
+	if (l->argc == 1)
+		snprintf(want, sizeof want, "%s", l->argv[0]);
+	else if (l->argc == 2)
+		snprintf(want, sizeof want, "%s %s", l->argv[0], l->argv[1]);
+	if (json)
+		evbuffer_add_printf(out, "{\"ok\":true,\"commands\":[");
+	int first = 1, found = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t wl = strlen(want);
+		if (wl > 0 && (strncmp(t[i].words, want, wl) != 0 ||
+		    (t[i].words[wl] != '\0' && t[i].words[wl] != ' ')))
+			continue;
+		found++;
+		if (json) {
+			evbuffer_add_printf(out, "%s{\"command\":\"%s\","
+			    "\"args\":\"%s\",\"help\":", first ? "" : ",",
+			    t[i].words, t[i].args);
+			admin_json_str(out, t[i].help);
+			evbuffer_add_printf(out, "}");
+		} else
+			evbuffer_add_printf(out, "%s%s%-*s %s\n", t[i].words,
+			    t[i].args[0] ? " " : "",
+			    (int)(ADMIN_HELP_COL - strlen(t[i].words) -
+			    (t[i].args[0] ? 1 : 0)), t[i].args, t[i].help);
+		first = 0;
+	}
+	if (json)
+		evbuffer_add_printf(out, "]}\n");
+	if (!found) {
+		evbuffer_drain(out, evbuffer_get_length(out));
+		return admin_fail(out, json, "help: no command '%s'", want);
+	}
+	return 0;
+}
+
+/* Is u among the console's changes of its hub (else the file's)? */
+static int
+admin_user_managed(const struct srv *srv, const char *hub, const char *user)
+{
+	for (size_t i = 0; i < srv->managed.nhubs; i++) {
+		const struct managed_hub *mh = &srv->managed.hubs[i];
+		if (strcmp(mh->name, hub) != 0)
+			continue;
+		for (size_t j = 0; j < mh->nusers; j++)
+			if (strcmp(mh->users[j].name, user) == 0)
+				return 1;
+	}
+	return 0;
+}
+
+static uint32_t
+admin_user_sessions(struct srv *srv, const struct srv_hub *h,
+    const char *user)
+{
+	return h != NULL ? remote_count_user(srv, h, user) : 0;
+}
+
+/* The policy keys of p, own (set) ones only or all of them. */
+static void
+admin_policy(struct evbuffer *out, const struct hubconf_policy *p, int all,
+    int json)
+{
+	const struct cfg_table *t = &hubconf_policy_table;
+	int first = 1;
+
+	if (json)
+		evbuffer_add_printf(out, "{");
+	for (size_t i = 0; i < t->nkeys; i++) {
+		const struct cfg_key *k = &t->keys[i];
+		const char *v = (const char *)p + k->off;
+		char val[16];
+		if (!all && !(p->set & 1u << i))
+			continue;
+		if (k->type == CFG_BOOL)
+			snprintf(val, sizeof val, "%s", *(const bool *)(const void *)
+			    v ? "true" : "false");
+		else
+			snprintf(val, sizeof val, "%u",
+			    *(const uint32_t *)(const void *)v);
+		if (json)
+			evbuffer_add_printf(out, "%s\"%s\":%s", first ? "" : ",",
+			    k->name, val);
+		else
+			evbuffer_add_printf(out, "%s%s=%s", first ? "" : " ",
+			    k->name, val);
+		first = 0;
+	}
+	if (json)
+		evbuffer_add_printf(out, "}");
+}
+
+static int
+admin_users(struct srv *srv, const struct admincmd_line *l, int json,
+    struct evbuffer *out)
+{
+	const struct hubconf_hub *hc = hubconf_find_hub(srv->cfg, l->argv[0]);
+	const struct srv_hub *h = srv_find_hub(srv, l->argv[0]);
+	int show = l->cmd->id == ADMINCMD_USER_SHOW;
+
+	if (hc == NULL)
+		return admin_fail(out, json, "no hub named '%s'", l->argv[0]);
+	if (show && hubconf_find_user(hc, l->argv[1]) == NULL)
+		return admin_fail(out, json, "hub %s has no user '%s'",
+		    l->argv[0], l->argv[1]);
+	if (json)
+		evbuffer_add_printf(out, "{\"ok\":true,\"%s\":%s", show ?
+		    "user" : "users", show ? "" : "[");
+	else if (!show)
+		evbuffer_add_printf(out, "%-24s %-8s %8s %s\n", "USER", "FROM",
+		    "SESSIONS", "OWN POLICY");
+	int first = 1;
+	for (size_t i = 0; i < hc->nusers; i++) {
+		const struct hubconf_user *u = &hc->users[i];
+		const char *from = admin_user_managed(srv, hc->name, u->name) ?
+		    "console" : u->line > 0 ? "file" : "generated";
+		uint32_t n = admin_user_sessions(srv, h, u->name);
+		if (show && strcmp(u->name, l->argv[1]) != 0)
+			continue;
+		if (json) {
+			evbuffer_add_printf(out, "%s{\"name\":", first ? "" :
+			    ",");
+			admin_json_str(out, u->name);
+			evbuffer_add_printf(out, ",\"from\":\"%s\",\"sessions\":"
+			    "%u,\"policy\":", from, n);
+			admin_policy(out, &u->policy, show, 1);
+			evbuffer_add_printf(out, "}");
+		} else if (show) {
+			evbuffer_add_printf(out, "user %s on %s (from %s), %u "
+			    "session%s\n  policy: ", u->name, hc->name, from, n,
+			    n == 1 ? "" : "s");
+			admin_policy(out, &u->policy, 1, 0);
+			evbuffer_add_printf(out, "\n");
+		} else {
+			evbuffer_add_printf(out, "%-24s %-8s %8u ", u->name,
+			    from, n);
+			admin_policy(out, &u->policy, 0, 0);
+			evbuffer_add_printf(out, "\n");
+		}
+		first = 0;
+	}
+	if (json)
+		evbuffer_add_printf(out, "%s}\n", show ? "" : "]");
+	return 0;
+}
+
+static int
+admin_reload(struct srv *srv, int json, struct evbuffer *out)
+{
+	char err[1024];
+
+	if (reload_config(srv, err, sizeof err) != 0)
+		return admin_fail(out, json, "reload refused: %s; the running "
+		    "configuration stays", err);
+	if (json)
+		evbuffer_add_printf(out, "{\"ok\":true,\"hubs\":%zu}\n",
+		    srv->cfg->nhubs);
+	else
+		evbuffer_add_printf(out, "configuration reloaded: %zu virtual "
+		    "hub%s\n", srv->cfg->nhubs, srv->cfg->nhubs == 1 ? "" :
+		    "s");
+	return 0;
+}
+
+int
+admin_exec(struct srv *srv, const struct admincmd_line *l, int json,
+    struct evbuffer *out)
+{
+	switch (l->cmd->id) {
+	case ADMINCMD_HELP:
+		return admin_help(l, json, out);
+	case ADMINCMD_STATUS:
+		return admin_status(srv, json, out);
+	case ADMINCMD_HUB_LIST:
+		return admin_hub_list(srv, json, out);
+	case ADMINCMD_SESSION_LIST:
+		return admin_session_list(srv, l, json, out);
+	case ADMINCMD_SESSION_SHOW:
+		return admin_session_show(srv, l, json, out);
+	case ADMINCMD_SESSION_KICK:
+		return admin_session_kick(srv, l, json, out);
+	case ADMINCMD_MAC_LIST:
+	case ADMINCMD_IP_LIST:
+		return admin_tables(srv, l, json, out);
+	case ADMINCMD_LOG_LEVEL:
+		return admin_log_level(l, json, out);
+	case ADMINCMD_CONFIG_SHOW:
+		return admin_config_show(srv, json, out);
+	case ADMINCMD_RELOAD:
+		return admin_reload(srv, json, out);
+	case ADMINCMD_USER_LIST:
+	case ADMINCMD_USER_SHOW:
+		return admin_users(srv, l, json, out);
+	case ADMINCMD_HUB_CREATE:
+	case ADMINCMD_HUB_DELETE:
+	case ADMINCMD_HUB_ONLINE:
+	case ADMINCMD_HUB_OFFLINE:
+	case ADMINCMD_HUB_SET:
+	case ADMINCMD_USER_ADD:
+	case ADMINCMD_USER_PASSWORD:
+	case ADMINCMD_USER_DELETE:
+	case ADMINCMD_USER_POLICY:
+		return adminset_exec(srv, l, json, out);
+	case ADMINCMD_QUIT:
+		if (json)
+			evbuffer_add_printf(out, "{\"ok\":true}\n");
+		return 0;
+	}
+	return admin_fail(out, json, "unknown command");
+}
+
+int
+admin_line(struct srv *srv, const char *line, size_t len, int json,
+    struct evbuffer *out)
+{
+	struct admincmd_line *l = malloc(sizeof *l);
+	char err[256];
+	int rc;
+
+	if (l == NULL)
+		return admin_fail(out, json, "out of memory");
+	if (admincmd_parse(line, len, l, err, sizeof err) != 0)
+		rc = admin_fail(out, json, "%s", err);
+	else if (l->cmd == NULL)
+		rc = json ? (evbuffer_add_printf(out, "{\"ok\":true}\n"), 0) : 0;
+	else
+		rc = admin_exec(srv, l, json, out);
+	free(l);
+	return rc;
+}
