@@ -84,7 +84,8 @@ test_parser(void **state)
 	t_parse_bad("mac list 'x", "unterminated single quote");
 	t_parse_bad("mac list \"x", "unterminated double quote");
 	t_parse_bad("\x1b[2Jx", "unknown command '?[2Jx' (try: help)");
-	memset(big, 'a', sizeof big);
+	memset(big, 'a', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
 	t_parse_bad(big, "line too long (at most 1024 bytes)");
 	assert_int_equal(admincmd_parse("st\0atus", 7, &l, err, sizeof err),
 	    -1);
