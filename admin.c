@@ -497,11 +497,19 @@ admin_help(const struct admincmd_line *l, int json, struct evbuffer *out)
 			    t[i].words, t[i].args);
 			admin_json_str(out, t[i].help);
 			evbuffer_add_printf(out, "}");
-		} else
-			evbuffer_add_printf(out, "%s%s%-*s %s\n", t[i].words,
-			    t[i].args[0] ? " " : "",
-			    (int)(ADMIN_HELP_COL - strlen(t[i].words) -
-			    (t[i].args[0] ? 1 : 0)), t[i].args, t[i].help);
+		} else {
+			int w = (int)(strlen(t[i].words) + (t[i].args[0] ?
+			    1 + strlen(t[i].args) : 0));
+			evbuffer_add_printf(out, "%s%s%s", t[i].words,
+			    t[i].args[0] ? " " : "", t[i].args);
+			/* A long usage gets its own line. */
+			if (w < ADMIN_HELP_COL)
+				evbuffer_add_printf(out, "%*s %s\n",
+				    ADMIN_HELP_COL - w, "", t[i].help);
+			else
+				evbuffer_add_printf(out, "\n%*s %s\n",
+				    ADMIN_HELP_COL, "", t[i].help);
+		}
 		first = 0;
 	}
 	if (json)

@@ -122,6 +122,22 @@ static const struct cfg_table hubconf_log_table = {
 	.nkeys = CFG_NKEYS(hubconf_log_keys),
 };
 
+static const struct cfg_key hubconf_admin_keys[] = {
+	{ .name = "listen", .type = CFG_ADDR,
+	  .off = offsetof(struct hubconf, admin.listen),
+	  .def = "\"" HUBCONF_ADMIN_LISTEN "\"",
+	  .help = "e.g. 127.0.0.1:8023" },
+	{ .name = "password", .type = CFG_HASH,
+	  .off = offsetof(struct hubconf, admin.password),
+	  .help = "make one with: softether --hash-password" },
+	{ .name = "allow_remote", .type = CFG_BOOL,
+	  .off = offsetof(struct hubconf, admin.allow_remote), .def = "false" },
+};
+static const struct cfg_table hubconf_admin_table = {
+	.what = "admin", .keys = hubconf_admin_keys,
+	.nkeys = CFG_NKEYS(hubconf_admin_keys),
+};
+
 static const struct cfg_key hubconf_top_keys[] = {
 	{ .name = "listen", .type = CFG_LIST,
 	  .off = offsetof(struct hubconf, listen),
@@ -135,6 +151,7 @@ static const struct cfg_key hubconf_top_keys[] = {
 	  .min = 1, .max = HUBCONF_STATE_MAX, .def = HUBCONF_DEFAULT_STATE },
 	{ .name = "tls", .type = CFG_MAP, .sub = &hubconf_tls_table },
 	{ .name = "log", .type = CFG_MAP, .sub = &hubconf_log_table },
+	{ .name = "admin", .type = CFG_MAP, .sub = &hubconf_admin_table },
 	{ .name = "hubs", .type = CFG_LIST, .flags = CFG_UNIQUE,
 	  .off = offsetof(struct hubconf, hubs),
 	  .count_off = offsetof(struct hubconf, nhubs),
@@ -163,6 +180,11 @@ const char hubconf_default_yaml[] =
     "log:\n"
     "  level: info      # error, warn, info or debug\n"
     "\n"
+    "# The management console (telnet 127.0.0.1 8023); closed until\n"
+    "# admin.password holds a hash (softether --hash-password).\n"
+    "admin:\n"
+    "  listen: \"" HUBCONF_ADMIN_LISTEN "\"\n"
+    "\n"
     "# One virtual switch; add users (softether --hash-password) to log in.\n"
     "hubs:\n"
     "  - name: DEFAULT\n"
@@ -190,6 +212,21 @@ hubconf_override(struct cfg_ctx *c, struct hubconf *cfg, const char *dir)
 	free(cfg->state_dir);
 	cfg->state_dir = v;
 	return 0;
+}
+
+/* The console's password crosses the network in the clear unless it
+ * listens on loopback: that takes a decision, not a default. */
+static int
+hubconf_admin_check(struct cfg_ctx *c, const struct hubconf *cfg)
+{
+	const char *l = cfg->admin.listen;
+
+	if (l == NULL || cfg->admin.allow_remote ||
+	    strncmp(l, "127.", 4) == 0 || strncmp(l, "[::1]:", 6) == 0)
+		return 0;
+	return cfg_err(c, NULL, "admin.listen: %s is not a loopback address; "
+	    "set admin.allow_remote: true to accept the console from the "
+	    "network (its password travels in the clear there)", l);
 }
 
 /* Each user's effective policy: the hub's default, then the user's keys. */
@@ -233,6 +270,8 @@ hubconf_load_string(const char *source, const char *text, size_t len,
 	rc = cfg_load(&c, text, len, &hubconf_top_table, (char *)cfg);
 	if (rc == 0)
 		hubconf_resolve(cfg);
+	if (rc == 0)
+		rc = hubconf_admin_check(&c, cfg);
 	if (rc == 0 && state_dir_override != NULL)
 		rc = hubconf_override(&c, cfg, state_dir_override);
 	if (rc == 0)

@@ -17,6 +17,7 @@
 #define HUBCONF_MAX_HUBS       256u
 #define HUBCONF_MAX_USERS      65536u
 #define HUBCONF_MAX_LISTEN     32u
+#define HUBCONF_ADMIN_LISTEN   "127.0.0.1:8023"
 #define HUBCONF_DEFAULT_STATE  "/var/lib/softether"
 #define HUBCONF_DEFAULT_AGING_S       300u
 #define HUBCONF_DEFAULT_MAX_SESSIONS  1024u
@@ -48,6 +49,13 @@ struct hubconf_hub {
 	size_t nusers;
 };
 
+/* The management console (admin.listen, telnet-compatible). */
+struct hubconf_admin {
+	char *listen;         /* default 127.0.0.1:8023 */
+	char *password;       /* an $argon2id$ hash; NULL: console closed */
+	bool allow_remote;    /* a non-loopback listen needs it */
+};
+
 struct hubconf {
 	char *source;         /* file path, or "<default>" for the embedded one */
 	char **listen;        /* "ADDR:PORT" or "[V6ADDR]:PORT" or "*:PORT" */
@@ -58,6 +66,7 @@ struct hubconf {
 	struct hubconf_hub *hubs;
 	size_t nhubs;
 	enum log_level log_level; /* default info */
+	struct hubconf_admin admin;
 };
 
 /* The embedded default configuration (YAML text). */

@@ -166,9 +166,7 @@ listener_parse(const char *spec, struct sockaddr_storage *sa,
 	return -1;
 }
 
-/* A bound, listening socket for spec; -2 if its family is unavailable
- * here (skipped, with a warning), -1 on error (logged). */
-static int
+int
 listener_bind(const char *spec)
 {
 	struct sockaddr_storage sa;

@@ -175,6 +175,9 @@ login_auth_done(void *arg, int ok)
 	const struct sockaddr *sa = (struct sockaddr *)&l->c->peer_addr;
 
 	l->job = NULL;
+	/* A reload may have removed the user while the check ran. */
+	if (ok && l->ucfg == NULL)
+		ok = 0;
 	if (!ok) {
 		auth_throttle_fail(srv->throttle, sa, clock_now_ms());
 		log_warn("login refused: user=%s from=%s hub=%s: wrong user or "

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "conn.h"
 #include "log.h"
 #include "srv.h"
@@ -36,16 +37,26 @@ reload_hubs(struct srv *srv, struct hubconf *cfg)
 			continue;
 		}
 		log_info("hub %s removed; ending its sessions", h->engine.name);
-		h->cfg = NULL;
-		TAILQ_FOREACH(l, &srv->logins, entry)
-			if (l->hub == h)
-				conn_close(l->c, RELOAD_HUB_GONE);
+		TAILQ_FOREACH(l, &srv->logins, entry) {
+			if (l->hub != h)
+				continue;
+			/* Its password check must not come back to a
+			 * hub that is gone. */
+			if (l->job != NULL)
+				auth_job_cancel(l->job);
+			l->job = NULL;
+			l->hub = NULL;
+			conn_close(l->c, RELOAD_HUB_GONE);
+		}
 		for (r = TAILQ_FIRST(&srv->remotes); r != NULL; r = rn) {
 			rn = TAILQ_NEXT(r, entry);
 			if (r->hub == h)
 				remote_close(r, PROTO_BYE_KICKED,
 				    RELOAD_HUB_GONE);
 		}
+		/* Now it is removed: the last of its sessions to end (a
+		 * goodbye closes later) frees it, or it goes now. */
+		h->cfg = NULL;
 		if (h->nsessions == 0)
 			srv_hub_free(srv, h);
 	}

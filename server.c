@@ -15,6 +15,7 @@
 
 #include "auth.h"
 #include "conn.h"
+#include "console.h"
 #include "control.h"
 #include "ether.h"
 #include "log.h"
@@ -274,6 +275,37 @@ srv_control(struct srv *srv)
 	srv->control = control_new(srv, path);
 }
 
+/* The telnet console, when a password opens it; the hub runs on without
+ * it if its address is taken. */
+static void
+srv_console(struct srv *srv)
+{
+	const struct hubconf_admin *a = &srv->cfg->admin;
+	char spec[80];
+	int fd;
+
+	if (a->password == NULL) {
+		log_info("admin console closed: set admin.password (make one "
+		    "with softether --hash-password) to open it on %s",
+		    a->listen);
+		return;
+	}
+	if (strncmp(a->listen, "*:", 2) == 0)
+		snprintf(spec, sizeof spec, "0.0.0.0:%s", a->listen + 2);
+	else
+		snprintf(spec, sizeof spec, "%s", a->listen);
+	if ((fd = listener_bind(spec)) < 0) {
+		log_warn("admin console on %s not opened", spec);
+		return;
+	}
+	if (a->allow_remote && strncmp(spec, "127.", 4) != 0 &&
+	    strncmp(spec, "[::1]:", 6) != 0)
+		log_warn("admin console on %s accepts connections from the "
+		    "network; its password travels there in the clear", spec);
+	if ((srv->console = console_new(srv, fd, spec)) != NULL)
+		log_info("admin console on %s", spec);
+}
+
 struct srv *
 server_new(struct event_base *base, struct hubconf *cfg,
     const struct server_opts *o)
@@ -298,6 +330,7 @@ server_new(struct event_base *base, struct hubconf *cfg,
 	    genuser_ensure(srv) != 0 || listener_open_all(srv) != 0)
 		goto fail;
 	srv_control(srv);
+	srv_console(srv);
 	if ((srv->throttle = auth_throttle_new()) == NULL) {
 		log_err("out of memory starting the hub");
 		goto fail;
@@ -355,6 +388,7 @@ server_free(struct srv *srv)
 		remote_discard(r);
 	}
 	control_free(srv->control);
+	console_free(srv->console);
 	if (srv->age_ev)
 		event_free(srv->age_ev);
 	if (srv->grace_ev)

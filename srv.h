@@ -24,6 +24,7 @@
 
 struct auth_job;
 struct conn;
+struct console;
 struct control;
 struct srv;
 
@@ -107,6 +108,7 @@ struct srv {
 	uint64_t started_ms;
 	struct srv_totals ended;
 	struct control *control;        /* the local control socket */
+	struct console *console;        /* the telnet console, if open */
 };
 
 /* server.c */
@@ -117,6 +119,9 @@ void srv_hub_free(struct srv *srv, struct srv_hub *h);
 void srv_maybe_exit(struct srv *srv);
 
 /* listener.c */
+/* A bound, listening socket for "ADDR:PORT"; -2 if its family is
+ * unavailable here (skipped, with a warning), -1 on error (logged). */
+int listener_bind(const char *spec);
 int listener_open_all(struct srv *srv);
 void listener_pause(struct srv *srv);
 void listener_stop(struct srv *srv);

@@ -1,6 +1,6 @@
 /*
- * fuzz_admincmd.c: hostile bytes into the administration command parser and
- * the control socket's reply framing. A parse either fails with one line
+ * fuzz_admincmd.c: hostile bytes into the administration command parser,
+ * the console's telnet filter and the control socket's reply framing. A parse either fails with one line
  * of error or yields a known command whose arguments fit its arity, each
  * a NUL-terminated string inside the line's buffer.
  */
@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "admincmd.h"
+#include "console.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -37,5 +38,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    &used);
 	if (r == 1 && (used > size || len > ADMINCMD_REPLY_MAX))
 		abort();
+	uint8_t *copy = malloc(size + 1);
+	if (copy == NULL)
+		return 0;
+	memcpy(copy, data, size);
+	if (console_strip_telnet(copy, size) > size)
+		abort();
+	free(copy);
 	return 0;
 }

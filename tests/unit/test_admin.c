@@ -10,6 +10,7 @@
 #include "hubfix.h"
 #include "admin.h"
 #include "admincmd.h"
+#include "console.h"
 #include "srv.h"
 
 /* ---- The parser ---------------------------------------------------- */
@@ -118,6 +119,30 @@ test_reply_framing(void **state)
 	    &len, &used), -1);
 	assert_int_equal(admincmd_reply_parse("OK 123456789012345678901234",
 	    27, &ok, &len, &used), -1);
+}
+
+static void
+t_strip(const char *in, size_t len, const char *want, size_t wlen)
+{
+	uint8_t buf[64];
+
+	memcpy(buf, in, len);
+	assert_int_equal(console_strip_telnet(buf, len), wlen);
+	assert_memory_equal(buf, want, wlen);
+}
+
+/* Telnet negotiation is dropped from what the console reads. */
+static void
+test_telnet(void **state)
+{
+	(void)state;
+	t_strip("status\r\n", 8, "status\r\n", 8);
+	t_strip("\377\375\003pw\n", 6, "pw\n", 3);         /* IAC DO SGA */
+	t_strip("a\377\377b", 4, "a\377b", 3);                /* IAC IAC */
+	t_strip("\377\372\030\001\377\360x", 7, "x", 1);     /* IAC SB .. SE */
+	t_strip("\377\361ok", 4, "ok", 2);                     /* IAC NOP */
+	t_strip("ab\377", 3, "ab", 2);                         /* cut short */
+	t_strip("\377\372\030", 3, "", 0);                    /* SB never ends */
 }
 
 /* ---- Commands against a hub ------------------------------------------ */
@@ -397,6 +422,35 @@ test_changes(void **state)
 	t_has(t_run(e, "hub delete DEFAULT", 0, -1), "is the last one");
 }
 
+/* A hub deleted under a live session: the session ends with the reason,
+ * the card is then refused; the other hub's card runs on. */
+static void
+test_hub_delete_live(void **state)
+{
+	struct t_env *e = *state;
+	char cmd[256], hash[AUTH_HASH_MAX];
+
+	assert_int_equal(auth_hash_password(T_PASSWORD, strlen(T_PASSWORD),
+	    hash), 0);
+	t_has(t_run(e, "hub create LAB", 0, 0), "saved");
+	snprintf(cmd, sizeof cmd, "user add LAB alice --hash '%s'", hash);
+	t_has(t_run(e, cmd, 0, 0), "saved");
+	t_card_opts(e, &e->a, "pairA", e->pwfile, "5e:00:00:00:00:0a");
+	t_card_opts(e, &e->b, "pairB", e->pwfile, "5e:00:00:00:00:0b");
+	e->a.o.hub_name = "LAB";
+	t_card_start(e, &e->a);
+	t_card_start(e, &e->b);
+	t_until(e, t_card_up, &e->a, "card A up on LAB");
+	t_until(e, t_card_up, &e->b, "card B up on DEFAULT");
+	t_has(t_run(e, "hub delete LAB", 0, 0), "saved");
+	t_until(e, t_card_done, &e->a, "card A to be refused");
+	assert_int_equal(e->a.code, 2);
+	assert_true(t_logged(e, "peer said goodbye: the hub was removed"));
+	assert_true(t_logged(e, "no hub named 'LAB'"));
+	assert_int_equal(nic_state(e->b.nic), NIC_UP);
+	t_has(t_run(e, "hub list", 1, 0), "\"sessions\":1,");
+}
+
 struct t_ctl {
 	int fd;
 	char buf[8192];
@@ -456,6 +510,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parser),
 		cmocka_unit_test(test_reply_framing),
+		cmocka_unit_test(test_telnet),
 		cmocka_unit_test_setup_teardown(test_commands, t_setup,
 		    t_teardown),
 		cmocka_unit_test_setup_teardown(test_kick, t_setup,
@@ -465,6 +520,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_reload, t_setup,
 		    t_teardown),
 		cmocka_unit_test_setup_teardown(test_changes, t_setup,
+		    t_teardown),
+		cmocka_unit_test_setup_teardown(test_hub_delete_live, t_setup,
 		    t_teardown),
 	};
 

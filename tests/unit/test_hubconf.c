@@ -17,7 +17,8 @@
 /* Every tests/config/NAME.yaml has a NAME.ok beside it. */
 static const char *const golden[] = {
 	"good_minimal", "good_full", "good_defaults", "good_hubs",
-	"good_star", "good_ipv6", "good_policy",
+	"good_star", "good_ipv6", "good_policy", "good_admin",
+	"bad_admin_remote",
 	"bad_syntax", "bad_unknown_top", "bad_unknown_nested",
 	"bad_type_list", "bad_type_int", "bad_type_map", "bad_quoted_int",
 	"bad_port_zero", "bad_port_high", "bad_address", "bad_address_v6",
@@ -468,7 +469,7 @@ test_limits(void **state)
 	expect_error("state_dir: \"/a\\uFEFF\"\n",
 	    "<t>:1:12: state_dir: control characters are not allowed here");
 	expect_error("lisen: 1\n", "<t>:1:1: unknown key 'lisen' (known: "
-	    "listen, state_dir, tls, log, hubs)");
+	    "listen, state_dir, tls, log, admin, hubs)");
 
 	/* Specific addresses under a wildcard of the other family are
 	 * fine; so is the same address on another port. */

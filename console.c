@@ -1,0 +1,431 @@
+/*
+ * console.c: the telnet-compatible management console (admin.listen,
+ * default 127.0.0.1:8023). Plain lines, so telnet or nc works; the admin
+ * password (admin.password, an Argon2id hash, checked on the worker
+ * thread) comes first and nothing is accepted before it. Failed logins are
+ * throttled per source; an idle console and a console that does not log
+ * in in time are closed; an over-long line is refused with a message.
+ * Commands are the control socket's (admin.c), answered as text.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <sodium.h>
+
+#include "admin.h"
+#include "auth.h"
+#include "clock.h"
+#include "console.h"
+#include "log.h"
+#include "srv.h"
+
+#define CONSOLE_MAX_CLIENTS   8u
+#define CONSOLE_LOGIN_S       30    /* to give the password */
+#define CONSOLE_IDLE_S        600   /* a logged-in console silent this long */
+#define CONSOLE_READ_MAX      4096
+#define CONSOLE_BACKLOG       16
+#define CONSOLE_OUT_MAX       (32u * 1024u * 1024u) /* never read: closed */
+#define CONSOLE_IN_MAX        (64u * 1024u) /* typed ahead of the check */
+
+#define TELNET_IAC   255
+#define TELNET_SB    250
+#define TELNET_SE    240
+#define TELNET_WILL  251
+#define TELNET_DONT  254
+
+enum console_state {
+	CONSOLE_PASSWORD = 0,  /* waiting for the password line */
+	CONSOLE_CHECKING,      /* the worker is checking it */
+	CONSOLE_READY,         /* logged in: commands */
+	CONSOLE_CLOSING,       /* writing the last words */
+};
+
+struct console_client {
+	TAILQ_ENTRY(console_client) entry;
+	struct console *con;
+	int fd;
+	enum console_state state;
+	struct event *rev, *wev;
+	struct evbuffer *in, *out;
+	struct auth_job *job;
+	struct sockaddr_storage peer_addr;
+	char peer[64];
+	int skipping;                  /* discarding an over-long line */
+	int eof;                       /* the client sent all it will */
+};
+TAILQ_HEAD(console_client_list, console_client);
+
+struct console {
+	struct srv *srv;
+	int fd;
+	struct event *ev;
+	struct auth_throttle *throttle;
+	struct console_client_list clients;
+	unsigned nclients;
+	char name[80];
+};
+
+static void console_drain(struct console_client *cl);
+
+size_t
+console_strip_telnet(uint8_t *buf, size_t len)
+{
+	size_t i = 0, o = 0;
+
+	while (i < len) {
+		if (buf[i] != TELNET_IAC) {
+			buf[o++] = buf[i++];
+			continue;
+		}
+		if (i + 1 >= len)
+			break;                      /* a lone IAC at the end */
+		if (buf[i + 1] == TELNET_IAC) {     /* an escaped 255 */
+			buf[o++] = TELNET_IAC;
+			i += 2;
+		} else if (buf[i + 1] == TELNET_SB) {
+			/* Subnegotiation: up to IAC SE. */
+			i += 2;
+			while (i + 1 < len && !(buf[i] == TELNET_IAC &&
+			    buf[i + 1] == TELNET_SE))
+				i++;
+			i += 2;
+		} else if (buf[i + 1] >= TELNET_WILL &&
+		    buf[i + 1] <= TELNET_DONT)
+			i += 3;                     /* WILL/WONT/DO/DONT opt */
+		else
+			i += 2;                     /* a two-byte command */
+	}
+	return o;
+}
+
+static void
+console_client_free(struct console_client *cl)
+{
+	struct console *con = cl->con;
+
+	if (cl->job != NULL)
+		auth_job_cancel(cl->job);
+	TAILQ_REMOVE(&con->clients, cl, entry);
+	con->nclients--;
+	event_free(cl->rev);
+	event_free(cl->wev);
+	evbuffer_free(cl->in);
+	evbuffer_free(cl->out);
+	close(cl->fd);
+	free(cl);
+}
+
+static void
+console_flush(struct console_client *cl)
+{
+	while (evbuffer_get_length(cl->out) > 0) {
+		int n = evbuffer_write(cl->out, cl->fd);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			break;
+		if (n <= 0) {
+			console_client_free(cl);
+			return;
+		}
+	}
+	if (evbuffer_get_length(cl->out) > 0) {
+		event_add(cl->wev, NULL);
+		return;
+	}
+	if (cl->state == CONSOLE_CLOSING)
+		console_client_free(cl);
+}
+
+static void
+console_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+	console_flush(arg);
+}
+
+/* Text onto the wire with telnet's CR LF line ends. */
+static void
+console_send(struct console_client *cl, struct evbuffer *text)
+{
+	size_t len;
+	char *line;
+
+	while ((line = evbuffer_readln(text, &len, EVBUFFER_EOL_LF)) != NULL) {
+		evbuffer_add(cl->out, line, len);
+		evbuffer_add(cl->out, "\r\n", 2);
+		free(line);
+	}
+	len = evbuffer_get_length(text);
+	if (len > 0) {
+		evbuffer_add_buffer(cl->out, text);
+		evbuffer_add(cl->out, "\r\n", 2);
+	}
+}
+
+static void
+console_say(struct console_client *cl, const char *s)
+{
+	evbuffer_add(cl->out, s, strlen(s));
+}
+
+static void
+console_close(struct console_client *cl, const char *why)
+{
+	if (why != NULL) {
+		console_say(cl, why);
+		console_say(cl, "\r\n");
+	}
+	cl->state = CONSOLE_CLOSING;
+	event_del(cl->rev);
+}
+
+static void
+console_auth_done(void *arg, int ok)
+{
+	struct console_client *cl = arg;
+	struct console *con = cl->con;
+	const struct sockaddr *sa = (const struct sockaddr *)&cl->peer_addr;
+	struct timeval idle = { CONSOLE_IDLE_S, 0 };
+
+	cl->job = NULL;
+	if (!ok) {
+		auth_throttle_fail(con->throttle, sa, clock_now_ms());
+		log_warn("console login refused: from=%s: wrong password",
+		    cl->peer);
+		console_close(cl, "wrong password");
+		console_flush(cl);
+		return;
+	}
+	auth_throttle_ok(con->throttle, sa);
+	log_info("console login: from=%s", cl->peer);
+	cl->state = CONSOLE_READY;
+	console_say(cl, "softether " SOFTETHER_VERSION " console; help lists "
+	    "the commands\r\n> ");
+	if (!cl->eof)
+		event_add(cl->rev, &idle);
+	console_drain(cl);
+	console_flush(cl);
+}
+
+static void
+console_password(struct console_client *cl, const char *line, size_t len)
+{
+	struct console *con = cl->con;
+	const char *hash = con->srv->cfg->admin.password;
+	uint64_t wait = auth_throttle_check(con->throttle,
+	    (const struct sockaddr *)&cl->peer_addr, clock_now_ms());
+	char msg[128];
+
+	if (wait > 0) {
+		snprintf(msg, sizeof msg, "too many failed logins from this "
+		    "address; try again in %llu s",
+		    (unsigned long long)(wait + 999) / 1000);
+		log_warn("console login refused: from=%s: throttled", cl->peer);
+		console_close(cl, msg);
+		return;
+	}
+	if (hash == NULL) {
+		console_close(cl, "the console is closed (no admin.password)");
+		return;
+	}
+	cl->state = CONSOLE_CHECKING;
+	event_del(cl->rev);
+	cl->job = auth_verify_async(con->srv->auth, hash, line, len,
+	    console_auth_done, cl);
+	if (cl->job == NULL)
+		console_close(cl, "hub is busy; try again");
+}
+
+static void
+console_line(struct console_client *cl, char *line, size_t len)
+{
+	struct evbuffer *out;
+
+	if (len > 0 && line[len - 1] == '\r')
+		line[--len] = '\0';
+	if (cl->state == CONSOLE_PASSWORD) {
+		console_password(cl, line, len);
+		sodium_memzero(line, len);
+		return;
+	}
+	if ((out = evbuffer_new()) == NULL) {
+		console_close(cl, "out of memory");
+		return;
+	}
+	admin_line(cl->con->srv, line, len, 0, out);
+	console_send(cl, out);
+	evbuffer_free(out);
+	if (strcmp(line, "quit") == 0) {
+		console_close(cl, NULL);
+		return;
+	}
+	console_say(cl, "> ");
+}
+
+/* Run the complete lines waiting, as far as the state allows (the password
+ * check stops it until the worker answers). */
+static void
+console_drain(struct console_client *cl)
+{
+	size_t len;
+	char *line;
+
+	while (cl->state == CONSOLE_PASSWORD || cl->state == CONSOLE_READY) {
+		line = evbuffer_readln(cl->in, &len, EVBUFFER_EOL_LF);
+		if (line == NULL)
+			break;
+		if (cl->skipping)
+			cl->skipping = 0; /* the rest of an over-long line */
+		else
+			console_line(cl, line, len);
+		sodium_memzero(line, len);
+		free(line);
+	}
+	if (cl->state == CONSOLE_CHECKING &&
+	    evbuffer_get_length(cl->in) > CONSOLE_IN_MAX) {
+		console_close(cl, "too much input before the password was "
+		    "checked");
+		return;
+	}
+	if (cl->state != CONSOLE_CHECKING &&
+	    evbuffer_get_length(cl->in) > ADMINCMD_LINE_MAX + 2) {
+		/* A line that has not ended yet and cannot fit. */
+		evbuffer_drain(cl->in, evbuffer_get_length(cl->in));
+		if (!cl->skipping && cl->state == CONSOLE_READY)
+			console_say(cl, "line too long (at most 1024 bytes)\r\n> ");
+		if (cl->state == CONSOLE_PASSWORD)
+			console_close(cl, "line too long");
+		cl->skipping = 1;
+	}
+	/* All typed and all answered: done. */
+	if (cl->eof && cl->state != CONSOLE_CHECKING &&
+	    cl->state != CONSOLE_CLOSING)
+		console_close(cl, NULL);
+}
+
+static void
+console_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct console_client *cl = arg;
+	uint8_t buf[CONSOLE_READ_MAX];
+	ssize_t n;
+
+	if (what & EV_TIMEOUT) {
+		console_close(cl, cl->state == CONSOLE_READY ?
+		    "idle too long; goodbye" : "no password in time; goodbye");
+		console_flush(cl);
+		return;
+	}
+	n = read(fd, buf, sizeof buf);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n < 0) {
+		console_client_free(cl);
+		return;
+	}
+	if (n == 0) {
+		cl->eof = 1;
+		event_del(cl->rev);
+	} else
+		evbuffer_add(cl->in, buf, console_strip_telnet(buf,
+		    (size_t)n));
+	console_drain(cl);
+	if (evbuffer_get_length(cl->out) > CONSOLE_OUT_MAX) {
+		console_client_free(cl);
+		return;
+	}
+	console_flush(cl);
+}
+
+static void
+console_accept_cb(evutil_socket_t lfd, short what, void *arg)
+{
+	struct console *con = arg;
+	struct console_client *cl;
+	struct timeval login = { CONSOLE_LOGIN_S, 0 };
+	struct sockaddr_storage sa;
+	socklen_t salen = sizeof sa;
+	char host[INET6_ADDRSTRLEN] = "?";
+	int fd = accept4(lfd, (struct sockaddr *)&sa, &salen,
+	    SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (con->nclients >= CONSOLE_MAX_CLIENTS ||
+	    (cl = calloc(1, sizeof *cl)) == NULL) {
+		close(fd);
+		return;
+	}
+	cl->con = con;
+	cl->fd = fd;
+	cl->peer_addr = sa;
+	if (sa.ss_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&sa)->sin_addr, host,
+		    sizeof host);
+	else if (sa.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&sa)->sin6_addr,
+		    host, sizeof host);
+	snprintf(cl->peer, sizeof cl->peer, "%s", host);
+	cl->in = evbuffer_new();
+	cl->out = evbuffer_new();
+	cl->rev = event_new(con->srv->base, fd, EV_READ | EV_PERSIST,
+	    console_read_cb, cl);
+	cl->wev = event_new(con->srv->base, fd, EV_WRITE, console_write_cb,
+	    cl);
+	TAILQ_INSERT_TAIL(&con->clients, cl, entry);
+	con->nclients++;
+	if (cl->in == NULL || cl->out == NULL || cl->rev == NULL ||
+	    cl->wev == NULL) {
+		console_client_free(cl);
+		return;
+	}
+	event_add(cl->rev, &login);
+	console_say(cl, "softether hub console\r\npassword: ");
+	console_flush(cl);
+}
+
+struct console *
+console_new(struct srv *srv, int fd, const char *name)
+{
+	struct console *con = calloc(1, sizeof *con);
+
+	if (con == NULL) {
+		close(fd);
+		return NULL;
+	}
+	con->srv = srv;
+	con->fd = fd;
+	snprintf(con->name, sizeof con->name, "%s", name);
+	TAILQ_INIT(&con->clients);
+	con->throttle = auth_throttle_new();
+	con->ev = event_new(srv->base, fd, EV_READ | EV_PERSIST,
+	    console_accept_cb, con);
+	if (con->throttle == NULL || con->ev == NULL) {
+		console_free(con);
+		return NULL;
+	}
+	event_add(con->ev, NULL);
+	return con;
+}
+
+void
+console_free(struct console *con)
+{
+	struct console_client *cl;
+
+	if (con == NULL)
+		return;
+	while ((cl = TAILQ_FIRST(&con->clients)) != NULL)
+		console_client_free(cl);
+	if (con->ev != NULL)
+		event_free(con->ev);
+	if (con->throttle != NULL)
+		auth_throttle_free(con->throttle);
+	close(con->fd);
+	free(con);
+}
