@@ -23,13 +23,13 @@
 #include "auth.h"
 #include "clock.h"
 #include "console.h"
+#include "linecl.h"
 #include "log.h"
 #include "srv.h"
 
 #define CONSOLE_MAX_CLIENTS   8u
 #define CONSOLE_LOGIN_S       30    /* to give the password */
 #define CONSOLE_IDLE_S        600   /* a logged-in console silent this long */
-#define CONSOLE_READ_MAX      4096
 #define CONSOLE_BACKLOG       16
 #define CONSOLE_OUT_MAX       (32u * 1024u * 1024u) /* never read: closed */
 #define CONSOLE_IN_MAX        (64u * 1024u) /* typed ahead of the check */
@@ -50,15 +50,12 @@ enum console_state {
 struct console_client {
 	TAILQ_ENTRY(console_client) entry;
 	struct console *con;
-	int fd;
+	struct linecl *l;
 	enum console_state state;
-	struct event *rev, *wev;
-	struct evbuffer *in, *out;
 	struct auth_job *job;
 	struct sockaddr_storage peer_addr;
 	char peer[64];
 	int skipping;                  /* discarding an over-long line */
-	int eof;                       /* the client sent all it will */
 };
 TAILQ_HEAD(console_client_list, console_client);
 
@@ -106,46 +103,16 @@ console_strip_telnet(uint8_t *buf, size_t len)
 }
 
 static void
-console_client_free(struct console_client *cl)
+console_client_freed(struct linecl *l)
 {
+	struct console_client *cl = l->arg;
 	struct console *con = cl->con;
 
 	if (cl->job != NULL)
 		auth_job_cancel(cl->job);
 	TAILQ_REMOVE(&con->clients, cl, entry);
 	con->nclients--;
-	event_free(cl->rev);
-	event_free(cl->wev);
-	evbuffer_free(cl->in);
-	evbuffer_free(cl->out);
-	close(cl->fd);
 	free(cl);
-}
-
-static void
-console_flush(struct console_client *cl)
-{
-	while (evbuffer_get_length(cl->out) > 0) {
-		int n = evbuffer_write(cl->out, cl->fd);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			break;
-		if (n <= 0) {
-			console_client_free(cl);
-			return;
-		}
-	}
-	if (evbuffer_get_length(cl->out) > 0) {
-		event_add(cl->wev, NULL);
-		return;
-	}
-	if (cl->state == CONSOLE_CLOSING)
-		console_client_free(cl);
-}
-
-static void
-console_write_cb(evutil_socket_t fd, short what, void *arg)
-{
-	console_flush(arg);
 }
 
 /* Text onto the wire with telnet's CR LF line ends. */
@@ -156,21 +123,21 @@ console_send(struct console_client *cl, struct evbuffer *text)
 	char *line;
 
 	while ((line = evbuffer_readln(text, &len, EVBUFFER_EOL_LF)) != NULL) {
-		evbuffer_add(cl->out, line, len);
-		evbuffer_add(cl->out, "\r\n", 2);
+		evbuffer_add(cl->l->out, line, len);
+		evbuffer_add(cl->l->out, "\r\n", 2);
 		free(line);
 	}
 	len = evbuffer_get_length(text);
 	if (len > 0) {
-		evbuffer_add_buffer(cl->out, text);
-		evbuffer_add(cl->out, "\r\n", 2);
+		evbuffer_add_buffer(cl->l->out, text);
+		evbuffer_add(cl->l->out, "\r\n", 2);
 	}
 }
 
 static void
 console_say(struct console_client *cl, const char *s)
 {
-	evbuffer_add(cl->out, s, strlen(s));
+	evbuffer_add(cl->l->out, s, strlen(s));
 }
 
 static void
@@ -181,7 +148,7 @@ console_close(struct console_client *cl, const char *why)
 		console_say(cl, "\r\n");
 	}
 	cl->state = CONSOLE_CLOSING;
-	event_del(cl->rev);
+	linecl_close(cl->l);
 }
 
 static void
@@ -190,15 +157,13 @@ console_auth_done(void *arg, int ok)
 	struct console_client *cl = arg;
 	struct console *con = cl->con;
 	const struct sockaddr *sa = (const struct sockaddr *)&cl->peer_addr;
-	struct timeval idle = { CONSOLE_IDLE_S, 0 };
-
 	cl->job = NULL;
 	if (!ok) {
 		auth_throttle_fail(con->throttle, sa, clock_now_ms());
 		log_warn("console login refused: from=%s: wrong password",
 		    cl->peer);
 		console_close(cl, "wrong password");
-		console_flush(cl);
+		linecl_flush(cl->l);
 		return;
 	}
 	auth_throttle_ok(con->throttle, sa);
@@ -206,10 +171,9 @@ console_auth_done(void *arg, int ok)
 	cl->state = CONSOLE_READY;
 	console_say(cl, "softether " SOFTETHER_VERSION " console; help lists "
 	    "the commands\r\n> ");
-	if (!cl->eof)
-		event_add(cl->rev, &idle);
+	linecl_read(cl->l, CONSOLE_IDLE_S);
 	console_drain(cl);
-	console_flush(cl);
+	linecl_flush(cl->l);
 }
 
 static void
@@ -234,7 +198,7 @@ console_password(struct console_client *cl, const char *line, size_t len)
 		return;
 	}
 	cl->state = CONSOLE_CHECKING;
-	event_del(cl->rev);
+	linecl_pause(cl->l);
 	cl->job = auth_verify_async(con->srv->auth, hash, line, len,
 	    console_auth_done, cl);
 	if (cl->job == NULL)
@@ -276,7 +240,7 @@ console_drain(struct console_client *cl)
 	char *line;
 
 	while (cl->state == CONSOLE_PASSWORD || cl->state == CONSOLE_READY) {
-		line = evbuffer_readln(cl->in, &len, EVBUFFER_EOL_LF);
+		line = evbuffer_readln(cl->l->in, &len, EVBUFFER_EOL_LF);
 		if (line == NULL)
 			break;
 		if (cl->skipping)
@@ -287,15 +251,15 @@ console_drain(struct console_client *cl)
 		free(line);
 	}
 	if (cl->state == CONSOLE_CHECKING &&
-	    evbuffer_get_length(cl->in) > CONSOLE_IN_MAX) {
+	    evbuffer_get_length(cl->l->in) > CONSOLE_IN_MAX) {
 		console_close(cl, "too much input before the password was "
 		    "checked");
 		return;
 	}
 	if (cl->state != CONSOLE_CHECKING &&
-	    evbuffer_get_length(cl->in) > ADMINCMD_LINE_MAX + 2) {
+	    evbuffer_get_length(cl->l->in) > ADMINCMD_LINE_MAX + 2) {
 		/* A line that has not ended yet and cannot fit. */
-		evbuffer_drain(cl->in, evbuffer_get_length(cl->in));
+		evbuffer_drain(cl->l->in, evbuffer_get_length(cl->l->in));
 		if (!cl->skipping && cl->state == CONSOLE_READY)
 			console_say(cl, "line too long (at most 1024 bytes)\r\n> ");
 		if (cl->state == CONSOLE_PASSWORD)
@@ -303,43 +267,28 @@ console_drain(struct console_client *cl)
 		cl->skipping = 1;
 	}
 	/* All typed and all answered: done. */
-	if (cl->eof && cl->state != CONSOLE_CHECKING &&
+	if (cl->l->eof && cl->state != CONSOLE_CHECKING &&
 	    cl->state != CONSOLE_CLOSING)
 		console_close(cl, NULL);
 }
 
 static void
-console_read_cb(evutil_socket_t fd, short what, void *arg)
+console_input(struct linecl *l, int timed_out)
 {
-	struct console_client *cl = arg;
-	uint8_t buf[CONSOLE_READ_MAX];
-	ssize_t n;
+	struct console_client *cl = l->arg;
 
-	if (what & EV_TIMEOUT) {
+	if (timed_out) {
 		console_close(cl, cl->state == CONSOLE_READY ?
 		    "idle too long; goodbye" : "no password in time; goodbye");
-		console_flush(cl);
+		linecl_flush(l);
 		return;
 	}
-	n = read(fd, buf, sizeof buf);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n < 0) {
-		console_client_free(cl);
-		return;
-	}
-	if (n == 0) {
-		cl->eof = 1;
-		event_del(cl->rev);
-	} else
-		evbuffer_add(cl->in, buf, console_strip_telnet(buf,
-		    (size_t)n));
 	console_drain(cl);
-	if (evbuffer_get_length(cl->out) > CONSOLE_OUT_MAX) {
-		console_client_free(cl);
+	if (evbuffer_get_length(l->out) > CONSOLE_OUT_MAX) {
+		linecl_free(l);
 		return;
 	}
-	console_flush(cl);
+	linecl_flush(l);
 }
 
 static void
@@ -347,7 +296,6 @@ console_accept_cb(evutil_socket_t lfd, short what, void *arg)
 {
 	struct console *con = arg;
 	struct console_client *cl;
-	struct timeval login = { CONSOLE_LOGIN_S, 0 };
 	struct sockaddr_storage sa;
 	socklen_t salen = sizeof sa;
 	char host[INET6_ADDRSTRLEN] = "?";
@@ -362,7 +310,6 @@ console_accept_cb(evutil_socket_t lfd, short what, void *arg)
 		return;
 	}
 	cl->con = con;
-	cl->fd = fd;
 	cl->peer_addr = sa;
 	if (sa.ss_family == AF_INET)
 		inet_ntop(AF_INET, &((struct sockaddr_in *)&sa)->sin_addr, host,
@@ -371,22 +318,17 @@ console_accept_cb(evutil_socket_t lfd, short what, void *arg)
 		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&sa)->sin6_addr,
 		    host, sizeof host);
 	snprintf(cl->peer, sizeof cl->peer, "%s", host);
-	cl->in = evbuffer_new();
-	cl->out = evbuffer_new();
-	cl->rev = event_new(con->srv->base, fd, EV_READ | EV_PERSIST,
-	    console_read_cb, cl);
-	cl->wev = event_new(con->srv->base, fd, EV_WRITE, console_write_cb,
-	    cl);
-	TAILQ_INSERT_TAIL(&con->clients, cl, entry);
-	con->nclients++;
-	if (cl->in == NULL || cl->out == NULL || cl->rev == NULL ||
-	    cl->wev == NULL) {
-		console_client_free(cl);
+	cl->l = linecl_new(con->srv->base, fd, console_input,
+	    console_client_freed, cl, CONSOLE_LOGIN_S);
+	if (cl->l == NULL) {
+		free(cl);
 		return;
 	}
-	event_add(cl->rev, &login);
+	cl->l->filter = console_strip_telnet;
+	TAILQ_INSERT_TAIL(&con->clients, cl, entry);
+	con->nclients++;
 	console_say(cl, "softether hub console\r\npassword: ");
-	console_flush(cl);
+	linecl_flush(cl->l);
 }
 
 struct console *
@@ -421,7 +363,7 @@ console_free(struct console *con)
 	if (con == NULL)
 		return;
 	while ((cl = TAILQ_FIRST(&con->clients)) != NULL)
-		console_client_free(cl);
+		linecl_free(cl->l);
 	if (con->ev != NULL)
 		event_free(con->ev);
 	if (con->throttle != NULL)

@@ -17,6 +17,7 @@
 
 #include "admin.h"
 #include "control.h"
+#include "linecl.h"
 #include "log.h"
 #include "srv.h"
 
@@ -27,10 +28,7 @@
 struct control_client {
 	TAILQ_ENTRY(control_client) entry;
 	struct control *ctl;
-	int fd;
-	struct event *rev, *wev;
-	struct evbuffer *in, *out;
-	int closing;                  /* close once out is written */
+	struct linecl *l;
 };
 TAILQ_HEAD(control_client_list, control_client);
 
@@ -44,44 +42,13 @@ struct control {
 };
 
 static void
-control_client_free(struct control_client *cl)
+control_client_freed(struct linecl *l)
 {
-	struct control *ctl = cl->ctl;
+	struct control_client *cl = l->arg;
 
-	TAILQ_REMOVE(&ctl->clients, cl, entry);
-	ctl->nclients--;
-	event_free(cl->rev);
-	event_free(cl->wev);
-	evbuffer_free(cl->in);
-	evbuffer_free(cl->out);
-	close(cl->fd);
+	TAILQ_REMOVE(&cl->ctl->clients, cl, entry);
+	cl->ctl->nclients--;
 	free(cl);
-}
-
-static void
-control_flush(struct control_client *cl)
-{
-	while (evbuffer_get_length(cl->out) > 0) {
-		int n = evbuffer_write(cl->out, cl->fd);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			break;
-		if (n <= 0) {
-			control_client_free(cl);
-			return;
-		}
-	}
-	if (evbuffer_get_length(cl->out) > 0) {
-		event_add(cl->wev, NULL);
-		return;
-	}
-	if (cl->closing)
-		control_client_free(cl);
-}
-
-static void
-control_write_cb(evutil_socket_t fd, short what, void *arg)
-{
-	control_flush(arg);
 }
 
 static void
@@ -90,8 +57,8 @@ control_reply(struct control_client *cl, int ok, struct evbuffer *body)
 	char hdr[ADMINCMD_REPLY_HDR];
 	size_t n = admincmd_reply_hdr(hdr, ok, evbuffer_get_length(body));
 
-	evbuffer_add(cl->out, hdr, n);
-	evbuffer_add_buffer(cl->out, body);
+	evbuffer_add(cl->l->out, hdr, n);
+	evbuffer_add_buffer(cl->l->out, body);
 }
 
 /* One request line: "T cmd" or "J cmd". */
@@ -102,14 +69,14 @@ control_request(struct control_client *cl, const char *line, size_t len)
 	int json, rc;
 
 	if (body == NULL) {
-		cl->closing = 1;
+		linecl_close(cl->l);
 		return;
 	}
 	if (len < 2 || (line[0] != 'T' && line[0] != 'J') || line[1] != ' ') {
 		evbuffer_add_printf(body, "bad request (expected 'T COMMAND' "
 		    "or 'J COMMAND')\n");
 		control_reply(cl, 0, body);
-		cl->closing = 1;
+		linecl_close(cl->l);
 	} else {
 		json = line[0] == 'J';
 		rc = admin_line(cl->ctl->srv, line + 2, len - 2, json, body);
@@ -119,46 +86,37 @@ control_request(struct control_client *cl, const char *line, size_t len)
 }
 
 static void
-control_read_cb(evutil_socket_t fd, short what, void *arg)
+control_input(struct linecl *l, int timed_out)
 {
-	struct control_client *cl = arg;
+	struct control_client *cl = l->arg;
+	struct evbuffer *body;
 	size_t len;
 	char *line;
 
-	if (what & EV_TIMEOUT) {
-		control_client_free(cl);
+	if (timed_out || l->eof) {
+		linecl_free(l);
 		return;
 	}
-	int n = evbuffer_read(cl->in, fd, ADMINCMD_LINE_MAX + 4);
-	if (n <= 0 && !(n < 0 && (errno == EAGAIN || errno == EINTR))) {
-		control_client_free(cl);
-		return;
-	}
-	while (!cl->closing && (line = evbuffer_readln(cl->in, &len,
+	while (!l->closing && (line = evbuffer_readln(l->in, &len,
 	    EVBUFFER_EOL_LF)) != NULL) {
 		control_request(cl, line, len);
 		free(line);
 	}
-	if (!cl->closing && evbuffer_get_length(cl->in) > ADMINCMD_LINE_MAX + 2) {
-		struct evbuffer *body = evbuffer_new();
-		if (body != NULL) {
-			evbuffer_add_printf(body, "line too long (at most %u "
-			    "bytes)\n", ADMINCMD_LINE_MAX);
-			control_reply(cl, 0, body);
-			evbuffer_free(body);
-		}
-		cl->closing = 1;
+	if (!l->closing && evbuffer_get_length(l->in) > ADMINCMD_LINE_MAX + 2 &&
+	    (body = evbuffer_new()) != NULL) {
+		evbuffer_add_printf(body, "line too long (at most %u bytes)\n",
+		    ADMINCMD_LINE_MAX);
+		control_reply(cl, 0, body);
+		evbuffer_free(body);
+		linecl_close(l);
 	}
-	if (cl->closing)
-		event_del(cl->rev);
-	control_flush(cl);
+	linecl_flush(l);
 }
 
 static void
 control_accept_cb(evutil_socket_t lfd, short what, void *arg)
 {
 	struct control *ctl = arg;
-	struct timeval idle = { CONTROL_IDLE_S, 0 };
 	int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	struct control_client *cl;
 
@@ -170,21 +128,14 @@ control_accept_cb(evutil_socket_t lfd, short what, void *arg)
 		return;
 	}
 	cl->ctl = ctl;
-	cl->fd = fd;
-	cl->in = evbuffer_new();
-	cl->out = evbuffer_new();
-	cl->rev = event_new(ctl->srv->base, fd, EV_READ | EV_PERSIST,
-	    control_read_cb, cl);
-	cl->wev = event_new(ctl->srv->base, fd, EV_WRITE, control_write_cb,
-	    cl);
-	TAILQ_INSERT_TAIL(&ctl->clients, cl, entry);
-	ctl->nclients++;
-	if (cl->in == NULL || cl->out == NULL || cl->rev == NULL ||
-	    cl->wev == NULL) {
-		control_client_free(cl);
+	cl->l = linecl_new(ctl->srv->base, fd, control_input,
+	    control_client_freed, cl, CONTROL_IDLE_S);
+	if (cl->l == NULL) {
+		free(cl);
 		return;
 	}
-	event_add(cl->rev, &idle);
+	TAILQ_INSERT_TAIL(&ctl->clients, cl, entry);
+	ctl->nclients++;
 }
 
 /* Is a live hub answering on path? */
@@ -263,7 +214,7 @@ control_free(struct control *ctl)
 	if (ctl == NULL)
 		return;
 	while ((cl = TAILQ_FIRST(&ctl->clients)) != NULL)
-		control_client_free(cl);
+		linecl_free(cl->l);
 	if (ctl->ev != NULL)
 		event_free(ctl->ev);
 	close(ctl->fd);
