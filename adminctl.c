@@ -10,17 +10,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 #include <sodium.h>
+#include <editline/readline.h>
 
 #include "adminctl.h"
 #include "admincmd.h"
 #include "auth.h"
 #include "proto.h"
 
-#define ADMINCTL_PROMPT "softether> "
+#define ADMINCTL_PROMPT  "softether> "
+#define ADMINCTL_HISTORY 1000   /* lines kept in ~/.softether/admin_history */
 
 /* Everything or nothing: -1 on error. */
 static int
@@ -194,6 +197,52 @@ adminctl_hash(const char *cmd, const char *pwfile, char *out, size_t outlen)
 	return rc;
 }
 
+/* ~/.softether/admin_history: loaded at start (load), saved at the end. */
+static void
+adminctl_history(int load)
+{
+	const char *home = getenv("HOME");
+	char path[4096];
+
+	if (home == NULL || *home == '\0')
+		return;
+	snprintf(path, sizeof path, "%s/.softether", home);
+	if (load) {
+		stifle_history(ADMINCTL_HISTORY);
+		snprintf(path, sizeof path, "%s/.softether/admin_history", home);
+		read_history(path);
+		return;
+	}
+	mkdir(path, 0700);
+	snprintf(path, sizeof path, "%s/.softether/admin_history", home);
+	if (write_history(path) == 0)
+		chmod(path, 0600);
+	clear_history();
+}
+
+/* One command line: with editing and history at a terminal, else read
+ * plainly. 0, or -1 at the end of input. */
+static int
+adminctl_getline(int tty, char *line, size_t len)
+{
+	char *l;
+
+	if (!tty) {
+		if (fgets(line, (int)len, stdin) == NULL)
+			return -1;
+		line[strcspn(line, "\r\n")] = '\0';
+		return 0;
+	}
+	if ((l = readline(ADMINCTL_PROMPT)) == NULL)
+		return -1;
+	snprintf(line, len, "%s", l);
+	/* Passwords never reach the history: they are asked separately. */
+	if (*l != '\0')
+		add_history(l);
+	free(l);
+	return 0;
+}
+
 int
 adminctl_run(const char *path, const char *cmd, int json, const char *pwfile)
 {
@@ -215,14 +264,11 @@ adminctl_run(const char *path, const char *cmd, int json, const char *pwfile)
 			    "connection\n");
 		return rc == 0 ? 0 : 1;
 	}
+	if (tty)
+		adminctl_history(1);
 	for (;;) {
-		if (tty) {
-			fputs(ADMINCTL_PROMPT, stdout);
-			fflush(stdout);
-		}
-		if (fgets(line, sizeof line, stdin) == NULL)
+		if (adminctl_getline(tty, line, sizeof line) != 0)
 			break;
-		line[strcspn(line, "\r\n")] = '\0';
 		if (strcmp(line, "quit") == 0 || strcmp(line, "exit") == 0)
 			break;
 		char full[ADMINCMD_LINE_MAX + AUTH_HASH_MAX + 16];
@@ -240,6 +286,8 @@ adminctl_run(const char *path, const char *cmd, int json, const char *pwfile)
 		if (r > 0)
 			rc = 1;
 	}
+	if (tty)
+		adminctl_history(0);
 	close(fd);
 	return rc;
 }

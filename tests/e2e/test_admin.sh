@@ -66,6 +66,16 @@ admin -e "session show $SID_A" 2>/dev/null && fail "the kicked session still exi
 ip netns exec "$A" ping -c 2 -i 0.2 -W 2 192.168.79.2 >/dev/null || fail "ping after the new login"
 ok "kicked: the card logged why and came back as a new session"
 
+# At a terminal (script gives it one): a prompt with line editing, and the
+# history kept in ~/.softether/admin_history.
+mkdir -p "$WORK/home"
+out=$(printf 'hub list\rquit\r' | HOME="$WORK/home" ip netns exec "$H" \
+  script -qfec "$SOFTETHER --admin -c $WORK/hub.yaml" /dev/null | tr -d '\r') || true
+grep -q '^softether> hub list' <<<"$out" || fail "no prompt at a terminal: $out"
+grep -Eq '^DEFAULT +yes ' <<<"$out" || fail "hub list at a terminal: $out"
+grep -q 'hub\\040list' "$WORK/home/.softether/admin_history" || fail "history not kept"
+ok "at a terminal: a prompt with line editing, history kept"
+
 # A user added from the console logs in at once and survives a restart; the
 # hand-written file is left alone.
 cp "$WORK/hub.yaml" "$WORK/hub.yaml.orig"
