@@ -129,18 +129,14 @@ adminctl_ask(const char *prompt, char *buf, size_t len)
 	return rc;
 }
 
-/* The password for a user add or password command: the first line of
- * pwfile, else asked twice on the terminal. 0 or -1 (said why). */
-static int
-adminctl_password(const char *pwfile, const char *user, char *pw, size_t len)
+int
+adminctl_secret(const char *file, const char *prompt, char *pw, size_t len)
 {
-	char again[PROTO_MAX_SECRET + 2], prompt[128];
-
-	if (pwfile != NULL) {
-		FILE *f = fopen(pwfile, "r");
+	if (file != NULL) {
+		FILE *f = fopen(file, "r");
 		if (f == NULL || fgets(pw, (int)len, f) == NULL) {
-			fprintf(stderr, "softether: --password-file %s: %s\n",
-			    pwfile, f == NULL ? strerror(errno) : "empty");
+			fprintf(stderr, "softether: %s: %s\n", file, f == NULL ?
+			    strerror(errno) : "empty");
 			if (f != NULL)
 				fclose(f);
 			return -1;
@@ -149,19 +145,12 @@ adminctl_password(const char *pwfile, const char *user, char *pw, size_t len)
 		pw[strcspn(pw, "\r\n")] = '\0';
 	} else {
 		if (!isatty(STDIN_FILENO)) {
-			fprintf(stderr, "softether: --admin: give the password "
-			    "with --password-file FILE\n");
+			fprintf(stderr, "softether: --admin: no terminal to ask "
+			    "for the %s; give a password file\n", prompt);
 			return -1;
 		}
-		snprintf(prompt, sizeof prompt, "password for %s: ", user);
-		if (adminctl_ask(prompt, pw, len) != 0 ||
-		    adminctl_ask("again: ", again, sizeof again) != 0)
+		if (adminctl_ask(prompt, pw, len) != 0)
 			return -1;
-		if (strcmp(pw, again) != 0) {
-			fprintf(stderr, "softether: the passwords differ\n");
-			return -1;
-		}
-		sodium_memzero(again, sizeof again);
 	}
 	if (pw[0] == '\0' || strlen(pw) > PROTO_MAX_SECRET) {
 		fprintf(stderr, "softether: the password must be 1..%u bytes\n",
@@ -171,10 +160,31 @@ adminctl_password(const char *pwfile, const char *user, char *pw, size_t len)
 	return 0;
 }
 
-/* user add/password without --hash: the password is hashed here, so it
- * never crosses the socket. 0 (cmd may now end in --hash), -1 refused. */
+/* The password for a user add or password command: the first line of
+ * pwfile, else asked twice on the terminal. 0 or -1 (said why). */
 static int
-adminctl_hash(const char *cmd, const char *pwfile, char *out, size_t outlen)
+adminctl_password(const char *pwfile, const char *user, char *pw, size_t len)
+{
+	char again[PROTO_MAX_SECRET + 2], prompt[128];
+
+	snprintf(prompt, sizeof prompt, "password for %s: ", user);
+	if (adminctl_secret(pwfile, prompt, pw, len) != 0)
+		return -1;
+	if (pwfile != NULL)
+		return 0;
+	if (adminctl_ask("again: ", again, sizeof again) != 0)
+		return -1;
+	if (strcmp(pw, again) != 0) {
+		fprintf(stderr, "softether: the passwords differ\n");
+		return -1;
+	}
+	sodium_memzero(again, sizeof again);
+	return 0;
+}
+
+int
+adminctl_prepare(const char *cmd, const char *pwfile, char *out,
+    size_t outlen)
 {
 	struct admincmd_line *l = malloc(sizeof *l);
 	char err[256], pw[PROTO_MAX_SECRET + 2], hash[AUTH_HASH_MAX];
@@ -197,8 +207,7 @@ adminctl_hash(const char *cmd, const char *pwfile, char *out, size_t outlen)
 	return rc;
 }
 
-/* ~/.softether/admin_history: loaded at start (load), saved at the end. */
-static void
+void
 adminctl_history(int load)
 {
 	const char *home = getenv("HOME");
@@ -220,9 +229,7 @@ adminctl_history(int load)
 	clear_history();
 }
 
-/* One command line: with editing and history at a terminal, else read
- * plainly. 0, or -1 at the end of input. */
-static int
+int
 adminctl_getline(int tty, char *line, size_t len)
 {
 	char *l;
@@ -253,7 +260,7 @@ adminctl_run(const char *path, const char *cmd, int json, const char *pwfile)
 		return 1;
 	if (cmd != NULL) {
 		char full[ADMINCMD_LINE_MAX + AUTH_HASH_MAX + 16];
-		if (adminctl_hash(cmd, pwfile, full, sizeof full) != 0) {
+		if (adminctl_prepare(cmd, pwfile, full, sizeof full) != 0) {
 			close(fd);
 			return 1;
 		}
@@ -272,7 +279,7 @@ adminctl_run(const char *path, const char *cmd, int json, const char *pwfile)
 		if (strcmp(line, "quit") == 0 || strcmp(line, "exit") == 0)
 			break;
 		char full[ADMINCMD_LINE_MAX + AUTH_HASH_MAX + 16];
-		if (adminctl_hash(line, pwfile, full, sizeof full) != 0) {
+		if (adminctl_prepare(line, pwfile, full, sizeof full) != 0) {
 			rc = 1;
 			continue;
 		}

@@ -5,7 +5,9 @@
  * inside a callback that still uses it.
  *
  * Timers (one per connection, ticking every CONN_TICK_MS):
- *  - handshake: TLS + login must finish within PROTO_HANDSHAKE_TIMEOUT_MS;
+ *  - handshake: TLS + login must finish within PROTO_HANDSHAKE_TIMEOUT_MS
+ *    (an administration session, which stays in LOGIN, is closed instead
+ *    after login_idle_ms without a byte);
  *  - keepalive: when nothing was sent for a random time in
  *    [keepalive_ms / 2, keepalive_ms], send a padded keepalive item;
  *  - dead peer: nothing received for dead_peer_ms (PROTO_DEAD_PEER_MS unless
@@ -431,6 +433,12 @@ conn_tick_cb(evutil_socket_t fd, short what, void *arg)
 	struct conn *c = arg;
 	uint64_t now = clock_now_ms();
 
+	if (c->state == CONN_LOGIN && c->login_idle_ms > 0) {
+		/* An administration session: silence, not age, ends it. */
+		if (now - c->last_rx_ms >= c->login_idle_ms)
+			conn_close(c, "idle too long");
+		return;
+	}
 	if (c->state != CONN_UP) {
 		if (now - c->started_ms >= PROTO_HANDSHAKE_TIMEOUT_MS)
 			conn_close(c, c->state == CONN_TLS ?

@@ -64,6 +64,8 @@ struct conn {
 	uint32_t max_frame;
 	uint32_t keepalive_ms;
 	uint32_t dead_peer_ms;    /* silence that ends the connection */
+	uint32_t login_idle_ms;   /* nonzero: stays in LOGIN (administration),
+	                             closed after this much silence */
 	uint64_t started_ms, last_rx_ms, last_tx_ms;
 	uint8_t *tx;              /* one record being sealed */
 	uint8_t *login;           /* TLS plaintext being parsed into messages */

@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <event2/buffer.h>
 #include <sodium.h>
 
+#include "admin.h"
 #include "auth.h"
 #include "conn.h"
 #include "dchan.h"
@@ -234,12 +236,125 @@ login_hello(struct login *l, const struct proto_hello *h)
 	}
 	l->peer_caps = h->caps;
 	snprintf(l->via, sizeof l->via, "%s", h->via);
+	if (strcmp(h->hub, PROTO_ADMIN_HUB) == 0) {
+		l->admin = 1;
+		return;
+	}
 	l->hub = srv_find_hub(l->srv, h->hub);
 	if (l->hub == NULL) {
 		snprintf(text, sizeof text, "no hub named '%s'", h->hub);
 		log_warn("login refused: from=%s: %s", l->c->peer, text);
 		login_refuse(l, PROTO_ERR_NO_HUB, text);
 	}
+}
+
+/* ---- Administration over the hub's TLS port ---------------------------- */
+
+#define LOGIN_ADMIN_IDLE_MS (10u * 60u * 1000u)
+
+/* One answer, in as many ADMIN messages as it takes. */
+static void
+login_admin_send(struct login *l, int ok, struct evbuffer *body)
+{
+	struct proto_msg *m = calloc(1, sizeof *m);
+
+	if (m == NULL) {
+		conn_close(l->c, "out of memory");
+		return;
+	}
+	m->type = PROTO_MSG_ADMIN;
+	do {
+		size_t n = evbuffer_get_length(body);
+		if (n > PROTO_ADMIN_TEXT)
+			n = PROTO_ADMIN_TEXT;
+		m->u.admin.len = (size_t)evbuffer_remove(body, m->u.admin.text,
+		    n);
+		m->u.admin.flags = (uint8_t)((ok ? PROTO_ADMIN_OK : 0) |
+		    (evbuffer_get_length(body) > 0 ? PROTO_ADMIN_MORE : 0));
+		if (conn_send_msg(l->c, m) != 0)
+			break;
+	} while (evbuffer_get_length(body) > 0);
+	free(m);
+}
+
+static void
+login_admin_done(void *arg, int ok)
+{
+	struct login *l = arg;
+	struct srv *srv = l->srv;
+	const struct sockaddr *sa = (struct sockaddr *)&l->c->peer_addr;
+	struct evbuffer *hello;
+
+	l->job = NULL;
+	if (!ok) {
+		auth_throttle_fail(srv->throttle, sa, clock_now_ms());
+		log_warn("admin login refused: from=%s: wrong password",
+		    l->c->peer);
+		login_refuse(l, PROTO_ERR_AUTH, "wrong admin password");
+		return;
+	}
+	auth_throttle_ok(srv->throttle, sa);
+	l->admin_up = 1;
+	l->c->login_idle_ms = LOGIN_ADMIN_IDLE_MS;
+	log_info("admin login: from=%s", l->c->peer);
+	if ((hello = evbuffer_new()) == NULL) {
+		conn_close(l->c, "out of memory");
+		return;
+	}
+	evbuffer_add_printf(hello, "softether %s\n", SOFTETHER_VERSION);
+	login_admin_send(l, 1, hello);
+	evbuffer_free(hello);
+}
+
+static void
+login_admin_auth(struct login *l, const struct proto_auth *a)
+{
+	struct srv *srv = l->srv;
+	const char *hash = srv->cfg->admin.password;
+	char text[PROTO_MAX_ERROR_TEXT];
+	uint64_t wait;
+
+	if (a->method != PROTO_AUTH_ADMIN) {
+		login_refuse(l, PROTO_ERR_AUTH, "unsupported login method");
+		return;
+	}
+	wait = auth_throttle_check(srv->throttle,
+	    (struct sockaddr *)&l->c->peer_addr, clock_now_ms());
+	if (wait > 0) {
+		snprintf(text, sizeof text, "too many failed logins from this "
+		    "address; try again in %llu s",
+		    (unsigned long long)(wait + 999) / 1000);
+		log_warn("admin login refused: from=%s: throttled", l->c->peer);
+		login_refuse(l, PROTO_ERR_THROTTLED, text);
+		return;
+	}
+	if (hash == NULL) {
+		log_warn("admin login refused: from=%s: no admin.password",
+		    l->c->peer);
+		login_refuse(l, PROTO_ERR_AUTH, "administration over the "
+		    "network is closed on this hub (no admin.password)");
+		return;
+	}
+	l->job = auth_verify_async(srv->auth, hash, a->secret, a->secret_len,
+	    login_admin_done, l);
+	if (l->job == NULL)
+		login_refuse(l, PROTO_ERR_THROTTLED, "hub is busy; try again");
+}
+
+static void
+login_admin_cmd(struct login *l, const struct proto_admin *a)
+{
+	struct evbuffer *out = evbuffer_new();
+	int rc;
+
+	if (out == NULL) {
+		conn_close(l->c, "out of memory");
+		return;
+	}
+	rc = admin_line(l->srv, a->text, a->len, a->flags & PROTO_ADMIN_JSON,
+	    out);
+	login_admin_send(l, rc == 0, out);
+	evbuffer_free(out);
 }
 
 static void
@@ -249,6 +364,10 @@ login_auth(struct login *l, const struct proto_auth *a)
 	char text[PROTO_MAX_ERROR_TEXT];
 
 	snprintf(l->user, sizeof l->user, "%s", a->user);
+	if (l->admin) {
+		login_admin_auth(l, a);
+		return;
+	}
 	if (a->method != PROTO_AUTH_PASSWORD) {
 		login_refuse(l, PROTO_ERR_AUTH, "unsupported login method");
 		return;
@@ -293,8 +412,13 @@ login_msg(struct conn *c, const struct proto_msg *m, void *arg)
 		l->got_hello = 1;
 		login_hello(l, &m->u.hello);
 		return;
+	case PROTO_MSG_ADMIN:
+		if (!l->admin_up)
+			break;
+		login_admin_cmd(l, &m->u.admin);
+		return;
 	case PROTO_MSG_RESUME:
-		if (!l->got_hello || l->got_login)
+		if (!l->got_hello || l->got_login || l->admin)
 			break;
 		l->got_login = 1;
 		login_resume(l, &m->u.resume);

@@ -38,6 +38,9 @@ usage(FILE *f)
 "       softether --hash-password < password.txt\n"
 "       softether --admin [-c config.yaml | --state-dir DIR | --run-dir DIR]\n"
 "                 [-e COMMAND] [--json] [--password-file FILE]\n"
+"       softether --admin HOST[:PORT] [--admin-password-file FILE]\n"
+"                 [--fingerprint SHA256HEX | --ca FILE] [--known-hubs FILE]\n"
+"                 [-e COMMAND] [--json] [--password-file FILE]\n"
 "       softether --version | --help\n"
 "\n"
 "  --hub               run a switching hub (no -c: the embedded default, which\n"
@@ -51,6 +54,9 @@ usage(FILE *f)
 "  --check-config      validate the configuration and print it in full\n"
 "  --admin             administer the hub running on this machine through its\n"
 "                      control socket (commands: -e help)\n"
+"  --admin HOST[:PORT] the same inside the hub's TLS port, as admin with the\n"
+"                      hub's admin.password (--admin-password-file FILE, or\n"
+"                      asked); the hub is verified as a card verifies it\n"
 "  -e COMMAND          run one command and exit (0 done, 1 refused)\n"
 "  --json              answer each command with one JSON document\n"
 "  --run-dir DIR       where the hub's control socket lives (default: the\n"
@@ -87,10 +93,11 @@ usage(FILE *f)
 enum {
 	OPT_HUB = 256, OPT_NIC, OPT_CHECK, OPT_HASH, OPT_VERSION, OPT_STATE,
 	OPT_SYSLOG, OPT_DAEMON, OPT_ADMIN, OPT_JSON, OPT_RUN_DIR,
+	OPT_ADMIN_PWFILE,
 	OPT_CARD = 1024,	/* + the index of a card option (nicconf.c) */
 };
 
-#define MAIN_FIXED_OPTS 15u
+#define MAIN_FIXED_OPTS 16u
 #define MAIN_MAX_OPTS   (MAIN_FIXED_OPTS + 32u + 1u)
 
 static const struct option main_fixed_opts[MAIN_FIXED_OPTS] = {
@@ -109,6 +116,7 @@ static const struct option main_fixed_opts[MAIN_FIXED_OPTS] = {
 	{ "admin", no_argument, NULL, OPT_ADMIN },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "run-dir", required_argument, NULL, OPT_RUN_DIR },
+	{ "admin-password-file", required_argument, NULL, OPT_ADMIN_PWFILE },
 };
 
 /* The fixed options, then every card option from its table. */
@@ -214,6 +222,37 @@ run_hub(const char *config_path, const char *state_dir, const char *run_dir,
 	return rc;
 }
 
+/* softether --admin HOST[:PORT]: over the hub's TLS port. */
+static int
+run_admin_net(const char *addr, const char *cmd, int json,
+    const char *admin_pwfile, const struct nicconf *cli)
+{
+	uint32_t ok = nicconf_bit("password_file") | nicconf_bit("fingerprint") |
+	    nicconf_bit("ca") | nicconf_bit("known_hubs");
+	struct adminnet_opts o = { addr, cmd, json, cli->password_file,
+	    admin_pwfile, cli->fingerprint, cli->ca, cli->known_hubs };
+	const char *arg, *name, *home = getenv("HOME");
+	char known[4096];
+
+	for (size_t i = 0; (name = nicconf_opt(i, &arg)) != NULL; i++)
+		if ((cli->set & ~ok) & 1u << i) {
+			fprintf(stderr, "softether: --%s goes with --nic, not "
+			    "--admin\n", name);
+			return 1;
+		}
+	if (o.fingerprint != NULL && o.ca_file != NULL) {
+		fprintf(stderr, "softether: use --fingerprint or --ca, not "
+		    "both\n");
+		return 1;
+	}
+	if (o.known_hubs == NULL) {
+		snprintf(known, sizeof known, "%s/.softether/known_hubs",
+		    home != NULL && *home ? home : "/root");
+		o.known_hubs = known;
+	}
+	return adminnet_run(&o);
+}
+
 /* The hub's control socket is found as the hub finds it: from the same
  * configuration, --state-dir and --run-dir. */
 static int
@@ -311,7 +350,7 @@ main(int argc, char **argv)
 	int role = 0, verbose = 0, quiet = 0, use_syslog = 0, daemonize = 0, c;
 	int check = 0, json = 0, rc;
 	const char *config_path = NULL, *state_dir = NULL, *run_dir = NULL;
-	const char *exec_cmd = NULL;
+	const char *exec_cmd = NULL, *admin_pwfile = NULL, *admin_addr = NULL;
 	struct option opts[MAIN_MAX_OPTS];
 	struct nicconf cli;
 	struct hubconf cfg;
@@ -348,6 +387,7 @@ main(int argc, char **argv)
 		case OPT_RUN_DIR: run_dir = optarg; break;
 		case OPT_JSON: json = 1; break;
 		case 'e': exec_cmd = optarg; break;
+		case OPT_ADMIN_PWFILE: admin_pwfile = optarg; break;
 		case OPT_SYSLOG: use_syslog = 1; break;
 		case OPT_DAEMON: daemonize = 1; break;
 		case 'v': verbose = 1; break;
@@ -356,12 +396,8 @@ main(int argc, char **argv)
 		default: usage(stderr); return 1;
 		}
 	}
-	if (optind < argc && role == OPT_ADMIN) {
-		fprintf(stderr, "softether: --admin %s: administration over "
-		    "the network is not available yet; run softether --admin "
-		    "on the hub's machine\n", argv[optind]);
-		return 1;
-	}
+	if (optind + 1 == argc && role == OPT_ADMIN)
+		admin_addr = argv[optind++];
 	if (optind < argc) {
 		fprintf(stderr, "softether: unexpected argument '%s' (see "
 		    "--help)\n", argv[optind]);
@@ -395,8 +431,9 @@ main(int argc, char **argv)
 		    verbose, quiet);
 		break;
 	case OPT_ADMIN:
-		rc = run_admin(config_path, state_dir, run_dir, exec_cmd, json,
-		    &cli);
+		rc = admin_addr != NULL ? run_admin_net(admin_addr, exec_cmd,
+		    json, admin_pwfile, &cli) : run_admin(config_path, state_dir,
+		    run_dir, exec_cmd, json, &cli);
 		break;
 	case OPT_NIC:
 		rc = run_nic(config_path, &cli, check, daemonize);

@@ -11,17 +11,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <event2/event.h>
 #include <sodium.h>
 
-#include "cert.h"
 #include "conn.h"
 #include "dchan.h"
 #include "log.h"
 #include "nic.h"
 #include "session.h"
+#include "trust.h"
 
 #define NIC_BACKOFF_MIN_MS   1000u
 #define NIC_BACKOFF_MAX_MS   30000u
@@ -201,89 +200,24 @@ nic_retry_cb(evutil_socket_t fd, short what, void *arg)
 	nic_connect(arg);
 }
 
-/* known_hubs: "host:port sha256hex" per line. Returns 1 match, 0 unknown
- * (recorded now), -1 mismatch (*line set). */
-static int
-nic_known_hubs(struct nic *n, const char *fp, int *line, char *old,
-    size_t oldlen)
-{
-	const char *path = n->o->known_hubs;
-	char key[300], buf[512];
-	FILE *f;
-	int ln = 0;
-
-	snprintf(key, sizeof key, "%s:%u", n->o->host, n->o->port);
-	if ((f = fopen(path, "r")) != NULL) {
-		while (fgets(buf, sizeof buf, f) != NULL) {
-			char k[300], v[100];
-			ln++;
-			if (sscanf(buf, "%299s %99s", k, v) != 2 ||
-			    strcmp(k, key) != 0)
-				continue;
-			fclose(f);
-			if (strcmp(v, fp) == 0)
-				return 1;
-			*line = ln;
-			snprintf(old, oldlen, "%s", v);
-			return -1;
-		}
-		fclose(f);
-	}
-	/* Trust on first use, as ssh does. */
-	char dir[4096];
-	snprintf(dir, sizeof dir, "%s", path);
-	char *slash = strrchr(dir, '/');
-	if (slash != NULL && slash != dir) {
-		*slash = '\0';
-		mkdir(dir, 0700);
-	}
-	if ((f = fopen(path, "a")) == NULL) {
-		log_warn("cannot record the hub's fingerprint in %s: %s", path,
-		    strerror(errno));
-		return 0;
-	}
-	fprintf(f, "%s %s\n", key, fp);
-	fclose(f);
-	log_info("first connection to %s: recorded its certificate "
-	    "fingerprint %s in %s", key, fp, path);
-	return 0;
-}
-
 static int
 nic_tls_up(struct conn *c, void *arg)
 {
 	struct nic *n = arg;
-	char fp[CERT_FP_HEX], want[CERT_FP_HEX], old[100];
 	struct proto_msg m;
-	int line = 0;
 
 	nic_set_state(n, NIC_LOGIN);
-	if (tlsio_peer_fingerprint(&c->tls, fp) != 0) {
+	switch (trust_hub(&c->tls, n->o->host, n->o->port, n->o->fingerprint,
+	    n->tls.have_ca, n->o->known_hubs)) {
+	case TRUST_NO_CERT:
 		conn_close(c, "hub sent no certificate");
 		return -1;
-	}
-	if (n->o->fingerprint != NULL) {
-		cert_fingerprint_parse(n->o->fingerprint, want);
-		if (strcmp(fp, want) != 0) {
-			log_err("hub certificate fingerprint mismatch: expected "
-			    "%s, got %s; refusing to connect (someone may be "
-			    "intercepting, or the hub's certificate changed)",
-			    want, fp);
-			nic_refused(n, c, "certificate fingerprint mismatch");
-			return -1;
-		}
-	} else if (!n->tls.have_ca &&
-	    nic_known_hubs(n, fp, &line, old, sizeof old) < 0) {
-		log_err("hub certificate fingerprint mismatch for %s:%u: %s "
-		    "line %d records %s, the hub presented %s; refusing to "
-		    "connect. If the hub's certificate really changed, delete "
-		    "that line or pass --fingerprint.", n->o->host, n->o->port,
-		    n->o->known_hubs, line, old, fp);
+	case TRUST_MISMATCH:
 		nic_refused(n, c, "certificate fingerprint mismatch");
 		return -1;
+	default:
+		break;
 	}
-	log_debug("TLS up with %s (%s), hub certificate %s", c->peer,
-	    tlsio_suite(&c->tls), fp);
 
 	memset(&m, 0, sizeof m);
 	m.type = PROTO_MSG_HELLO;

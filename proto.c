@@ -252,6 +252,13 @@ proto_msg_encode(const struct proto_msg *m, uint8_t *buf, size_t cap)
 		proto_w_bytes(&w, m->u.resume.token, PROTO_TOKEN_LEN);
 		proto_w_u64(&w, m->u.resume.rx_last);
 		break;
+	case PROTO_MSG_ADMIN:
+		if (m->u.admin.len > PROTO_ADMIN_TEXT)
+			return 0;
+		proto_w_u8(&w, m->u.admin.flags);
+		proto_w_u16(&w, (uint16_t)m->u.admin.len);
+		proto_w_bytes(&w, m->u.admin.text, m->u.admin.len);
+		break;
 	case PROTO_MSG_ERROR:
 		/* An unterminated text would read past the field: refuse. */
 		n = strnlen(m->u.error.text, PROTO_MAX_ERROR_TEXT + 1);
@@ -276,7 +283,7 @@ proto_msg_encode(const struct proto_msg *m, uint8_t *buf, size_t cap)
 static int
 proto_known_msg(uint8_t type)
 {
-	return type >= PROTO_MSG_HELLO && type <= PROTO_MSG_RESUME;
+	return type >= PROTO_MSG_HELLO && type <= PROTO_MSG_ADMIN;
 }
 
 /* A hub or user name: 1..PROTO_MAX_NAME bytes, no NUL. */
@@ -383,24 +390,44 @@ proto_dec_resume(struct proto_r *r, struct proto_resume *m)
 	return r->trunc ? "message body truncated" : NULL;
 }
 
+/* A str16 text of at most max bytes, no NUL inside, NUL-terminated into
+ * out; its length in *len. NULL, or why not (too_long, has_nul). */
+static const char *
+proto_r_text(struct proto_r *r, char *out, size_t max, size_t *len,
+    const char *too_long, const char *has_nul)
+{
+	size_t n = proto_r_u16(r);
+	const uint8_t *s = proto_r_take(r, n);
+
+	if (s == NULL)
+		return "message body truncated";
+	if (n > max)
+		return too_long;
+	if (n > 0 && memchr(s, 0, n) != NULL)
+		return has_nul;
+	if (n > 0)
+		memcpy(out, s, n);
+	out[n] = '\0';
+	*len = n;
+	return NULL;
+}
+
+static const char *
+proto_dec_admin(struct proto_r *r, struct proto_admin *a)
+{
+	a->flags = proto_r_u8(r);
+	return proto_r_text(r, a->text, PROTO_ADMIN_TEXT, &a->len,
+	    "admin text too long", "NUL byte in admin text");
+}
+
 static const char *
 proto_dec_error(struct proto_r *r, struct proto_error *e)
 {
-	const uint8_t *s;
 	size_t n;
 
 	e->code = proto_r_u16(r);
-	n = proto_r_u16(r);
-	if ((s = proto_r_take(r, n)) == NULL)
-		return "message body truncated";
-	if (n > PROTO_MAX_ERROR_TEXT)
-		return "error text too long";
-	if (n > 0 && memchr(s, 0, n) != NULL)
-		return "NUL byte in error text";
-	if (n > 0)
-		memcpy(e->text, s, n);
-	e->text[n] = '\0';
-	return NULL;
+	return proto_r_text(r, e->text, PROTO_MAX_ERROR_TEXT, &n,
+	    "error text too long", "NUL byte in error text");
 }
 
 /*
@@ -454,6 +481,9 @@ proto_msg_decode(const uint8_t *buf, size_t len, struct proto_msg *m,
 		break;
 	case PROTO_MSG_RESUME:
 		fault = proto_dec_resume(&r, &m->u.resume);
+		break;
+	case PROTO_MSG_ADMIN:
+		fault = proto_dec_admin(&r, &m->u.admin);
 		break;
 	default:
 		fault = "unknown message type";

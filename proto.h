@@ -29,7 +29,20 @@ enum proto_msg_type {
 	PROTO_MSG_ERROR   = 4, /* hub: code u16, text str16 */
 	PROTO_MSG_RESUME  = 5, /* client, instead of AUTH: session u64,
 	                          token[32], rx_last u64 */
+	PROTO_MSG_ADMIN   = 6, /* administration, after an admin login:
+	                          flags u8, text str16 (a command line from
+	                          the client; a piece of the answer from the
+	                          hub) */
 };
+/* HELLO naming this hub asks for administration, not a virtual hub
+ * (hub names cannot start with '@'); AUTH then carries the admin
+ * password with PROTO_AUTH_ADMIN. */
+#define PROTO_ADMIN_HUB        "@admin"
+#define PROTO_AUTH_ADMIN       2u
+#define PROTO_ADMIN_JSON       0x1u  /* client: answer in JSON */
+#define PROTO_ADMIN_OK         0x1u  /* hub: the command was done */
+#define PROTO_ADMIN_MORE       0x2u  /* hub: more of this answer follows */
+#define PROTO_ADMIN_TEXT       (PROTO_MSG_MAX_BODY - 3u)
 #define PROTO_TOKEN_LEN        32u
 #define PROTO_AUTH_PASSWORD    1u
 #define PROTO_MAX_NAME         64u   /* hub and user names */
@@ -130,6 +143,11 @@ struct proto_error {
 	uint16_t code;
 	char text[PROTO_MAX_ERROR_TEXT + 1];
 };
+struct proto_admin {
+	uint8_t flags;
+	size_t len;
+	char text[PROTO_ADMIN_TEXT + 1];  /* NUL-terminated too */
+};
 struct proto_msg {
 	enum proto_msg_type type;
 	union {
@@ -138,6 +156,7 @@ struct proto_msg {
 		struct proto_welcome welcome;
 		struct proto_error error;
 		struct proto_resume resume;
+		struct proto_admin admin;
 	} u;
 };
 

@@ -49,6 +49,8 @@ struct login {
 	const struct hubconf_user *ucfg; /* the user it claims to be */
 	char user[PROTO_MAX_NAME + 1];
 	char via[PROTO_MAX_VIA + 1];    /* its transport, if it said */
+	int admin;                      /* HELLO asked for administration */
+	int admin_up;                   /* and the admin password was right */
 };
 TAILQ_HEAD(login_list, login);
 

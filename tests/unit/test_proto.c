@@ -88,8 +88,22 @@ sample_resume(void)
 	return m;
 }
 
+static struct proto_msg
+sample_admin(void)
+{
+	struct proto_msg m;
+
+	memset(&m, 0, sizeof m);
+	m.type = PROTO_MSG_ADMIN;
+	m.u.admin.flags = PROTO_ADMIN_OK | PROTO_ADMIN_MORE;
+	strcpy(m.u.admin.text, "session list\nID HUB USER\n");
+	m.u.admin.len = strlen(m.u.admin.text);
+	return m;
+}
+
 static struct proto_msg (*const samples[])(void) = {
 	sample_hello, sample_auth, sample_welcome, sample_error, sample_resume,
+	sample_admin,
 };
 #define NSAMPLES (sizeof samples / sizeof samples[0])
 
@@ -123,6 +137,13 @@ assert_msg_equal(const struct proto_msg *a, const struct proto_msg *b)
 	case PROTO_MSG_RESUME:
 		assert_memory_equal(&a->u.resume, &b->u.resume,
 		    sizeof a->u.resume);
+		break;
+	case PROTO_MSG_ADMIN:
+		assert_int_equal(a->u.admin.flags, b->u.admin.flags);
+		assert_int_equal(a->u.admin.len, b->u.admin.len);
+		assert_memory_equal(a->u.admin.text, b->u.admin.text,
+		    a->u.admin.len);
+		assert_int_equal(b->u.admin.text[b->u.admin.len], 0);
 		break;
 	}
 }
@@ -282,7 +303,7 @@ test_msg_short_body(void **state)
 static void
 test_msg_bad_header(void **state)
 {
-	static const uint8_t types[] = { 0, 6, 0x7f, 0xff };
+	static const uint8_t types[] = { 0, 7, 0x7f, 0xff };
 	struct proto_msg out;
 	const char *why;
 	size_t used;
