@@ -431,6 +431,44 @@ admin_tables(struct srv *srv, const struct admincmd_line *l, int json,
 	return 0;
 }
 
+/* mac delete / ip delete: one entry out of a hub's table. */
+static int
+admin_table_delete(struct srv *srv, const struct admincmd_line *l, int json,
+    struct evbuffer *out)
+{
+	struct srv_hub *hub = srv_find_hub(srv, l->argv[0]);
+	uint8_t addr[16];
+	int found, version = 0;
+
+	if (hub == NULL)
+		return admin_fail(out, json, "no hub named '%s'", l->argv[0]);
+	if (l->cmd->id == ADMINCMD_MAC_DELETE) {
+		if (ether_parse_mac(l->argv[1], addr) != 0)
+			return admin_fail(out, json, "mac delete: '%s' is not a "
+			    "unicast MAC such as 5e:01:02:03:04:05", l->argv[1]);
+		found = sw_mac_delete(&hub->engine, addr);
+	} else {
+		if (inet_pton(AF_INET, l->argv[1], addr) == 1)
+			version = 4;
+		else if (inet_pton(AF_INET6, l->argv[1], addr) == 1)
+			version = 6;
+		else
+			return admin_fail(out, json, "ip delete: '%s' is not an "
+			    "IPv4 or IPv6 address", l->argv[1]);
+		found = iptable_delete(&hub->engine.ips, version, addr);
+	}
+	if (!found)
+		return admin_fail(out, json, "hub %s has no entry for %s",
+		    l->argv[0], l->argv[1]);
+	log_info("administrator: %s %s %s", l->cmd->words, l->argv[0],
+	    l->argv[1]);
+	if (json)
+		evbuffer_add_printf(out, "{\"ok\":true}\n");
+	else
+		evbuffer_add_printf(out, "%s forgotten\n", l->argv[1]);
+	return 0;
+}
+
 static int
 admin_log_level(const struct admincmd_line *l, int json, struct evbuffer *out)
 {
@@ -669,6 +707,9 @@ admin_exec(struct srv *srv, const struct admincmd_line *l, int json,
 	case ADMINCMD_MAC_LIST:
 	case ADMINCMD_IP_LIST:
 		return admin_tables(srv, l, json, out);
+	case ADMINCMD_MAC_DELETE:
+	case ADMINCMD_IP_DELETE:
+		return admin_table_delete(srv, l, json, out);
 	case ADMINCMD_LOG_LEVEL:
 		return admin_log_level(l, json, out);
 	case ADMINCMD_CONFIG_SHOW:

@@ -355,6 +355,39 @@ iptable_port_remove(struct iptable *t, const struct sw_port *p)
 	return iptable_sweep(t, p, 0);
 }
 
+int
+iptable_delete(struct iptable *t, int version, const uint8_t *addr)
+{
+	if (version == 4) {
+		uint32_t a;
+		struct iptable_e4 *e;
+		memcpy(&a, addr, IPTABLE_V4_LEN);
+		if (t->n4 == 0)
+			return 0;
+		e = iptable_probe4(t, a, iptable_hash4(t, a));
+		if (!e->used)
+			return 0;
+		e->port->ip4s--;
+		t->n4--;
+		t->gen++;
+		oah_clear(&iptable_type4, t->hash_key, t->slots4, t->nslots4,
+		    (uint32_t)(e - t->slots4));
+		return 1;
+	}
+	struct iptable_e6 *e6;
+	if (t->n6 == 0)
+		return 0;
+	e6 = iptable_probe6(t, addr, iptable_hash6(t, addr));
+	if (!e6->used)
+		return 0;
+	e6->port->ip6s--;
+	t->n6--;
+	t->gen++;
+	oah_clear(&iptable_type6, t->hash_key, t->slots6, t->nslots6,
+	    (uint32_t)(e6 - t->slots6));
+	return 1;
+}
+
 void
 iptable_foreach(const struct iptable *t,
     void (*fn)(void *arg, const struct iptable_view *v), void *arg)

@@ -141,6 +141,9 @@ uint32_t iptable_age(struct iptable *t, uint64_t now_ms);
 /* Forget every entry of p; returns how many. */
 uint32_t iptable_port_remove(struct iptable *t, const struct sw_port *p);
 
+/* Forget one address (4: addr is 4 bytes, 6: 16): 1 if it was there. */
+int iptable_delete(struct iptable *t, int version, const uint8_t *addr);
+
 /* Visit every entry, expired or not; fn must not change the table. */
 void iptable_foreach(const struct iptable *t,
     void (*fn)(void *arg, const struct iptable_view *v), void *arg);

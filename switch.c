@@ -986,6 +986,23 @@ sw_mac_lookup(struct sw *h, const uint8_t mac[6], uint64_t now_ms)
 }
 
 /* fn must not change the table: an insert or removal reorders slots. */
+int
+sw_mac_delete(struct sw *h, const uint8_t mac[6])
+{
+	struct sw_mac_entry *e;
+
+	if (h->slots == NULL || h->nmacs == 0)
+		return 0;
+	e = sw_probe(h, sw_mac_word(mac), sw_hash(h->hash_key, mac));
+	if (!e->used)
+		return 0;
+	e->port->macs--;
+	h->nmacs--;
+	oah_clear(&sw_mac_type, h->hash_key, h->slots, h->nslots,
+	    (uint32_t)(e - h->slots));
+	return 1;
+}
+
 void
 sw_mac_foreach(struct sw *h, void (*fn)(void *arg,
     const struct sw_mac_entry *e), void *arg)

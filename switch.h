@@ -195,6 +195,10 @@ uint32_t sw_age(struct sw *h, uint64_t now_ms);
 struct sw_port *sw_mac_lookup(struct sw *h, const uint8_t mac[6],
     uint64_t now_ms);
 
+/* Forget one MAC (the administrator's): 1 if it was known, else 0. It is
+ * learned again from the next frame it sends. */
+int sw_mac_delete(struct sw *h, const uint8_t mac[6]);
+
 /* Visit every live entry (for status dumps). */
 void sw_mac_foreach(struct sw *h, void (*fn)(void *arg,
     const struct sw_mac_entry *e), void *arg);

@@ -43,12 +43,37 @@ grep -q 'line too long (at most 1024 bytes)' <<<"$out" || fail "over-long line: 
 grep -q 'DEFAULT' <<<"$out" || fail "the console stopped after an over-long line: $out"
 ok "an over-long line is refused with a message, and the console goes on"
 
+# The console's own commands change the hub: a user added there logs in,
+# shows in its tables, is kicked, and is still there after a restart.
+printf 'pw-carol\n' >"$WORK/carol.pw"
+HASH=$("$SOFTETHER" --hash-password <"$WORK/carol.pw")
+out=$(printf "admin-secret\r\nuser add DEFAULT carol --hash '%s'\r\n" "$HASH" | console) || true
+grep -q 'done (saved)' <<<"$out" || fail "user add on the console: $out"
+start nicC "$A" "$SOFTETHER" --nic --connect 10.83.1.1:7777 --user carol --password-file "$WORK/carol.pw" \
+  --fingerprint "$FP" --tap vpn1
+wait_log nicC 'vpn1 up'
+out=$(printf 'admin-secret\r\nsession list\r\nmac list DEFAULT\r\n' | console | tr -d '\r' | sed 's/^> //') || true
+SID=$(awk '$3 == "carol" && $4 ~ /^10\.83\.1\.2:/ {print $1}' <<<"$out")
+[ -n "$SID" ] || fail "carol's session not in session list: $out"
+MAC_C=$(ip -n "$A" link show vpn1 | awk '/link\/ether/ {print $2}')
+grep -Eq "^$MAC_C +$SID " <<<"$out" || fail "carol's MAC not in mac list: $out"
+out=$(printf 'admin-secret\r\nsession kick %s\r\n' "$SID" | console) || true
+grep -q "session $SID kicked" <<<"$out" || fail "kick on the console: $out"
+wait_log nicC "session $SID lost: peer said goodbye: disconnected by the hub's administrator"
+ok "on the console: user add, her session and MAC listed, kicked"
+
 for i in 1 2 3 4 5 6; do printf 'nope\r\n' | console >/dev/null || true; done
 out=$(printf 'admin-secret\r\n' | console) || true
 grep -q 'too many failed logins from this address' <<<"$out" || fail "throttle: $out"
 ok "repeated wrong passwords are throttled, even the right one waits"
 
 kill -TERM "$PID_hub"; wait_exit "$PID_hub" 10
+start hub1 "$H" "$SOFTETHER" --hub -c "$WORK/hub.yaml"
+wait_log hub1 'admin console on 127.0.0.1:8023'
+out=$(printf 'admin-secret\r\nuser list DEFAULT\r\n' | console | tr -d '\r') || true
+grep -Eq '(^|> )carol +console ' <<<"$out" || fail "carol after a restart: $out"
+ok "after a restart the console's user is still there"
+kill -TERM "$PID_hub1"; wait_exit "$PID_hub1" 10
 start hub2 "$H" "$SOFTETHER" --hub -c "$WORK/closed.yaml"
 wait_log hub2 'admin console closed: set admin.password'
 ip netns exec "$H" nc -z -w 2 127.0.0.1 8023 && fail "the console port is open without a password"

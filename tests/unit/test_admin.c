@@ -241,6 +241,29 @@ test_commands(void **state)
 	t_until(e, t_hub_knows_ip, e, "the hub to learn 10.9.8.7");
 	t_has(t_run(e, "ip list DEFAULT", 1, 0), "{\"ip\":\"10.9.8.7\","
 	    "\"session\":\"1\",\"source\":\"traffic\"");
+	t_has(t_run(e, "mac delete DEFAULT 5e:00:00:00:00:0a", 0, 0),
+	    "5e:00:00:00:00:0a forgotten");
+	t_has(t_run(e, "mac delete DEFAULT 5e:00:00:00:00:0a", 0, -1),
+	    "hub DEFAULT has no entry for 5e:00:00:00:00:0a");
+	t_has(t_run(e, "mac delete DEFAULT ff:ff:ff:ff:ff:ff", 0, -1),
+	    "is not a unicast MAC");
+	t_has(t_run(e, "ip delete DEFAULT 10.9.8.7", 1, 0), "{\"ok\":true}");
+	t_has(t_run(e, "ip list DEFAULT", 0, 0), "ADDRESS");
+	assert_false(t_hub_knows_ip(e));
+	t_has(t_run(e, "ip delete DEFAULT 10.9.8.7", 0, -1), "no entry for");
+	t_has(t_run(e, "ip delete DEFAULT fe80::1", 0, -1), "no entry for");
+	t_has(t_run(e, "ip delete DEFAULT nine", 0, -1), "not an IPv4 or IPv6");
+	/* Learned again from the next frame (after the IPv4 one, flooded
+	 * to B, is taken off B's device). */
+	struct t_rx *rx = calloc(1, sizeof *rx);
+	assert_non_null(rx);
+	rx->e = e;
+	rx->c = &e->b;
+	t_until(e, t_rx_ready, rx, "the IPv4 frame at B");
+	free(rx);
+	t_inject(&e->a, f, t_frame(f, t_mac_a, NULL, 2));
+	t_expect(e, &e->b, f, T_FRAME_LEN);
+	t_has(t_run(e, "mac list DEFAULT", 0, 0), "5e:00:00:00:00:0a");
 	t_has(t_run(e, "config show", 0, 0), "name: \"alice\"");
 	t_has(t_run(e, "config show", 1, 0), "{\"ok\":true,\"config\":\"");
 	t_has(t_run(e, "help", 0, 0), "session kick ID");
