@@ -670,10 +670,12 @@ nic_free(struct nic *n)
 		n->o->via->cancel(n->tconn);
 	if (n->o->via->shutdown != NULL)
 		n->o->via->shutdown();
+	/* A connection still logging in (a resume attempt, too) is not the
+	 * session's: it must not call back into a freed card. */
+	if (n->c != NULL && (!n->have_sess || n->sess.conn != n->c))
+		conn_abandon(n->c, "card freed");
 	if (n->have_sess)
 		session_free(&n->sess);
-	else if (n->c != NULL)
-		conn_abandon(n->c, "card freed");
 	if (n->dev_ev)
 		event_free(n->dev_ev);
 	if (n->retry_ev)
