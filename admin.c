@@ -687,7 +687,8 @@ admin_reload(struct srv *srv, int json, struct evbuffer *out)
 	return 0;
 }
 
-int
+/* One parsed command: 0 done, -1 refused (the reason is in out). */
+static int
 admin_exec(struct srv *srv, const struct admincmd_line *l, int json,
     struct evbuffer *out)
 {

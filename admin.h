@@ -13,9 +13,6 @@
 struct evbuffer;
 struct srv;
 
-/* One parsed command: 0 done, -1 refused (the reason is in out). */
-int admin_exec(struct srv *srv, const struct admincmd_line *l, int json,
-    struct evbuffer *out);
 /* adminset.c: the commands that change users and hubs. */
 int adminset_exec(struct srv *srv, const struct admincmd_line *l, int json,
     struct evbuffer *out);

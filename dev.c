@@ -1,6 +1,6 @@
 /*
- * dev.c: the table of device kinds, and the frame-per-read I/O that the
- * kinds built on one fd share.
+ * dev.c: what the device kinds share: preparing a struct dev, and the
+ * frame-per-read I/O of kinds built on one fd.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -8,17 +8,6 @@
 #include <unistd.h>
 
 #include "dev.h"
-
-static const struct dev_ops *const dev_kinds[] = { &dev_tap, &dev_pair };
-
-const struct dev_ops *
-dev_find(const char *kind)
-{
-	for (size_t i = 0; i < sizeof dev_kinds / sizeof dev_kinds[0]; i++)
-		if (strcmp(dev_kinds[i]->kind, kind) == 0)
-			return dev_kinds[i];
-	return NULL;
-}
 
 void
 dev_init(struct dev *d, const struct dev_ops *ops, const char *name)

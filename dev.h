@@ -51,9 +51,6 @@ struct dev {
 extern const struct dev_ops dev_tap;
 extern const struct dev_ops dev_pair;
 
-/* The kind named (NULL if none). */
-const struct dev_ops *dev_find(const char *kind);
-
 /* One frame per read() / write() on d->fd: for kinds whose fd keeps frame
  * boundaries (TAP, a SOCK_SEQPACKET pair). */
 int dev_fd_read_batch(struct dev *d, dev_frame_fn *fn, void *arg,

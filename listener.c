@@ -56,6 +56,8 @@ listener_admit(struct srv *srv, const struct sockaddr_storage *addr)
 	return same < LISTENER_MAX_PENDING_PER_IP;
 }
 
+static void listener_pause(struct srv *srv);
+
 static void
 listener_accept_cb(evutil_socket_t lfd, short what, void *arg)
 {
@@ -88,7 +90,7 @@ listener_accept_cb(evutil_socket_t lfd, short what, void *arg)
 	}
 }
 
-void
+static void
 listener_pause(struct srv *srv)
 {
 	struct timeval tv = { LISTENER_EMFILE_PAUSE_MS / 1000,

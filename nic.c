@@ -64,12 +64,6 @@ static const char *const nic_state_names[] = {
 
 static void nic_connect(struct nic *n);
 
-const char *
-nic_state_name(enum nic_state st)
-{
-	return nic_state_names[st];
-}
-
 static void
 nic_set_state(struct nic *n, enum nic_state st)
 {

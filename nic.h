@@ -70,7 +70,6 @@ enum nic_state nic_state(const struct nic *n);
 struct dev *nic_dev(struct nic *n);
 /* The connection logging in or carrying the session, or NULL. */
 struct conn *nic_conn(struct nic *n);
-const char *nic_state_name(enum nic_state st);
 
 /* A card on its own event loop until SIGINT/SIGTERM or a refusal. Returns
  * the process exit code: 0 stopped by the user, 2 refused for a reason

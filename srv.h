@@ -125,7 +125,6 @@ void srv_maybe_exit(struct srv *srv);
  * unavailable here (skipped, with a warning), -1 on error (logged). */
 int listener_bind(const char *spec);
 int listener_open_all(struct srv *srv);
-void listener_pause(struct srv *srv);
 void listener_stop(struct srv *srv);
 void listener_free_all(struct srv *srv);
 
