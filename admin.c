@@ -141,6 +141,15 @@ admin_status(struct srv *srv, int json, struct evbuffer *out)
 	    t.rx_bytes, t.tx_frames, t.tx_bytes);
 	admin_drops_text(out, drops);
 	evbuffer_add_printf(out, "\n");
+	if (!TAILQ_EMPTY(&srv->bridges)) {
+		const struct bridge *b;
+		unsigned nb = 0, nup = 0;
+		TAILQ_FOREACH(b, &srv->bridges, entry) {
+			nb++;
+			nup += bridge_up(b) ? 1u : 0u;
+		}
+		evbuffer_add_printf(out, "bridges %u (%u up)\n", nb, nup);
+	}
 	return 0;
 }
 
@@ -195,7 +204,8 @@ admin_session_json(struct evbuffer *out, const struct remote *r)
 {
 	const struct session_stats *st = &r->sess.st;
 
-	evbuffer_add_printf(out, "{\"id\":%" PRIu64 ",\"hub\":", r->id);
+	evbuffer_add_printf(out, "{\"id\":%" PRIu64 ",\"kind\":\"session\","
+	    "\"hub\":", r->id);
 	admin_json_str(out, r->hub->engine.name);
 	evbuffer_add_printf(out, ",\"user\":");
 	admin_json_str(out, r->user);
@@ -251,6 +261,73 @@ admin_session_text(struct evbuffer *out, const struct remote *r, int detail)
 	evbuffer_add_printf(out, "\n");
 }
 
+static void
+admin_bridge_json(struct evbuffer *out, const struct bridge *b)
+{
+	const struct dev_stats *st = &b->dev.st;
+
+	evbuffer_add_printf(out, "{\"id\":%" PRIu64 ",\"kind\":\"bridge\","
+	    "\"hub\":", b->id);
+	admin_json_str(out, b->hub->engine.name);
+	evbuffer_add_printf(out, ",\"interface\":");
+	admin_json_str(out, b->iface);
+	evbuffer_add_printf(out, ",\"since\":%.3f,\"state\":\"%s\","
+	    "\"in_frames\":%" PRIu64 ",\"in_bytes\":%" PRIu64 ",\"out_frames\":%"
+	    PRIu64 ",\"out_bytes\":%" PRIu64 ",\"local\":%" PRIu64 ",\"bad\":%"
+	    PRIu64 ",\"offload_frames\":%" PRIu64 ",\"out_dropped\":%" PRIu64
+	    ",\"lost\":%" PRIu64 ",\"macs\":%u,\"drops\":",
+	    (double)time(NULL) - (double)(clock_now_ms() - b->started_ms) /
+	    1e3, bridge_up(b) ? "up" : "lost", st->rx_frames, st->rx_bytes,
+	    st->tx_frames, st->tx_bytes, st->rx_local, st->rx_bad,
+	    st->gso_frames, st->tx_dropped, st->lost, b->port.macs);
+	admin_drops_json(out, b->port.drops);
+	evbuffer_add_printf(out, "}");
+}
+
+static void
+admin_bridge_text(struct evbuffer *out, const struct bridge *b, int detail)
+{
+	const struct dev_stats *st = &b->dev.st;
+	double age = (double)(clock_now_ms() - b->started_ms) / 1e3;
+	char from[32];
+
+	if (!detail) {
+		snprintf(from, sizeof from, "bridge %s", b->iface);
+		evbuffer_add_printf(out, "%-6" PRIu64 " %-12s %-16s %-22s %-10s "
+		    "%8.0fs %-4s %10" PRIu64 " %10" PRIu64 " %4u\n", b->id,
+		    b->hub->engine.name, "-", from, "bridge", age,
+		    bridge_up(b) ? "up" : "lost", st->rx_bytes, st->tx_bytes,
+		    0u);
+		return;
+	}
+	evbuffer_add_printf(out, "bridge %" PRIu64 "\n  hub        %s\n"
+	    "  interface  %s\n  state      %s\n  age        %.0f s\n"
+	    "  in         %" PRIu64 " frames, %" PRIu64 " bytes\n"
+	    "  out        %" PRIu64 " frames, %" PRIu64 " bytes\n"
+	    "  local      %" PRIu64 " (unicast kept on the LAN)\n"
+	    "  offload    %" PRIu64 " super-frames cut to wire size\n"
+	    "  bad        %" PRIu64 "\n  undelivered %" PRIu64 "\n"
+	    "  lost       %" PRIu64 " times\n  macs       %u\n  drops     ",
+	    b->id, b->hub->engine.name, b->iface,
+	    bridge_up(b) ? "up" : "lost (retrying)", age, st->rx_frames,
+	    st->rx_bytes, st->tx_frames, st->tx_bytes, st->rx_local,
+	    st->gso_frames, st->rx_bad, st->tx_dropped, st->lost,
+	    b->port.macs);
+	admin_drops_text(out, b->port.drops);
+	evbuffer_add_printf(out, "\n");
+}
+
+static struct bridge *
+admin_find_bridge(struct srv *srv, uint64_t id)
+{
+	struct bridge *b;
+
+	TAILQ_FOREACH(b, &srv->bridges, entry)
+		if (b->id == id)
+			return b;
+	return NULL;
+}
+
 static int
 admin_session_list(struct srv *srv, const struct admincmd_line *l, int json,
     struct evbuffer *out)
@@ -278,6 +355,19 @@ admin_session_list(struct srv *srv, const struct admincmd_line *l, int json,
 			admin_session_text(out, r, 0);
 		first = 0;
 	}
+	const struct bridge *b;
+
+	TAILQ_FOREACH(b, &srv->bridges, entry) {
+		if (hub != NULL && b->hub != hub)
+			continue;
+		if (json) {
+			if (!first)
+				evbuffer_add_printf(out, ",");
+			admin_bridge_json(out, b);
+		} else
+			admin_bridge_text(out, b, 0);
+		first = 0;
+	}
 	if (json)
 		evbuffer_add_printf(out, "]}\n");
 	return 0;
@@ -297,7 +387,11 @@ admin_session_arg(struct srv *srv, const char *arg, int json,
 		    "list)", arg);
 		return NULL;
 	}
-	if ((r = srv_find_remote(srv, (uint64_t)id)) == NULL)
+	if ((r = srv_find_remote(srv, (uint64_t)id)) == NULL &&
+	    admin_find_bridge(srv, (uint64_t)id) != NULL)
+		admin_fail(out, json, "%llu is a bridge: it stays until it "
+		    "leaves bridges: in the configuration", id);
+	else if (r == NULL)
 		admin_fail(out, json, "no session %llu", id);
 	return r;
 }
@@ -306,9 +400,22 @@ static int
 admin_session_show(struct srv *srv, const struct admincmd_line *l, int json,
     struct evbuffer *out)
 {
-	struct remote *r = admin_session_arg(srv, l->argv[0], json, out);
+	struct remote *r;
+	struct bridge *b;
+	char *end;
+	unsigned long long id = strtoull(l->argv[0], &end, 10);
 
-	if (r == NULL)
+	if (end != l->argv[0] && *end == '\0' &&
+	    (b = admin_find_bridge(srv, (uint64_t)id)) != NULL) {
+		if (json) {
+			evbuffer_add_printf(out, "{\"ok\":true,\"session\":");
+			admin_bridge_json(out, b);
+			evbuffer_add_printf(out, "}\n");
+		} else
+			admin_bridge_text(out, b, 1);
+		return 0;
+	}
+	if ((r = admin_session_arg(srv, l->argv[0], json, out)) == NULL)
 		return -1;
 	if (json) {
 		evbuffer_add_printf(out, "{\"ok\":true,\"session\":");
@@ -352,6 +459,9 @@ admin_port_owner(char *buf, size_t len, const struct sw_port *p)
 	if (p->ops != NULL && strcmp(p->ops->kind, "session") == 0)
 		snprintf(buf, len, "%" PRIu64,
 		    ((const struct remote *)p->owner)->id);
+	else if (p->ops != NULL && strcmp(p->ops->kind, "bridge") == 0)
+		snprintf(buf, len, "%" PRIu64,
+		    ((const struct bridge *)p->owner)->id);
 	else
 		snprintf(buf, len, "%s", p->name);
 }

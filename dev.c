@@ -16,6 +16,9 @@ dev_init(struct dev *d, const struct dev_ops *ops, const char *name)
 	snprintf(d->name, sizeof d->name, "%s", name);
 	d->fd = d->peer_fd = -1;
 	d->carrier = 0;
+	d->priv = NULL;
+	d->wait_link = 0;
+	memset(&d->st, 0, sizeof d->st);
 }
 
 int
@@ -38,6 +41,13 @@ int
 dev_fd_write(struct dev *d, const uint8_t *f, size_t len)
 {
 	return write(d->fd, f, len) < 0 ? -1 : 0;
+}
+
+int
+dev_carrier_noop(struct dev *d, int on)
+{
+	d->carrier = on;
+	return 0;
 }
 
 void

@@ -1,7 +1,8 @@
 /*
  * dev.h: the card's Ethernet device behind an ops table. Each kind (a TAP
- * interface in tap.c, a socketpair for tests in devpair.c, a bridged NIC
- * later) is one file exporting one const struct dev_ops.
+ * interface in tap.c, a socketpair for tests in devpair.c, a real
+ * interface bridged through AF_PACKET in packet.c) is one file exporting
+ * one const struct dev_ops.
  */
 #ifndef SOFTETHER_DEV_H
 #define SOFTETHER_DEV_H
@@ -13,6 +14,11 @@
 
 #define DEV_NAME_MAX    15u    /* IFNAMSIZ - 1 */
 #define DEV_FRAME_MAX   65536u /* the largest frame a device hands over */
+#define DEV_WATCH_MS    2000u  /* how often an owner calls ops->watch */
+
+/* dev_ops.flags */
+#define DEV_F_BRIDGE    0x1u   /* a real interface: no MAC, carrier or
+                                  address of the card's own */
 
 struct dev;
 
@@ -37,6 +43,23 @@ struct dev_ops {
 	int (*set_addr)(struct dev *d, const char *cidr, char *err,
 	    size_t errlen);
 	void (*close)(struct dev *d);
+	/* NULL, or called every DEV_WATCH_MS: notices a lost interface and
+	 * brings it back when it returns (logging both). Returns 1 when
+	 * d->fd changed (-1 while lost): the owner makes its read event
+	 * again; else 0. */
+	int (*watch)(struct dev *d);
+	unsigned flags;             /* DEV_F_* */
+};
+
+/* What a device kind counts (the ones it has; the rest stay 0). */
+struct dev_stats {
+	uint64_t rx_frames, rx_bytes; /* handed up */
+	uint64_t rx_local;     /* read, but for a host on the same LAN */
+	uint64_t rx_bad;       /* malformed or oversized: dropped */
+	uint64_t gso_frames;   /* offload super-frames cut into frames */
+	uint64_t tx_frames, tx_bytes;
+	uint64_t tx_dropped;   /* the interface refused or was gone */
+	uint64_t lost;         /* times the interface went away */
 };
 
 struct dev {
@@ -45,17 +68,24 @@ struct dev {
 	int fd;                     /* -1 when closed */
 	int peer_fd;                /* pair: the test's end; else -1 */
 	int carrier;                /* as last set */
+	void *priv;                 /* the kind's own state, if any */
+	int wait_link;              /* set before open: a missing interface
+	                               is waited for (watch), not an error */
+	struct dev_stats st;
 	uint8_t buf[DEV_FRAME_MAX]; /* one frame being read */
 };
 
 extern const struct dev_ops dev_tap;
 extern const struct dev_ops dev_pair;
+extern const struct dev_ops dev_packet;
 
 /* One frame per read() / write() on d->fd: for kinds whose fd keeps frame
  * boundaries (TAP, a SOCK_SEQPACKET pair). */
 int dev_fd_read_batch(struct dev *d, dev_frame_fn *fn, void *arg,
     unsigned max);
 int dev_fd_write(struct dev *d, const uint8_t *f, size_t len);
+/* set_carrier for kinds with no carrier of their own: only remembered. */
+int dev_carrier_noop(struct dev *d, int on);
 /* Close d->fd and d->peer_fd, whichever are open. */
 void dev_fd_close(struct dev *d);
 

@@ -28,18 +28,11 @@ dev_pair_open(struct dev *d, const uint8_t mac[ETHER_ADDR_LEN], char *err,
 	return 0;
 }
 
-static int
-dev_pair_set_carrier(struct dev *d, int on)
-{
-	d->carrier = on;
-	return 0;
-}
-
 const struct dev_ops dev_pair = {
 	.kind = "pair",
 	.open = dev_pair_open,
 	.read_batch = dev_fd_read_batch,
 	.write = dev_fd_write,
-	.set_carrier = dev_pair_set_carrier,
+	.set_carrier = dev_carrier_noop,
 	.close = dev_fd_close,
 };

@@ -95,6 +95,28 @@ static const struct cfg_key hubconf_hub_elem = {
 	.sub = &hubconf_hub_table
 };
 
+static const struct cfg_key hubconf_bridge_keys[] = {
+	{ .name = "interface", .type = CFG_NAME, .flags = CFG_REQUIRED,
+	  .off = offsetof(struct hubconf_bridge, interface),
+	  .min = 1, .max = 15, .extra = "._-@",
+	  .help = "a Linux interface name, e.g. eth1" },
+	{ .name = "hub", .type = CFG_NAME, .flags = CFG_REQUIRED,
+	  .off = offsetof(struct hubconf_bridge, hub),
+	  .min = 1, .max = PROTO_MAX_NAME, .extra = "._-" },
+	{ .name = "policy", .type = CFG_MAP, .flags = CFG_QUIET,
+	  .off = offsetof(struct hubconf_bridge, policy),
+	  .sub = &hubconf_policy_table },
+};
+static const struct cfg_table hubconf_bridge_table = {
+	.what = "bridge", .keys = hubconf_bridge_keys,
+	.nkeys = CFG_NKEYS(hubconf_bridge_keys),
+	.has_line = 1, .line_off = offsetof(struct hubconf_bridge, line),
+};
+static const struct cfg_key hubconf_bridge_elem = {
+	.type = CFG_MAP, .size = sizeof(struct hubconf_bridge),
+	.sub = &hubconf_bridge_table
+};
+
 static const struct cfg_key hubconf_listen_elem = {
 	.type = CFG_ADDR, .flags = CFG_REQUIRED, .size = sizeof(char *),
 	.help = "e.g. 0.0.0.0:443, [::]:443 or *:443"
@@ -157,6 +179,11 @@ static const struct cfg_key hubconf_top_keys[] = {
 	  .count_off = offsetof(struct hubconf, nhubs),
 	  .min = 1, .max = HUBCONF_MAX_HUBS, .def = "[{name: DEFAULT}]",
 	  .elem = &hubconf_hub_elem },
+	{ .name = "bridges", .type = CFG_LIST, .flags = CFG_UNIQUE,
+	  .off = offsetof(struct hubconf, bridges),
+	  .count_off = offsetof(struct hubconf, nbridges),
+	  .min = 0, .max = HUBCONF_MAX_BRIDGES, .def = "[]",
+	  .elem = &hubconf_bridge_elem },
 };
 static const struct cfg_table hubconf_top_table = {
 	.what = "config", .keys = hubconf_top_keys,
@@ -192,7 +219,10 @@ const char hubconf_default_yaml[] =
     "    mac_aging: 300\n"
     "    max_sessions: 1024\n"
     "    default_policy: {}  # per-user security policy every user inherits\n"
-    "    users: []\n";
+    "    users: []\n"
+    "\n"
+    "# Local interfaces on a hub: [{interface: eth1, hub: DEFAULT}]\n"
+    "bridges: []\n";
 
 
 static int
@@ -229,30 +259,89 @@ hubconf_admin_check(struct cfg_ctx *c, const struct hubconf *cfg)
 	    "network (its password travels in the clear there)", l);
 }
 
-/* Each user's effective policy: the hub's default, then the user's keys. */
+/* An effective policy: the keys pol was given, the rest from def. */
+static void
+hubconf_overlay(struct hubconf_policy *pol, const struct hubconf_policy *def)
+{
+	for (size_t n = 0; n < CFG_NKEYS(hubconf_policy_keys); n++) {
+		const struct cfg_key *k = &hubconf_policy_keys[n];
+		if (pol->set & 1u << n)
+			continue;
+		memcpy((char *)pol + k->off, (const char *)def + k->off,
+		    k->type == CFG_BOOL ? sizeof(bool) : sizeof(uint32_t));
+	}
+}
+
+/* Each user's and bridge's effective policy: the hub's default, then its
+ * own keys. */
 void
 hubconf_resolve(struct hubconf *cfg)
 {
-	const struct cfg_key *k;
-	struct hubconf_hub *hub;
-	struct hubconf_user *u;
-	size_t i, j, n;
-
-	for (i = 0; i < cfg->nhubs; i++) {
-		hub = &cfg->hubs[i];
-		for (j = 0; j < hub->nusers; j++) {
-			u = &hub->users[j];
-			for (n = 0; n < CFG_NKEYS(hubconf_policy_keys); n++) {
-				k = &hubconf_policy_keys[n];
-				if (u->policy.set & 1u << n)
-					continue;
-				memcpy((char *)&u->policy + k->off,
-				    (const char *)&hub->default_policy + k->off,
-				    k->type == CFG_BOOL ? sizeof(bool) :
-				    sizeof(uint32_t));
-			}
-		}
+	for (size_t i = 0; i < cfg->nhubs; i++) {
+		struct hubconf_hub *hub = &cfg->hubs[i];
+		for (size_t j = 0; j < hub->nusers; j++)
+			hubconf_overlay(&hub->users[j].policy,
+			    &hub->default_policy);
 	}
+	for (size_t i = 0; i < cfg->nbridges; i++) {
+		struct hubconf_bridge *b = &cfg->bridges[i];
+		const struct hubconf_hub *bh = hubconf_find_hub(cfg, b->hub);
+		/* An unknown hub: hubconf_bridges_check says so. */
+		if (bh != NULL)
+			hubconf_overlay(&b->policy, &bh->default_policy);
+	}
+}
+
+/* Every bridge names a hub that exists. */
+static int
+hubconf_bridges_check(struct cfg_ctx *c, const struct hubconf *cfg)
+{
+	for (size_t i = 0; i < cfg->nbridges; i++) {
+		const struct hubconf_bridge *b = &cfg->bridges[i];
+		yaml_mark_t m = { 0, b->line > 0 ? (size_t)b->line - 1 : 0, 0 };
+		if (hubconf_find_hub(cfg, b->hub) == NULL)
+			return cfg_err(c, b->line > 0 ? &m : NULL,
+			    "bridges[%zu].hub: no hub named '%s' (hubs: add it "
+			    "there, or name one of them)", i, b->hub);
+	}
+	return 0;
+}
+
+int
+hubconf_bridge_add(struct hubconf *cfg, const char *iface, const char *hub,
+    char *err, size_t errlen)
+{
+	struct hubconf_bridge *nb, b;
+
+	memset(&b, 0, sizeof b);
+	for (size_t i = 0; i < cfg->nbridges; i++)
+		if (strcmp(cfg->bridges[i].interface, iface) == 0) {
+			snprintf(err, errlen, "--bridge %s: %s bridges it "
+			    "already (to hub %s)", iface, cfg->source,
+			    cfg->bridges[i].hub);
+			return -1;
+		}
+	if (hubconf_find_hub(cfg, hub) == NULL) {
+		snprintf(err, errlen, "--bridge %s: the configuration has no "
+		    "hub named %s (add one, or use bridges: in the file)",
+		    iface, hub);
+		return -1;
+	}
+	if (cfg->nbridges < HUBCONF_MAX_BRIDGES && (nb = realloc(cfg->bridges,
+	    (cfg->nbridges + 1) * sizeof *nb)) != NULL)
+		cfg->bridges = nb;
+	else
+		nb = NULL;
+	if (nb == NULL || (b.interface = strdup(iface)) == NULL ||
+	    (b.hub = strdup(hub)) == NULL) {
+		free(b.interface);
+		snprintf(err, errlen, "--bridge %s: too many bridges or out "
+		    "of memory", iface);
+		return -1;
+	}
+	nb[cfg->nbridges++] = b;
+	hubconf_resolve(cfg);
+	return 0;
 }
 
 /* ---- Public ------------------------------------------------------------ */
@@ -272,6 +361,8 @@ hubconf_load_string(const char *source, const char *text, size_t len,
 		hubconf_resolve(cfg);
 	if (rc == 0)
 		rc = hubconf_admin_check(&c, cfg);
+	if (rc == 0)
+		rc = hubconf_bridges_check(&c, cfg);
 	if (rc == 0 && state_dir_override != NULL)
 		rc = hubconf_override(&c, cfg, state_dir_override);
 	if (rc == 0)

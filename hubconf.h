@@ -17,6 +17,7 @@
 #define HUBCONF_MAX_HUBS       256u
 #define HUBCONF_MAX_USERS      65536u
 #define HUBCONF_MAX_LISTEN     32u
+#define HUBCONF_MAX_BRIDGES    64u
 #define HUBCONF_ADMIN_LISTEN   "127.0.0.1:8023"
 #define HUBCONF_DEFAULT_STATE  "/var/lib/softether"
 #define HUBCONF_DEFAULT_AGING_S       300u
@@ -49,6 +50,16 @@ struct hubconf_hub {
 	size_t nusers;
 };
 
+/* A local interface bridged onto a virtual hub (a port of kind bridge). */
+struct hubconf_bridge {
+	char *interface;      /* the Linux interface, e.g. eth1 */
+	char *hub;            /* one of hubs[].name */
+	/* Effective once loaded: the hub's default_policy overlaid with the
+	 * keys given here. */
+	struct hubconf_policy policy;
+	int line;
+};
+
 /* The management console (admin.listen, telnet-compatible). */
 struct hubconf_admin {
 	char *listen;         /* default 127.0.0.1:8023 */
@@ -65,6 +76,8 @@ struct hubconf {
 	char *tls_key;        /* default <state_dir>/hub.key */
 	struct hubconf_hub *hubs;
 	size_t nhubs;
+	struct hubconf_bridge *bridges;
+	size_t nbridges;
 	enum log_level log_level; /* default info */
 	struct hubconf_admin admin;
 };
@@ -103,9 +116,13 @@ int hubconf_users_put(struct hubconf_user **users, size_t *n,
     const struct hubconf_user *u);
 int hubconf_users_remove(struct hubconf_user **users, size_t *n,
     const char *name);
-/* Each user's effective policy again: the hub's default_policy overlaid
- * with the keys the user gives. */
+/* Each user's (and bridge's) effective policy again: the hub's
+ * default_policy overlaid with the keys the user gives. */
 void hubconf_resolve(struct hubconf *cfg);
+/* One more bridge (softether --hub --bridge IFACE): 0, or -1 with err if
+ * the interface is bridged already, the hub is unknown or memory is out. */
+int hubconf_bridge_add(struct hubconf *cfg, const char *iface,
+    const char *hub, char *err, size_t errlen);
 
 /* The tables a managed overlay shares (managed.c). */
 struct cfg_table;

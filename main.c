@@ -25,10 +25,12 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-"usage: softether --hub [-c config.yaml] [--state-dir DIR]\n"
+"usage: softether --hub [-c config.yaml] [--state-dir DIR] [--bridge IFNAME]\n"
 "       softether --nic [-c client.yaml] --connect HOST[:PORT] --user NAME\n"
 "                 --password-file FILE\n"
 "                 [--hub-name NAME] [--tap IFNAME] [--mac MAC] [--ip CIDR]\n"
+"       softether --bridge IFNAME --connect HOST[:PORT] --user NAME\n"
+"                 --password-file FILE [the card's other options]\n"
 "                 [--fingerprint SHA256HEX | --ca FILE] [--known-hubs FILE]\n"
 "                 [--via %s]\n"
 "                 [--proxy HOST:PORT [--proxy-user U [--proxy-password-file F]]]\n"
@@ -66,6 +68,9 @@ usage(FILE *f)
 "  --hub-name NAME     the virtual hub to join (default DEFAULT)\n"
 "  --user NAME, --password-file FILE  credentials (first line of FILE)\n"
 "  --tap IFNAME        TAP interface name (default vpn0)\n"
+"  --bridge IFNAME     bridge this Ethernet interface instead of a TAP: its\n"
+"                      whole LAN joins the hub (root or CAP_NET_RAW); with\n"
+"                      --hub, onto hub DEFAULT with no network hop\n"
 "  --mac MAC           the card's MAC (default: random, locally administered)\n"
 "  --ip CIDR           assign an address, e.g. 192.168.77.1/24\n"
 "  --fingerprint HEX   pin the hub's certificate (SHA-256, as the hub logs it)\n"
@@ -186,7 +191,7 @@ static int
 hub_opts(const struct nicconf *cli, struct server_opts *so)
 {
 	static const char *const shared[] = { "resume_window", "dead_peer",
-	    "keepalive", "resume_budget" };
+	    "keepalive", "resume_budget", "bridge" };
 	uint32_t timers = 0;
 	const char *arg, *name;
 
@@ -200,6 +205,7 @@ hub_opts(const struct nicconf *cli, struct server_opts *so)
 		}
 	nicconf_timers(cli, &so->resume_window_ms, &so->dead_peer_ms,
 	    &so->keepalive_ms, &so->resume_budget);
+	so->bridge = cli->bridge;
 	return 0;
 }
 
@@ -407,6 +413,9 @@ main(int argc, char **argv)
 		fprintf(stderr, "softether: -e and --json go with --admin\n");
 		return 1;
 	}
+	/* softether --bridge eth0 --connect ...: a card that bridges. */
+	if (role == 0 && cli.bridge != NULL)
+		role = OPT_NIC;
 	if ((role = main_role(role, check, daemonize)) < 0)
 		return 1;
 	log_init("softether", verbose ? LOG_LVL_DEBUG : quiet ? LOG_LVL_WARN :

@@ -38,7 +38,7 @@ struct nic {
 	int have_tls;
 	struct dev dev;
 	uint8_t mac[ETHER_ADDR_LEN];
-	struct event *dev_ev, *retry_ev;
+	struct event *dev_ev, *retry_ev, *watch_ev;
 	struct transport_conn *tconn;  /* the transport still connecting */
 	struct conn *c;                /* logging in, or carrying the session */
 	int exit_code;
@@ -63,6 +63,14 @@ static const char *const nic_state_names[] = {
 };
 
 static void nic_connect(struct nic *n);
+
+/* Read the device when it is readable (a lost bridge has no fd). */
+static void
+nic_dev_arm(struct nic *n)
+{
+	if (n->dev.fd >= 0)
+		event_add(n->dev_ev, NULL);
+}
 
 static void
 nic_set_state(struct nic *n, enum nic_state st)
@@ -348,7 +356,7 @@ nic_login_msg(struct conn *c, const struct proto_msg *m, void *arg)
 	nic_set_state(n, NIC_UP);
 	n->backoff_ms = NIC_BACKOFF_MIN_MS;
 	n->o->dev->set_carrier(&n->dev, 1);
-	event_add(n->dev_ev, NULL);
+	nic_dev_arm(n);
 }
 
 /* The connection ended before the hub welcomed it. */
@@ -394,7 +402,7 @@ nic_writable(void *arg)
 	struct nic *n = arg;
 
 	if (n->have_sess)
-		event_add(n->dev_ev, NULL);
+		nic_dev_arm(n);
 }
 
 static void
@@ -460,6 +468,27 @@ nic_dev_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	n->o->dev->read_batch(&n->dev, nic_dev_frame, n, NIC_DEV_BURST);
+}
+
+/* The device's fd changed (a bridged interface lost or back): a read
+ * event for the new one, armed as the old one was. */
+static void
+nic_watch_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct nic *n = arg;
+	int armed;
+
+	if (!n->o->dev->watch(&n->dev))
+		return;
+	armed = event_pending(n->dev_ev, EV_READ, NULL);
+	event_free(n->dev_ev);
+	n->dev_ev = event_new(n->base, n->dev.fd, EV_READ | EV_PERSIST,
+	    nic_dev_cb, n);
+	if (n->dev_ev == NULL)
+		fatal("out of memory");
+	/* Congestion, if any, disarms it again at its first read. */
+	if (armed || n->have_sess)
+		nic_dev_arm(n);
 }
 
 static void
@@ -617,6 +646,8 @@ nic_setup(struct nic *n)
 			return -1;
 		}
 	}
+	if (o->dev->flags & DEV_F_BRIDGE)
+		return 0;	/* it logged what it opened */
 	ether_format_mac(n->mac, mac);
 	log_info("%s created, MAC %s%s%s, no carrier until connected",
 	    o->ifname, mac, o->ip ? ", address " : "", o->ip ? o->ip : "");
@@ -651,6 +682,17 @@ nic_new(struct event_base *base, const struct nic_opts *o, nic_done_fn *done,
 		nic_free(n);
 		return NULL;
 	}
+	if (o->dev->watch != NULL) {
+		struct timeval tv = { DEV_WATCH_MS / 1000u,
+		    DEV_WATCH_MS % 1000u * 1000u };
+		n->watch_ev = event_new(base, -1, EV_PERSIST, nic_watch_cb, n);
+		if (n->watch_ev == NULL) {
+			log_err("out of memory starting the card");
+			nic_free(n);
+			return NULL;
+		}
+		event_add(n->watch_ev, &tv);
+	}
 	nic_connect(n);
 	return n;
 }
@@ -674,9 +716,24 @@ nic_free(struct nic *n)
 		event_free(n->dev_ev);
 	if (n->retry_ev)
 		event_free(n->retry_ev);
+	if (n->watch_ev)
+		event_free(n->watch_ev);
 	if (n->have_tls)
 		tlsio_conf_free(&n->tls);
-	if (n->dev.fd >= 0 || n->dev.peer_fd >= 0)
+	if (n->o->dev->flags & DEV_F_BRIDGE) {
+		const struct dev_stats *st = &n->dev.st;
+		log_info("bridge %s: to hub %llufr, from hub %llufr, kept on "
+		    "the LAN %llu, bad %llu, offload frames cut %llu, not "
+		    "delivered %llu, interface lost %llu times", n->o->ifname,
+		    (unsigned long long)st->rx_frames,
+		    (unsigned long long)st->tx_frames,
+		    (unsigned long long)st->rx_local,
+		    (unsigned long long)st->rx_bad,
+		    (unsigned long long)st->gso_frames,
+		    (unsigned long long)st->tx_dropped,
+		    (unsigned long long)st->lost);
+	}
+	if (n->dev.fd >= 0 || n->dev.peer_fd >= 0 || n->dev.priv != NULL)
 		n->o->dev->close(&n->dev);
 	sodium_memzero(n->password, sizeof n->password);
 	sodium_memzero(n->proxy_password, sizeof n->proxy_password);

@@ -170,6 +170,9 @@ static const struct cfg_key nicconf_keys[] = {
 	{ .name = "tap", .type = CFG_NAME,
 	  .off = offsetof(struct nicconf, tap),
 	  .min = 1, .max = DEV_NAME_MAX, .extra = "._-", .arg = "IFNAME" },
+	{ .name = "bridge", .type = CFG_NAME,
+	  .off = offsetof(struct nicconf, bridge),
+	  .min = 1, .max = DEV_NAME_MAX, .extra = "._-@", .arg = "IFNAME" },
 	NICCONF_STR(mac, 1, sizeof "5e:01:02:03:04:05" - 1,
 	    nicconf_mac_ok, "MAC"),
 	NICCONF_STR(ip, 1, INET6_ADDRSTRLEN + 4, nicconf_ip_ok, "CIDR"),
@@ -394,6 +397,17 @@ nicconf_to_opts(const struct nicconf *cfg, struct nic_opts *o, char *err,
 	o->hub_name = nicconf_or(cfg->hub_name, "DEFAULT");
 	o->dev = &dev_tap;
 	o->ifname = nicconf_or(cfg->tap, "vpn0");
+	if (cfg->bridge != NULL) {
+		/* The interface keeps its own MAC and addresses. */
+		static const char *const tap_only[] = { "tap", "mac", "ip" };
+		for (size_t i = 0; i < 3; i++)
+			if (cfg->set & nicconf_bit(tap_only[i]))
+				return NICCONF_ERR(tap_only[i], "goes with a TAP "
+				    "card, not a bridge (the bridged interface "
+				    "keeps its own)");
+		o->dev = &dev_packet;
+		o->ifname = cfg->bridge;
+	}
 	o->mac = cfg->mac;
 	o->ip = cfg->ip;
 	o->fingerprint = cfg->fingerprint;

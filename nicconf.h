@@ -23,6 +23,7 @@ struct nicconf {
 	char *user;
 	char *password_file;       /* absolute paths, all of them */
 	char *tap;
+	char *bridge;              /* a real interface to bridge, not a TAP */
 	char *mac;                 /* unicast, not all zero */
 	char *ip;                  /* ADDR/PREFIX */
 	char *fingerprint;         /* 64 hex digits (colons allowed) */

@@ -4,59 +4,10 @@
  */
 #include <string.h>
 
+#include "bytes.h"
 #include "proto.h"
 
 #define PROTO_GOODBYE_MIN      2u /* the reason u16 */
-
-/* ---- Byte order helpers ---------------------------------------------- */
-
-static void
-proto_put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void
-proto_put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static void
-proto_put64(uint8_t *p, uint64_t v)
-{
-	proto_put32(p, (uint32_t)(v >> 32));
-	proto_put32(p + 4, (uint32_t)v);
-}
-
-static uint16_t
-proto_get16(const uint8_t *p)
-{
-	return (uint16_t)((unsigned)p[0] << 8 | p[1]);
-}
-
-static uint32_t
-proto_get24(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
-}
-
-static uint32_t
-proto_get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint64_t
-proto_get64(const uint8_t *p)
-{
-	return (uint64_t)proto_get32(p) << 32 | proto_get32(p + 4);
-}
 
 /* ---- Bounded writer ---------------------------------------------------- */
 
@@ -98,7 +49,7 @@ proto_w_u16(struct proto_w *w, uint16_t v)
 	uint8_t *at = proto_w_take(w, 2);
 
 	if (at != NULL)
-		proto_put16(at, v);
+		be16_put(at, v);
 }
 
 static void
@@ -107,7 +58,7 @@ proto_w_u32(struct proto_w *w, uint32_t v)
 	uint8_t *at = proto_w_take(w, 4);
 
 	if (at != NULL)
-		proto_put32(at, v);
+		be32_put(at, v);
 }
 
 static void
@@ -116,7 +67,7 @@ proto_w_u64(struct proto_w *w, uint64_t v)
 	uint8_t *at = proto_w_take(w, 8);
 
 	if (at != NULL)
-		proto_put64(at, v);
+		be64_put(at, v);
 }
 
 static void
@@ -164,7 +115,7 @@ proto_r_u16(struct proto_r *r)
 {
 	const uint8_t *at = proto_r_take(r, 2);
 
-	return at != NULL ? proto_get16(at) : 0;
+	return at != NULL ? be16_get(at) : 0;
 }
 
 static uint32_t
@@ -172,7 +123,7 @@ proto_r_u32(struct proto_r *r)
 {
 	const uint8_t *at = proto_r_take(r, 4);
 
-	return at != NULL ? proto_get32(at) : 0;
+	return at != NULL ? be32_get(at) : 0;
 }
 
 static uint64_t
@@ -180,7 +131,7 @@ proto_r_u64(struct proto_r *r)
 {
 	const uint8_t *at = proto_r_take(r, 8);
 
-	return at != NULL ? proto_get64(at) : 0;
+	return at != NULL ? be64_get(at) : 0;
 }
 
 /* ---- Login messages ---------------------------------------------------- */
@@ -276,7 +227,7 @@ proto_msg_encode(const struct proto_msg *m, uint8_t *buf, size_t cap)
 	body = w.len - PROTO_MSG_HDR;
 	if (body > PROTO_MSG_MAX_BODY)
 		return 0;
-	proto_put16(buf + 1, (uint16_t)body);
+	be16_put(buf + 1, (uint16_t)body);
 	return w.len;
 }
 
@@ -453,7 +404,7 @@ proto_msg_decode(const uint8_t *buf, size_t len, struct proto_msg *m,
 	}
 	if (len < PROTO_MSG_HDR)
 		return PROTO_NEED_MORE;
-	body = proto_get16(buf + 1);
+	body = be16_get(buf + 1);
 	if (body > PROTO_MSG_MAX_BODY) {
 		fault = "message body too long";
 		goto bad;
@@ -508,8 +459,8 @@ void
 proto_rec_hdr_put(uint8_t hdr[PROTO_REC_HDR], uint32_t sealed_len,
     uint64_t seq)
 {
-	proto_put32(hdr, sealed_len);
-	proto_put64(hdr + 4, seq);
+	be32_put(hdr, sealed_len);
+	be64_put(hdr + 4, seq);
 }
 
 enum proto_result
@@ -520,11 +471,11 @@ proto_rec_hdr_get(const uint8_t *buf, size_t len, uint32_t *sealed_len,
 
 	if (len < PROTO_REC_HDR)
 		return PROTO_NEED_MORE;
-	n = proto_get32(buf);
+	n = be32_get(buf);
 	if (n < PROTO_REC_TAG || n > PROTO_REC_MAX_SEALED)
 		return PROTO_BAD;
 	*sealed_len = n;
-	*seq = proto_get64(buf + 4);
+	*seq = be64_get(buf + 4);
 	return PROTO_OK;
 }
 
@@ -554,7 +505,7 @@ proto_item_next(struct proto_item_iter *it, uint32_t max_frame,
 		goto bad;
 	}
 	type = it->p[0];
-	len = proto_get24(it->p + 1);
+	len = be24_get(it->p + 1);
 	if (len > it->left - PROTO_ITEM_HDR) {
 		fault = "truncated item";
 		goto bad;

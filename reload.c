@@ -56,6 +56,7 @@ reload_hubs(struct srv *srv, struct hubconf *cfg)
 		}
 		/* Now it is removed: the last of its sessions to end (a
 		 * goodbye closes later) frees it, or it goes now. */
+		bridge_forget_hub(srv, h);
 		h->cfg = NULL;
 		if (h->nsessions == 0)
 			srv_hub_free(srv, h);
@@ -108,6 +109,7 @@ reload_apply(struct srv *srv, struct hubconf *newcfg)
 	srv->cfg = newcfg;
 	srv->cfg_owned = newcfg;
 	reload_users(srv);
+	bridge_sync(srv, 0);
 	if (old != NULL) {
 		hubconf_free(old);
 		free(old);
@@ -150,7 +152,8 @@ reload_load(struct srv *srv, const struct managed *m, char *err,
 		free(cfg);
 		return NULL;
 	}
-	if (managed_apply(m, cfg, err, errlen) != 0) {
+	if (managed_apply(m, cfg, err, errlen) != 0 ||
+	    srv_cli_bridge(srv, cfg, err, errlen) != 0) {
 		hubconf_free(cfg);
 		free(cfg);
 		return NULL;

@@ -99,9 +99,13 @@ srv_dump(struct srv *srv)
 	struct remote *r;
 	uint64_t now = clock_now_ms();
 
+	struct bridge *b;
+	struct srv_hub *h;
+
 	TAILQ_FOREACH(r, &srv->remotes, entry)
 		remote_log_status(r);
-	struct srv_hub *h;
+	TAILQ_FOREACH(b, &srv->bridges, entry)
+		bridge_log_status(b);
 
 	TAILQ_FOREACH(h, &srv->hubs, entry) {
 		struct srv_dump d = { &h->engine, now };
@@ -257,6 +261,29 @@ srv_managed(struct srv *srv)
 	return 0;
 }
 
+/* softether --hub --bridge IFACE: one more bridge, onto hub DEFAULT. */
+int
+srv_cli_bridge(const struct srv *srv, struct hubconf *cfg, char *err,
+    size_t errlen)
+{
+	if (srv->opts.bridge == NULL)
+		return 0;
+	return hubconf_bridge_add(cfg, srv->opts.bridge, "DEFAULT", err,
+	    errlen);
+}
+
+/* The same at start (logged). */
+static int
+srv_start_bridge(const struct srv *srv, struct hubconf *cfg)
+{
+	char err[512];
+
+	if (srv_cli_bridge(srv, cfg, err, sizeof err) == 0)
+		return 0;
+	log_err("%s", err);
+	return -1;
+}
+
 /* The local control socket; the hub runs on without it if it cannot. */
 static void
 srv_control(struct srv *srv)
@@ -325,8 +352,10 @@ server_new(struct event_base *base, struct hubconf *cfg,
 	TAILQ_INIT(&srv->logins);
 	TAILQ_INIT(&srv->remotes);
 	TAILQ_INIT(&srv->hubs);
+	TAILQ_INIT(&srv->bridges);
 	if (srv_identity(srv) != 0 || srv_managed(srv) != 0 ||
-	    srv_hubs(srv) != 0 ||
+	    srv_start_bridge(srv, cfg) != 0 || srv_hubs(srv) != 0 ||
+	    bridge_sync(srv, 1) != 0 ||
 	    genuser_ensure(srv) != 0 || listener_open_all(srv) != 0)
 		goto fail;
 	srv_control(srv);
@@ -387,6 +416,7 @@ server_free(struct srv *srv)
 		sw_port_remove(&r->hub->engine, &r->port);
 		remote_discard(r);
 	}
+	bridge_free_all(srv);
 	control_free(srv->control);
 	console_free(srv->console);
 	if (srv->age_ev)

@@ -25,6 +25,8 @@ struct server_opts {
 	const char *config_path;     /* read again on SIGHUP; NULL: the
 	                                embedded default */
 	const char *state_dir;       /* --state-dir, over the file's */
+	const char *bridge;          /* --bridge IFACE: onto hub DEFAULT, as
+	                                if bridges: in the file said so */
 };
 
 /*

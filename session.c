@@ -24,6 +24,7 @@
 #include "clock.h"
 #include "conn.h"
 #include "log.h"
+#include "bytes.h"
 #include "session.h"
 
 #define SESSION_ACK_ITEM   (PROTO_ITEM_HDR + PROTO_SEQ_ITEM_LEN)
@@ -59,25 +60,6 @@ session_batch_free(struct session_batch *b)
 		free(b);
 }
 
-static void
-session_put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--) {
-		p[i] = (uint8_t)v;
-		v >>= 8;
-	}
-}
-
-static uint64_t
-session_get64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
 static uint64_t
 session_batch_last(const struct session_batch *b)
 {
@@ -88,7 +70,7 @@ static void
 session_ack_item(const struct session *s, uint8_t out[SESSION_ACK_ITEM])
 {
 	proto_item_hdr_put(out, PROTO_ITEM_ACK, PROTO_SEQ_ITEM_LEN);
-	session_put64(out + PROTO_ITEM_HDR, s->rx_last);
+	be64_put(out + PROTO_ITEM_HDR, s->rx_last);
 }
 
 static void session_conn_item(struct conn *c, const struct proto_item *it,
@@ -321,7 +303,7 @@ session_send_frame(struct session *s, const uint8_t *f, size_t len)
 		b->cap = SESSION_BATCH_CAP;
 		uint8_t *seq = b->data + SESSION_ACK_ITEM;
 		proto_item_hdr_put(seq, PROTO_ITEM_SEQ, PROTO_SEQ_ITEM_LEN);
-		session_put64(seq + PROTO_ITEM_HDR, b->first_seq);
+		be64_put(seq + PROTO_ITEM_HDR, b->first_seq);
 		b->len = SESSION_ACK_ITEM + PROTO_ITEM_HDR + PROTO_SEQ_ITEM_LEN;
 		s->open = b;
 	}
@@ -452,10 +434,10 @@ session_item(struct session *s, const struct proto_item *it)
 {
 	switch (it->type) {
 	case PROTO_ITEM_ACK:
-		session_acked(s, session_get64(it->data));
+		session_acked(s, be64_get(it->data));
 		break;
 	case PROTO_ITEM_SEQ:
-		s->rx_cur = session_get64(it->data);
+		s->rx_cur = be64_get(it->data);
 		break;
 	case PROTO_ITEM_FRAME: {
 		uint64_t seq = s->rx_cur++;

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include "cert.h"
+#include "dev.h"
 #include "hubconf.h"
 #include "dchan.h"
 #include "managed.h"
@@ -72,6 +73,22 @@ struct remote {
 };
 TAILQ_HEAD(remote_list, remote);
 
+/* A local interface bridged onto a hub (bridge.c): a port of kind
+ * "bridge" whose frames come from and go to the interface. */
+struct bridge {
+	TAILQ_ENTRY(bridge) entry;      /* srv->bridges */
+	struct srv *srv;
+	struct srv_hub *hub;
+	struct sw_port port;
+	struct dev dev;
+	struct event *rd_ev, *watch_ev;
+	const struct hubconf_bridge *cfg;
+	uint64_t id;                    /* numbered with the sessions */
+	uint64_t started_ms;
+	char iface[DEV_NAME_MAX + 1];
+};
+TAILQ_HEAD(bridge_list, bridge);
+
 /* Traffic of sessions that have ended, so totals survive them. */
 struct srv_totals {
 	uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes;
@@ -102,6 +119,7 @@ struct srv {
 	struct login_list logins;
 	uint32_t nlogins;
 	struct remote_list remotes;
+	struct bridge_list bridges;
 	uint64_t next_id;
 	struct auth_worker *auth;
 	struct auth_throttle *throttle;
@@ -117,6 +135,10 @@ struct srv {
 struct srv_hub *srv_find_hub(struct srv *srv, const char *name);
 struct srv_hub *srv_hub_new(struct srv *srv, const struct hubconf_hub *cfg);
 void srv_hub_free(struct srv *srv, struct srv_hub *h);
+/* --bridge from the command line into cfg (a start's or a reload's). 0
+ * or -1 with err. */
+int srv_cli_bridge(const struct srv *srv, struct hubconf *cfg, char *err,
+    size_t errlen);
 /* Stop once the last session and login are gone, if stopping. */
 void srv_maybe_exit(struct srv *srv);
 
@@ -153,6 +175,18 @@ struct remote *remote_find(struct srv *srv, struct srv_hub *hub,
 uint32_t remote_count_user(struct srv *srv, const struct srv_hub *hub,
     const char *user);
 void remote_log_status(const struct remote *r);
+
+/* bridge.c */
+/* Make the running bridges those of srv->cfg: new ones opened, removed or
+ * re-homed ones closed, kept ones on their new policy. starting: the
+ * first failure is fatal (-1); later, failures are logged and skipped. */
+int bridge_sync(struct srv *srv, int starting);
+/* Close the bridges on hub (it is going). */
+void bridge_forget_hub(struct srv *srv, struct srv_hub *hub);
+void bridge_free_all(struct srv *srv);
+/* The interface is there and captured (else lost, being retried). */
+int bridge_up(const struct bridge *b);
+void bridge_log_status(const struct bridge *b);
 
 /* genuser.c: when no user is configured, make one (or load the one made
  * before) and print how to connect. 0 or -1. */

@@ -16,6 +16,7 @@ RUNS=${RUNS:-3}
 SECS=${SECS:-8}
 export SOFTETHER
 . "$(dirname "$0")/../tests/e2e/lib.sh"
+. "$(dirname "$0")/lib.sh"
 
 star 77
 printf 'bench\n' >"$WORK/pw"
@@ -30,19 +31,8 @@ start nicB "$B" "$SOFTETHER" --nic --connect 10.77.2.1:7777 --user bench --passw
 wait_log nicA 'vpn0 up'; wait_log nicB 'vpn0 up'
 ip netns exec "$A" ping -c 3 -W 2 192.168.77.2 >/dev/null
 
-cpu_ticks() { local t=0 p; for p in "$PID_hub" "$PID_nicA" "$PID_nicB"; do
-  t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo $t; }
-HZ=$(getconf CLK_TCK)
+cpu_ticks() { ticks "$PID_hub" "$PID_nicA" "$PID_nicB"; }
 
-iperf_bps() { # NS SERVER_NS ADDR -> bits/s, bytes
-  local out
-  ip netns exec "$2" iperf3 -s -1 -B "$3" >/dev/null 2>&1 &
-  local srv=$!
-  wait_listen "$2" "$3" 5201
-  out=$(ip netns exec "$1" iperf3 -c "$3" -t "$SECS" -J 2>/dev/null)
-  wait $srv 2>/dev/null || true
-  python3 -c 'import json,sys; d=json.load(sys.stdin)["end"]["sum_received"]; print(int(d["bits_per_second"]), int(d["bytes"]))' <<<"$out"
-}
 rtt() { ip netns exec "$1" ping -c 20 -i 0.05 -q "$2" | sed -n 's/.*= [0-9.]*\/\([0-9.]*\)\/.*/\1/p'; }
 
 results=()
@@ -59,9 +49,6 @@ print(f'{raw/1e9:.2f} {tun/1e9:.3f} {tun/raw:.3f} {cpu:.2f} {(rt-rr):.3f}')")
   echo "run $r: raw ${line%% *} Gbit/s; tunnel/ratio/cpu-s-per-GB/added-rtt-ms: ${line#* }"
   results+=("$line")
 done
-printf '%s\n' "${results[@]}" | python3 -c '
-import sys, statistics as s
-rows=[list(map(float,l.split())) for l in sys.stdin if l.strip()]
-m=[s.median(c) for c in zip(*rows)]
-print(f"median of {len(rows)}: raw {m[0]:.2f} Gbit/s, tunnel {m[1]:.3f} Gbit/s, ratio {m[2]:.3f}, "
-      f"cpu {m[3]:.2f} s/GB (hub + both cards), added rtt {m[4]:.3f} ms")'
+read -r n m0 m1 m2 m3 m4 < <(printf '%s\n' "${results[@]}" | medians)
+printf 'median of %d: raw %.2f Gbit/s, tunnel %.3f Gbit/s, ratio %.3f, cpu %.2f s/GB (hub + both cards), added rtt %.3f ms\n' \
+  "$n" "$m0" "$m1" "$m2" "$m3" "$m4"

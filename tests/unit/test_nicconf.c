@@ -100,7 +100,7 @@ test_golden(void **state)
 /* Loaded fine, then judged as a start would judge it. */
 static const char *const checks[] = {
 	"nic_check_good", "nic_check_ssh_option", "nic_check_socks5_no_proxy",
-	"nic_check_fp_and_ca", "nic_check_no_user",
+	"nic_check_fp_and_ca", "nic_check_no_user", "nic_check_bridge_ip",
 };
 
 static void
@@ -221,6 +221,39 @@ test_args(void **state)
 	nicconf_free(&cli);
 }
 
+/* --bridge: the AF_PACKET device kind on that interface, and no TAP-only
+ * option beside it. */
+static void
+test_bridge_opts(void **state)
+{
+	struct nicconf cli;
+	struct nic_opts o;
+	char err[512];
+
+	(void)state;
+	memset(&cli, 0, sizeof cli);
+	assert_int_equal(nicconf_arg(&cli, "connect", "10.1.1.1", err,
+	    sizeof err), 0);
+	assert_int_equal(nicconf_arg(&cli, "user", "site", err, sizeof err), 0);
+	assert_int_equal(nicconf_arg(&cli, "password-file", "/etc/pw", err,
+	    sizeof err), 0);
+	assert_int_equal(nicconf_to_opts(&cli, &o, err, sizeof err), 0);
+	assert_ptr_equal(o.dev, &dev_tap);
+	assert_int_equal(nicconf_arg(&cli, "bridge", "eth1", err, sizeof err),
+	    0);
+	assert_int_equal(nicconf_to_opts(&cli, &o, err, sizeof err), 0);
+	assert_ptr_equal(o.dev, &dev_packet);
+	assert_string_equal(o.ifname, "eth1");
+	assert_int_equal(nicconf_arg(&cli, "bridge", "eth1;x", err,
+	    sizeof err), -1);
+	assert_int_equal(nicconf_arg(&cli, "mac", "5e:00:00:00:00:01", err,
+	    sizeof err), 0);
+	assert_int_equal(nicconf_to_opts(&cli, &o, err, sizeof err), -1);
+	assert_string_equal(err, "--mac: goes with a TAP card, not a bridge "
+	    "(the bridged interface keeps its own)");
+	nicconf_free(&cli);
+}
+
 static void
 test_seconds(void **state)
 {
@@ -305,6 +338,7 @@ main(void)
 		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_args),
 		cmocka_unit_test(test_seconds),
+		cmocka_unit_test(test_bridge_opts),
 		cmocka_unit_test(test_empty_and_example),
 	};
 

@@ -1,0 +1,84 @@
+/*
+ * vnet.h: offloads undone in software. A frame with the metadata of a
+ * struct virtio_net_hdr gets its partial checksum completed, or is cut
+ * from a GSO super-frame into ordinary Ethernet frames. No sockets here.
+ */
+#ifndef SOFTETHER_VNET_H
+#define SOFTETHER_VNET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define VNET_FRAME_MAX 65560u /* the largest frame accepted: a 64 KiB IP
+                               packet behind two VLAN tags */
+#define VNET_HDR_LEN   10u    /* struct virtio_net_hdr on the wire */
+
+/*
+ * linux/virtio_net.h's values, repeated here because older copies of that
+ * header lack VIRTIO_NET_HDR_GSO_UDP_L4.
+ */
+#define VNET_F_NEEDS_CSUM  0x01u  /* csum_start/csum_offset are meant */
+#define VNET_GSO_NONE      0u
+#define VNET_GSO_TCPV4     1u
+#define VNET_GSO_UDP       3u     /* UFO (IP fragmentation): refused */
+#define VNET_GSO_TCPV6     4u
+#define VNET_GSO_UDP_L4    5u     /* USO: one UDP datagram per segment */
+#define VNET_GSO_ECN       0x80u  /* a flag beside the type */
+
+/* The offload metadata of one frame, as struct virtio_net_hdr carries it
+ * (host byte order). */
+struct vnet_meta {
+	uint8_t flags;        /* VIRTIO_NET_HDR_F_NEEDS_CSUM, ... */
+	uint8_t gso_type;     /* VIRTIO_NET_HDR_GSO_* incl. the ECN bit */
+	uint16_t hdr_len;
+	uint16_t gso_size;
+	uint16_t csum_start;
+	uint16_t csum_offset;
+};
+
+/* Parse the 10-byte struct virtio_net_hdr at p (host order) into *m. */
+void vnet_meta_get(const uint8_t *p, struct vnet_meta *m);
+/* Write a header saying "a plain frame, nothing to do" (all zero). */
+void vnet_meta_put_none(uint8_t *p);
+
+/* Re-insert an 802.1Q/802.1ad tag the kernel took off on receive: the frame
+ * at *f (len *len) gets tpid/tci after its two MAC addresses. The caller
+ * guarantees 4 writable bytes before *f; *f moves back by 4 and *len grows
+ * by 4. Returns 0, or -1 if the frame is shorter than 14 bytes. */
+int vnet_vlan_insert(uint8_t **f, size_t *len, uint16_t tpid, uint16_t tci);
+
+typedef int vnet_out_fn(void *arg, const uint8_t *f, size_t len);
+
+enum vnet_result {
+	VNET_OK = 0,       /* every frame was handed to out */
+	VNET_BAD = -1,     /* metadata and frame disagree, or a header is
+	                      malformed/unsupported: dropped, nothing handed */
+	VNET_STOPPED = -2, /* out returned nonzero; the rest were not handed */
+};
+
+/*
+ * One frame with its metadata (vlan_shift: bytes the caller inserted after
+ * the MAC addresses since the metadata was made, 0 or 4: csum_start and
+ * hdr_len move by that much). Completes a partial checksum in place; a GSO
+ * frame is cut into frames whose L3 packet is at most the gso_size payload
+ * plus headers, each passed to out (built in scratch, which must hold
+ * VNET_FRAME_MAX bytes); a plain frame is passed as is. Frames may carry
+ * one 802.1Q (0x8100) or 802.1ad (0x88a8) tag, possibly stacked twice
+ * (QinQ). IPv4 with options and IPv6 with no extension headers are
+ * segmentable; anything else with a gso_type is VNET_BAD. Never reads or
+ * writes outside [f, f+len) and scratch.
+ *
+ * A partial checksum of an SCTP packet (the kernel marks it the same way)
+ * is completed as SCTP's CRC32c, any other as the Internet checksum.
+ */
+enum vnet_result vnet_frame(const struct vnet_meta *m, size_t vlan_shift,
+    uint8_t *f, size_t len, uint8_t *scratch, vnet_out_fn *out, void *arg);
+
+/*
+ * The Internet checksum (RFC 1071) of p[0..len) added to the partial sum
+ * initial, complemented: what goes into a header's checksum field (in
+ * network order), or 0 when checking a range that includes a correct one.
+ */
+uint16_t vnet_csum(const uint8_t *p, size_t len, uint32_t initial);
+
+#endif
