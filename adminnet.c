@@ -138,10 +138,12 @@ adminnet_msg(struct conn *c, const struct proto_msg *m, void *arg)
 	const struct proto_admin *r = &m->u.admin;
 
 	if (m->type == PROTO_MSG_ERROR) {
+		char text[LOG_SAFE_LEN(128)];
+		log_safe(text, sizeof text, m->u.error.text);
 		fprintf(stderr, "softether: --admin %s: %s\n", a->o->addr,
-		    m->u.error.text);
+		    text);
 		a->rc = 1;
-		conn_close(c, m->u.error.text);
+		conn_close(c, text);
 		return;
 	}
 	if (m->type != PROTO_MSG_ADMIN) {

@@ -309,6 +309,23 @@ conn_login_input(struct conn *c)
 	}
 }
 
+
+/* "peer said goodbye: TEXT", the text as the peer chose it made safe for
+ * a log line. */
+static void
+conn_goodbye_reason(char *msg, size_t len, const struct proto_item *item)
+{
+	char raw[PROTO_MAX_ERROR_TEXT + 1];
+	char safe[LOG_SAFE_LEN(128)];
+	size_t n = item->len - 2 < sizeof raw - 1 ? item->len - 2 :
+	    sizeof raw - 1;
+
+	memcpy(raw, item->data + 2, n);
+	raw[n] = '\0';
+	snprintf(msg, len, "peer said goodbye: %s", log_safe(safe, sizeof safe,
+	    raw));
+}
+
 static void
 conn_data_input(struct conn *c)
 {
@@ -359,8 +376,7 @@ conn_data_input(struct conn *c)
 			switch (item.type) {
 			case PROTO_ITEM_GOODBYE:
 				c->peer_said_goodbye = 1;
-				snprintf(msg, sizeof msg, "peer said goodbye: "
-				    "%.*s", (int)(item.len - 2), item.data + 2);
+				conn_goodbye_reason(msg, sizeof msg, &item);
 				conn_close(c, msg);
 				return;
 			case PROTO_ITEM_KEEPALIVE:

@@ -105,3 +105,37 @@ fatal(const char *fmt, ...)
 	va_end(ap);
 	exit(1);
 }
+
+const char *
+log_safe(char *buf, size_t len, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+		char e[4];
+		size_t n = 1;
+		if (c == '\\') {
+			e[0] = e[1] = '\\';
+			n = 2;
+		} else if (c >= 0x20 && c < 0x7f)
+			e[0] = (char)c;
+		else {
+			e[0] = '\\';
+			e[1] = 'x';
+			e[2] = hex[c >> 4];
+			e[3] = hex[c & 0xf];
+			n = 4;
+		}
+		if (o + n + 4 > len) {
+			memcpy(buf + o, "...", 3);
+			o += 3;
+			break;
+		}
+		memcpy(buf + o, e, n);
+		o += n;
+	}
+	buf[o] = '\0';
+	return buf;
+}

@@ -5,6 +5,7 @@
 #define SOFTETHER_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 enum log_level { LOG_LVL_ERROR = 0, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
@@ -19,6 +20,12 @@ const char *log_level_name(enum log_level level);
  * see what a user would read. */
 typedef void log_sink_fn(void *arg, enum log_level level, const char *line);
 void log_set_sink(log_sink_fn *fn, void *arg);
+
+/* A string a peer chose, made fit for one log line: printable ASCII but
+ * the backslash as is, the backslash doubled, any other byte as \xHH; cut
+ * with "..." to fit len. len >= 8. Returns buf. */
+#define LOG_SAFE_LEN(n) (4 * (n) + 4)   /* room for n bytes escaped */
+const char *log_safe(char *buf, size_t len, const char *s);
 
 void log_msg(enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -128,7 +128,7 @@ login_welcome(struct login *l)
 	}
 	if (hub->nsessions >= hub->cfg->max_sessions) {
 		log_warn("login refused: user=%s from=%s hub=%s: hub full "
-		    "(max_sessions %u)", l->user, l->c->peer,
+		    "(max_sessions %u)", l->user_shown, l->c->peer,
 		    hub->engine.name, hub->cfg->max_sessions);
 		login_refuse(l, PROTO_ERR_FULL, "hub is full");
 		return;
@@ -153,15 +153,16 @@ login_policy(struct login *l)
 
 	if (pol->deny_access) {
 		log_warn("login refused: user=%s from=%s hub=%s: deny_access "
-		    "policy", l->user, l->c->peer, l->hub->engine.name);
+		    "policy", l->user_shown, l->c->peer,
+		    l->hub->engine.name);
 		login_refuse(l, PROTO_ERR_AUTH, "access denied by policy");
 		return -1;
 	}
 	if (pol->max_sessions > 0 && remote_count_user(l->srv, l->hub,
 	    l->user) >= pol->max_sessions) {
 		log_warn("login refused: user=%s from=%s hub=%s: max_sessions "
-		    "%u reached", l->user, l->c->peer, l->hub->engine.name,
-		    pol->max_sessions);
+		    "%u reached", l->user_shown, l->c->peer,
+		    l->hub->engine.name, pol->max_sessions);
 		login_refuse(l, PROTO_ERR_FULL, "too many sessions for this "
 		    "user");
 		return -1;
@@ -183,7 +184,8 @@ login_auth_done(void *arg, int ok)
 	if (!ok) {
 		auth_throttle_fail(srv->throttle, sa, clock_now_ms());
 		log_warn("login refused: user=%s from=%s hub=%s: wrong user or "
-		    "password", l->user, l->c->peer, l->hub->engine.name);
+		    "password", l->user_shown, l->c->peer,
+		    l->hub->engine.name);
 		login_refuse(l, PROTO_ERR_AUTH, "wrong user or password");
 		return;
 	}
@@ -242,7 +244,9 @@ login_hello(struct login *l, const struct proto_hello *h)
 	}
 	l->hub = srv_find_hub(l->srv, h->hub);
 	if (l->hub == NULL) {
-		snprintf(text, sizeof text, "no hub named '%s'", h->hub);
+		char shown[LOG_SAFE_LEN(PROTO_MAX_NAME)];
+		snprintf(text, sizeof text, "no hub named '%s'",
+		    log_safe(shown, sizeof shown, h->hub));
 		log_warn("login refused: from=%s: %s", l->c->peer, text);
 		login_refuse(l, PROTO_ERR_NO_HUB, text);
 	}
@@ -364,6 +368,7 @@ login_auth(struct login *l, const struct proto_auth *a)
 	char text[PROTO_MAX_ERROR_TEXT];
 
 	snprintf(l->user, sizeof l->user, "%s", a->user);
+	log_safe(l->user_shown, sizeof l->user_shown, l->user);
 	if (l->admin) {
 		login_admin_auth(l, a);
 		return;
@@ -378,14 +383,15 @@ login_auth(struct login *l, const struct proto_auth *a)
 		snprintf(text, sizeof text, "too many failed logins from this "
 		    "address; try again in %llu s",
 		    (unsigned long long)(wait + 999) / 1000);
-		log_warn("login refused: user=%s from=%s: throttled", l->user,
-		    l->c->peer);
+		log_warn("login refused: user=%s from=%s: throttled",
+		    l->user_shown, l->c->peer);
 		login_refuse(l, PROTO_ERR_THROTTLED, text);
 		return;
 	}
 	if (!l->hub->cfg->online) {
 		log_warn("login refused: user=%s from=%s hub=%s: hub is "
-		    "offline", l->user, l->c->peer, l->hub->engine.name);
+		    "offline", l->user_shown, l->c->peer,
+		    l->hub->engine.name);
 		login_refuse(l, PROTO_ERR_FULL, "hub is offline");
 		return;
 	}

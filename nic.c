@@ -257,22 +257,26 @@ fail:
 static void
 nic_login_error(struct nic *n, struct conn *c, const struct proto_error *e)
 {
+	char text[LOG_SAFE_LEN(128)];
+
+	/* The hub's words, as a log line may carry them. */
+	log_safe(text, sizeof text, e->text);
 	if (e->code == PROTO_ERR_RESUME) {
 		log_warn("hub cannot resume session %llu (%s); logging in "
-		    "afresh", (unsigned long long)n->sess_id, e->text);
+		    "afresh", (unsigned long long)n->sess_id, text);
 		nic_drop_session(n, "the hub no longer has it");
 		n->retry_now = 1;
-		conn_close(c, e->text);
+		conn_close(c, text);
 		return;
 	}
 	if (e->code == PROTO_ERR_AUTH || e->code == PROTO_ERR_NO_HUB ||
 	    e->code == PROTO_ERR_VERSION || e->code == PROTO_ERR_CIPHER) {
-		log_err("login refused by hub: %s", e->text);
-		nic_refused(n, c, e->text);
+		log_err("login refused by hub: %s", text);
+		nic_refused(n, c, text);
 		return;
 	}
-	log_warn("login refused by hub: %s", e->text);
-	conn_close(c, e->text);
+	log_warn("login refused by hub: %s", text);
+	conn_close(c, text);
 }
 
 static int

@@ -15,6 +15,7 @@
 #include "cert.h"
 #include "dev.h"
 #include "hubconf.h"
+#include "log.h"
 #include "dchan.h"
 #include "managed.h"
 #include "proto.h"
@@ -49,6 +50,7 @@ struct login {
 	struct auth_job *job;
 	const struct hubconf_user *ucfg; /* the user it claims to be */
 	char user[PROTO_MAX_NAME + 1];
+	char user_shown[LOG_SAFE_LEN(PROTO_MAX_NAME)]; /* user, for logs */
 	char via[PROTO_MAX_VIA + 1];    /* its transport, if it said */
 	int admin;                      /* HELLO asked for administration */
 	int admin_up;                   /* and the admin password was right */

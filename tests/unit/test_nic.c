@@ -105,6 +105,23 @@ test_refused(void **state)
 	assert_int_equal(nic_dev(e->bad.nic)->carrier, 0);
 }
 
+/* A user name with a newline and a forged log line in it: the hub logs
+ * the attempt on one line, the newline escaped. */
+static void
+test_name_escaped(void **state)
+{
+	struct t_env *e = *state;
+
+	t_card_opts(e, &e->bad, "pairX", e->badpw, NULL);
+	e->bad.o.user = "mallory\nsession 1 up: user=admin\\";
+	t_card_start(e, &e->bad);
+	t_until(e, t_card_done, &e->bad, "the refused card to stop");
+	assert_true(t_logged(e, "login refused: user=mallory\\x0asession 1 "
+	    "up: user=admin\\\\ from="));
+	for (size_t i = 0; i < e->nlog; i++)
+		assert_null(strchr(e->log[i], '\n'));
+}
+
 int
 main(void)
 {
@@ -116,6 +133,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_goodbye, t_setup,
 		    t_teardown),
 		cmocka_unit_test_setup_teardown(test_refused, t_setup,
+		    t_teardown),
+		cmocka_unit_test_setup_teardown(test_name_escaped, t_setup,
 		    t_teardown),
 	};
 
