@@ -440,6 +440,7 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	c->last_rx_ms = clock_now_ms();
+	c->got_bytes = 1;
 	conn_input(c);
 }
 
@@ -453,6 +454,11 @@ conn_tick_cb(evutil_socket_t fd, short what, void *arg)
 		/* An administration session: silence, not age, ends it. */
 		if (now - c->last_rx_ms >= c->login_idle_ms)
 			conn_close(c, "idle too long");
+		return;
+	}
+	if (c->state == CONN_TLS && !c->got_bytes && c->first_byte_ms > 0 &&
+	    now - c->started_ms >= c->first_byte_ms) {
+		conn_close(c, "sent nothing (first-byte timeout)");
 		return;
 	}
 	if (c->state != CONN_UP) {

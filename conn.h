@@ -66,6 +66,10 @@ struct conn {
 	uint32_t dead_peer_ms;    /* silence that ends the connection */
 	uint32_t login_idle_ms;   /* nonzero: stays in LOGIN (administration),
 	                             closed after this much silence */
+	uint32_t first_byte_ms;   /* nonzero: a peer silent this long from the
+	                             start is closed (before the full
+	                             handshake timeout) */
+	int got_bytes;            /* the peer has sent something */
 	uint64_t started_ms, last_rx_ms, last_tx_ms;
 	uint8_t *tx;              /* one record being sealed */
 	uint8_t *login;           /* TLS plaintext being parsed into messages */

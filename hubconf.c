@@ -160,6 +160,27 @@ static const struct cfg_table hubconf_admin_table = {
 	.nkeys = CFG_NKEYS(hubconf_admin_keys),
 };
 
+#define HUBCONF_LIMIT(k, f, lo, hi, d) \
+	{ .name = k, .type = CFG_UINT, \
+	  .off = offsetof(struct hubconf, limits.f), .min = lo, .max = hi, \
+	  .def = d }
+static const struct cfg_key hubconf_limits_keys[] = {
+	HUBCONF_LIMIT("pending", pending, 0, 1000000, "0"),
+	HUBCONF_LIMIT("resume_reserve", resume_reserve, 0, 1000000, "0"),
+	HUBCONF_LIMIT("per_source", per_source, 1, 65536, "32"),
+	HUBCONF_LIMIT("rate", rate, 1, 100000, "16"),
+	HUBCONF_LIMIT("burst", burst, 1, 100000, "64"),
+	HUBCONF_LIMIT("ipv6_prefix", ipv6_prefix, 32, 128, "64"),
+	{ .name = "first_byte", .type = CFG_SECONDS,
+	  .off = offsetof(struct hubconf, limits.first_byte_ms),
+	  .min = 500, .max = 60000, .def = "3" },
+};
+static const struct cfg_table hubconf_limits_table = {
+	.what = "limits", .keys = hubconf_limits_keys,
+	.nkeys = CFG_NKEYS(hubconf_limits_keys),
+	.has_line = 1, .line_off = offsetof(struct hubconf, limits.line),
+};
+
 static const struct cfg_key hubconf_top_keys[] = {
 	{ .name = "listen", .type = CFG_LIST,
 	  .off = offsetof(struct hubconf, listen),
@@ -174,6 +195,7 @@ static const struct cfg_key hubconf_top_keys[] = {
 	{ .name = "tls", .type = CFG_MAP, .sub = &hubconf_tls_table },
 	{ .name = "log", .type = CFG_MAP, .sub = &hubconf_log_table },
 	{ .name = "admin", .type = CFG_MAP, .sub = &hubconf_admin_table },
+	{ .name = "limits", .type = CFG_MAP, .sub = &hubconf_limits_table },
 	{ .name = "hubs", .type = CFG_LIST, .flags = CFG_UNIQUE,
 	  .off = offsetof(struct hubconf, hubs),
 	  .count_off = offsetof(struct hubconf, nhubs),
@@ -211,6 +233,18 @@ const char hubconf_default_yaml[] =
     "# admin.password holds a hash (softether --hash-password).\n"
     "admin:\n"
     "  listen: \"" HUBCONF_ADMIN_LISTEN "\"\n"
+    "\n"
+    "# Before login: connections at once (0: sized from memory), the share\n"
+    "# kept for resumes (0: an eighth), and per source (an IPv4 address or\n"
+    "# an IPv6 /64): at once, new per second, and after a pause.\n"
+    "limits:\n"
+    "  pending: 0\n"
+    "  resume_reserve: 0\n"
+    "  per_source: 32\n"
+    "  rate: 16\n"
+    "  burst: 64\n"
+    "  ipv6_prefix: 64\n"
+    "  first_byte: 3    # seconds for a new connection's first byte\n"
     "\n"
     "# One virtual switch; add users (softether --hash-password) to log in.\n"
     "hubs:\n"
@@ -292,6 +326,21 @@ hubconf_resolve(struct hubconf *cfg)
 	}
 }
 
+/* The share kept for resumes is a share. */
+static int
+hubconf_limits_check(struct cfg_ctx *c, const struct hubconf *cfg)
+{
+	const struct hubconf_limits *l = &cfg->limits;
+	yaml_mark_t m = { 0, l->line > 0 ? (size_t)l->line - 1 : 0, 0 };
+
+	if (l->pending != 0 && l->resume_reserve >= l->pending)
+		return cfg_err(c, l->line > 0 ? &m : NULL,
+		    "limits.resume_reserve: %u must be "
+		    "less than limits.pending (%u)", l->resume_reserve,
+		    l->pending);
+	return 0;
+}
+
 /* Every bridge names a hub that exists. */
 static int
 hubconf_bridges_check(struct cfg_ctx *c, const struct hubconf *cfg)
@@ -363,6 +412,8 @@ hubconf_load_string(const char *source, const char *text, size_t len,
 		rc = hubconf_admin_check(&c, cfg);
 	if (rc == 0)
 		rc = hubconf_bridges_check(&c, cfg);
+	if (rc == 0)
+		rc = hubconf_limits_check(&c, cfg);
 	if (rc == 0 && state_dir_override != NULL)
 		rc = hubconf_override(&c, cfg, state_dir_override);
 	if (rc == 0)

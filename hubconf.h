@@ -60,6 +60,18 @@ struct hubconf_bridge {
 	int line;
 };
 
+/* What holds before a connection has logged in (gate.h). */
+struct hubconf_limits {
+	uint32_t pending;        /* logging in at once; 0: sized from memory */
+	uint32_t resume_reserve; /* of those, for resumes; 0: an eighth */
+	uint32_t per_source;     /* at once per IPv4 address / IPv6 prefix */
+	uint32_t rate;           /* new connections per second per source */
+	uint32_t burst;          /* ... at once after a pause */
+	uint32_t ipv6_prefix;    /* bits naming an IPv6 source (default 64) */
+	uint32_t first_byte_ms;  /* a new connection's first byte, by then */
+	int line;                /* of the limits: map, for messages */
+};
+
 /* The management console (admin.listen, telnet-compatible). */
 struct hubconf_admin {
 	char *listen;         /* default 127.0.0.1:8023 */
@@ -80,6 +92,7 @@ struct hubconf {
 	size_t nbridges;
 	enum log_level log_level; /* default info */
 	struct hubconf_admin admin;
+	struct hubconf_limits limits;
 };
 
 /* The embedded default configuration (YAML text). */

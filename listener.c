@@ -1,8 +1,10 @@
 /*
  * listener.c: the hub's listening sockets: binding every configured address
  * ("*:PORT" as both families), accepting, and the limits that hold before
- * a connection has logged in (in total and per source address). Accept
- * pauses on EMFILE and the like rather than spin.
+ * a connection has logged in (gate.c: in total, per source, per second, a
+ * share kept for resumes). When every slot or descriptor is taken, the
+ * oldest stale handshake makes room; otherwise accept pauses rather than
+ * spin.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -14,46 +16,60 @@
 #include <unistd.h>
 #include <event2/event.h>
 
+#include "clock.h"
 #include "conn.h"
 #include "log.h"
 #include "srv.h"
 
-#define LISTENER_MAX_PENDING        512u  /* connections still logging in */
-#define LISTENER_MAX_PENDING_PER_IP 32u
 #define LISTENER_EMFILE_PAUSE_MS    1000u
 #define LISTENER_BACKLOG            512
+#define LISTENER_ACCEPT_BURST       32u
+/* Out of descriptors, a handshake this old gives its back. */
+#define LISTENER_EVICT_AGE_MS       1000u
 
-static int
-listener_same_host(const struct sockaddr_storage *a,
-    const struct sockaddr_storage *b)
+void
+listener_gate_conf(const struct srv *srv, const struct hubconf *cfg,
+    struct gate_conf *gc)
 {
-	if (a->ss_family != b->ss_family)
-		return 0;
-	if (a->ss_family == AF_INET)
-		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
-		    ((const struct sockaddr_in *)b)->sin_addr.s_addr;
-	if (a->ss_family == AF_INET6)
-		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-		    &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
-	return 0;
+	const struct hubconf_limits *l = &cfg->limits;
+	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+	uint64_t phys = pages > 0 && psize > 0 ?
+	    (uint64_t)pages * (uint64_t)psize : 0;
+
+	gc->pending = l->pending != 0 ? l->pending :
+	    gate_default_pending(phys, srv->fd_limit);
+	gc->reserve = l->resume_reserve != 0 ? l->resume_reserve :
+	    gc->pending / 8;
+	gc->per_source = l->per_source;
+	gc->rate = l->rate;
+	gc->burst = l->burst;
+	gc->v6_prefix = (uint8_t)l->ipv6_prefix;
 }
 
-/* May one more connection from addr start logging in? */
-static int
-listener_admit(struct srv *srv, const struct sockaddr_storage *addr)
+void
+listener_log_refusals(struct srv *srv)
 {
-	struct login *l;
-	uint32_t same = 0;
+	const struct gate_stats *now = &srv->gate.st;
+	struct gate_stats *was = &srv->gate_logged;
+	uint64_t total = 0, d[GATE_SOURCES + 1];
+	char line[256];
+	size_t n = 0;
 
-	if (srv->nlogins >= LISTENER_MAX_PENDING) {
-		log_warn("too many connections still logging in (%u); "
-		    "refusing one", srv->nlogins);
-		return 0;
-	}
-	TAILQ_FOREACH(l, &srv->logins, entry)
-		if (listener_same_host(&l->c->peer_addr, addr))
-			same++;
-	return same < LISTENER_MAX_PENDING_PER_IP;
+	for (int v = GATE_FULL; v <= GATE_SOURCES; v++)
+		total += d[v] = now->refused[v] - was->refused[v];
+	if (total == 0)
+		return;
+	line[0] = '\0';
+	for (int v = GATE_FULL; v <= GATE_SOURCES && n < sizeof line; v++)
+		if (d[v] > 0)
+			n += (size_t)snprintf(line + n, sizeof line - n, "%s%s: "
+			    "%llu", n > 0 ? ", " : "",
+			    gate_verdict_name((enum gate_verdict)v),
+			    (unsigned long long)d[v]);
+	log_warn("refused %llu connections before login (%s); %u logging "
+	    "in, %u sources", (unsigned long long)total, line,
+	    srv->gate.pending, srv->gate.nsrc);
+	*was = *now;
 }
 
 static void listener_pause(struct srv *srv);
@@ -64,12 +80,19 @@ listener_accept_cb(evutil_socket_t lfd, short what, void *arg)
 	struct listener *ls = arg;
 	struct srv *srv = ls->srv;
 
-	for (;;) {
+	/* A bounded burst: under a flood of connections the loop must still
+	 * serve everyone else's events between two bursts. */
+	for (unsigned burst = 0; burst < LISTENER_ACCEPT_BURST; burst++) {
 		struct sockaddr_storage addr;
 		socklen_t alen = sizeof addr;
 		int fd = accept4(lfd, (struct sockaddr *)&addr, &alen,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
+			/* Out of descriptors: a stale handshake gives its
+			 * back, so a resume still gets in. */
+			if ((errno == EMFILE || errno == ENFILE) &&
+			    login_evict_for(srv, NULL, LISTENER_EVICT_AGE_MS))
+				continue;
 			if (errno == EMFILE || errno == ENFILE ||
 			    errno == ENOBUFS || errno == ENOMEM) {
 				log_warn("accept on %s: %s; pausing accept for "
@@ -79,11 +102,7 @@ listener_accept_cb(evutil_socket_t lfd, short what, void *arg)
 			}
 			return;
 		}
-		if (!listener_admit(srv, &addr)) {
-			close(fd);
-			continue;
-		}
-		struct login *l = login_new(srv, fd);
+		struct login *l = login_new(srv, fd, &addr);
 		if (l != NULL)
 			log_debug("connection from %s on %s", l->c->peer,
 			    ls->name);

@@ -19,6 +19,11 @@
 #include "log.h"
 #include "srv.h"
 
+/* A connection that has had this long for its TLS handshake may lose its
+ * slot to a newcomer when every slot is taken: an honest handshake takes
+ * milliseconds. */
+#define LOGIN_EVICT_AGE_MS 1000u
+
 static const struct conn_cbs login_cbs;
 
 /* The login is over: the connection closed or went to a session. */
@@ -30,29 +35,67 @@ login_free(struct login *l)
 	if (l->job != NULL)
 		auth_job_cancel(l->job);
 	srv->nlogins--;
+	gate_done(&srv->gate, &l->ticket);
 	TAILQ_REMOVE(&srv->logins, l, entry);
 	free(l);
 }
 
 struct login *
-login_new(struct srv *srv, int fd)
+login_new(struct srv *srv, int fd, const struct sockaddr_storage *addr)
 {
+	const struct sockaddr *sa = (const struct sockaddr *)addr;
 	struct login *l = calloc(1, sizeof *l);
+	uint64_t now = clock_now_ms();
+	enum gate_verdict v;
 
 	if (l == NULL) {
 		close(fd);
 		return NULL;
 	}
+	v = gate_admit(&srv->gate, sa, now, &l->ticket);
+	/* Every slot taken: a fair share of them may make room. */
+	if (v == GATE_FULL && login_evict_for(srv, sa, LOGIN_EVICT_AGE_MS)) {
+		srv->gate.st.refused[GATE_FULL]--;
+		v = gate_admit(&srv->gate, sa, now, &l->ticket);
+	}
+	if (v != GATE_OK && v != GATE_RESERVE) {
+		close(fd);
+		free(l);
+		return NULL;
+	}
+	l->reserved = v == GATE_RESERVE;
 	l->srv = srv;
 	l->c = conn_new(srv->base, fd, &srv->tls, NULL, &login_cbs, l);
 	if (l->c == NULL) {
+		gate_done(&srv->gate, &l->ticket);
 		free(l);
 		return NULL;
 	}
 	l->c->dead_peer_ms = srv->opts.dead_peer_ms;
+	l->c->first_byte_ms = srv->cfg->limits.first_byte_ms;
 	srv->nlogins++;
 	TAILQ_INSERT_TAIL(&srv->logins, l, entry);
 	return l;
+}
+
+int
+login_evict_for(struct srv *srv, const struct sockaddr *sa,
+    uint64_t min_age_ms)
+{
+	struct gate_ticket *t = gate_victim(&srv->gate, sa, clock_now_ms(),
+	    min_age_ms);
+	struct login *l;
+
+	if (t == NULL)
+		return 0;
+	l = (struct login *)(void *)((char *)t - offsetof(struct login,
+	    ticket));
+	log_debug("closing %s: its slot is wanted", l->c->peer);
+	/* The slot is free now; the login goes later. */
+	gate_done(&srv->gate, &l->ticket);
+	conn_close(l->c, "evicted: still in the TLS handshake while the hub "
+	    "is full");
+	return 1;
 }
 
 void
@@ -433,6 +476,15 @@ login_msg(struct conn *c, const struct proto_msg *m, void *arg)
 		if (!l->got_hello || l->got_login)
 			break;
 		l->got_login = 1;
+		if (l->reserved && !l->admin) {
+			log_warn("login refused: user=%s from=%s: the hub is "
+			    "busy; its last slots are kept for resumes",
+			    log_safe(l->user_shown, sizeof l->user_shown,
+			    m->u.auth.user), c->peer);
+			login_refuse(l, PROTO_ERR_FULL, "the hub is busy; try "
+			    "again shortly");
+			return;
+		}
 		login_auth(l, &m->u.auth);
 		return;
 	default:
@@ -441,6 +493,16 @@ login_msg(struct conn *c, const struct proto_msg *m, void *arg)
 	log_warn("login refused: from=%s: unexpected message %d", c->peer,
 	    m->type);
 	login_refuse(l, PROTO_ERR_PROTOCOL, "unexpected login message");
+}
+
+/* Past the handshake: this connection can no longer be evicted. */
+static int
+login_tls_up(struct conn *c, void *arg)
+{
+	struct login *l = arg;
+
+	gate_settle(&l->srv->gate, &l->ticket);
+	return 0;
 }
 
 static void
@@ -461,6 +523,7 @@ login_item(struct conn *c, const struct proto_item *item, void *arg)
 }
 
 static const struct conn_cbs login_cbs = {
+	.tls_up = login_tls_up,
 	.login_msg = login_msg,
 	.item = login_item,
 	.closed = login_closed,

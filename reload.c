@@ -110,6 +110,7 @@ reload_apply(struct srv *srv, struct hubconf *newcfg)
 	srv->cfg_owned = newcfg;
 	reload_users(srv);
 	bridge_sync(srv, 0);
+	srv_gate_conf(srv);
 	if (old != NULL) {
 		hubconf_free(old);
 		free(old);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <event2/event.h>
@@ -74,6 +75,49 @@ srv_age_cb(evutil_socket_t fd, short what, void *arg)
 			log_debug("hub %s: %u MAC entries aged out",
 			    h->engine.name, n);
 	}
+	gate_sweep(&srv->gate, now);
+	listener_log_refusals(srv);
+}
+
+/* As many descriptors as the system lets this process have: each session
+ * is one, and running out must not stop a resume. */
+static void
+srv_raise_nofile(struct srv *srv)
+{
+	struct rlimit rl;
+	rlim_t was;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+		log_warn("getrlimit(RLIMIT_NOFILE): %s", strerror(errno));
+		return;
+	}
+	was = rl.rlim_cur;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+			log_warn("raising the descriptor limit to %llu: %s",
+			    (unsigned long long)rl.rlim_max, strerror(errno));
+			rl.rlim_cur = was;
+		}
+	}
+	srv->fd_limit = rl.rlim_cur == RLIM_INFINITY ? 0 :
+	    (uint64_t)rl.rlim_cur;
+	log_info("file descriptors: %llu%s", (unsigned long long)rl.rlim_cur,
+	    rl.rlim_cur != was ? " (raised to the hard limit)" : "");
+}
+
+/* The limits before login, from the configuration (at start and reload). */
+void
+srv_gate_conf(struct srv *srv)
+{
+	struct gate_conf gc;
+
+	listener_gate_conf(srv, srv->cfg, &gc);
+	gate_set_conf(&srv->gate, &gc);
+	log_info("before login: %u connections at once (%u kept for "
+	    "resumes), %u per source (IPv6 /%u), %u/s per source, first byte "
+	    "within %.1f s", gc.pending, gc.reserve, gc.per_source,
+	    gc.v6_prefix, gc.rate, srv->cfg->limits.first_byte_ms / 1e3);
 }
 
 struct srv_dump {
@@ -353,11 +397,14 @@ server_new(struct event_base *base, struct hubconf *cfg,
 	TAILQ_INIT(&srv->remotes);
 	TAILQ_INIT(&srv->hubs);
 	TAILQ_INIT(&srv->bridges);
+	srv_raise_nofile(srv);
+	gate_init(&srv->gate, &(struct gate_conf){ .pending = 1 });
 	if (srv_identity(srv) != 0 || srv_managed(srv) != 0 ||
 	    srv_start_bridge(srv, cfg) != 0 || srv_hubs(srv) != 0 ||
 	    bridge_sync(srv, 1) != 0 ||
 	    genuser_ensure(srv) != 0 || listener_open_all(srv) != 0)
 		goto fail;
+	srv_gate_conf(srv);
 	srv_control(srv);
 	srv_console(srv);
 	if ((srv->throttle = auth_throttle_new()) == NULL) {
@@ -438,6 +485,7 @@ server_free(struct srv *srv)
 		free(srv->cfg_owned);
 	}
 	managed_free(&srv->managed);
+	gate_free(&srv->gate);
 	free(srv);
 }
 

@@ -17,6 +17,7 @@
 #include "hubconf.h"
 #include "log.h"
 #include "dchan.h"
+#include "gate.h"
 #include "managed.h"
 #include "proto.h"
 #include "server.h"
@@ -52,6 +53,9 @@ struct login {
 	char user[PROTO_MAX_NAME + 1];
 	char user_shown[LOG_SAFE_LEN(PROTO_MAX_NAME)]; /* user, for logs */
 	char via[PROTO_MAX_VIA + 1];    /* its transport, if it said */
+	struct gate_ticket ticket;      /* its slot (gate.h) */
+	int reserved;                   /* in a slot kept for resumes: only a
+	                                   resume or the administrator */
 	int admin;                      /* HELLO asked for administration */
 	int admin_up;                   /* and the admin password was right */
 };
@@ -120,6 +124,9 @@ struct srv {
 	size_t nhubs;
 	struct login_list logins;
 	uint32_t nlogins;
+	struct gate gate;               /* the limits before login */
+	struct gate_stats gate_logged;  /* refusals as last logged */
+	uint64_t fd_limit;              /* RLIMIT_NOFILE as raised at start */
 	struct remote_list remotes;
 	struct bridge_list bridges;
 	uint64_t next_id;
@@ -141,10 +148,17 @@ void srv_hub_free(struct srv *srv, struct srv_hub *h);
  * or -1 with err. */
 int srv_cli_bridge(const struct srv *srv, struct hubconf *cfg, char *err,
     size_t errlen);
+/* The limits before login from srv->cfg (start, reload). */
+void srv_gate_conf(struct srv *srv);
 /* Stop once the last session and login are gone, if stopping. */
 void srv_maybe_exit(struct srv *srv);
 
 /* listener.c */
+/* The gate's limits from cfg (memory-sized defaults filled in). */
+void listener_gate_conf(const struct srv *srv, const struct hubconf *cfg,
+    struct gate_conf *gc);
+/* Refusals since the last call, one log line (if any). */
+void listener_log_refusals(struct srv *srv);
 /* A bound, listening socket for "ADDR:PORT"; -2 if its family is
  * unavailable here (skipped, with a warning), -1 on error (logged). */
 int listener_bind(const char *spec);
@@ -152,8 +166,15 @@ int listener_open_all(struct srv *srv);
 void listener_stop(struct srv *srv);
 void listener_free_all(struct srv *srv);
 
-/* login.c: a new connection's login phase. */
-struct login *login_new(struct srv *srv, int fd);
+/* login.c: a new connection's login phase, if the gate admits it (else
+ * fd is closed: NULL). */
+struct login *login_new(struct srv *srv, int fd,
+    const struct sockaddr_storage *addr);
+/* Every slot is taken and a connection from sa (NULL: unknown) wants one:
+ * close the login gate_victim names, its slot free at once. 1 if one was
+ * closed, else 0. */
+int login_evict_for(struct srv *srv, const struct sockaddr *sa,
+    uint64_t min_age_ms);
 void login_close_all(struct srv *srv, const char *why);
 
 /* server.c: the remote with this id, or NULL. */

@@ -32,9 +32,13 @@ head -c 4096 /dev/urandom | ip netns exec "$H" timeout 5 nc -q 1 127.0.0.1 7778 
 wait_log hub 'closed before login: TLS handshake'
 ok "garbage refused"
 
-# 2. silence: the handshake timer closes it (PROTO_HANDSHAKE_TIMEOUT_MS, 10 s)
+# 2. silence: the first-byte deadline (limits.first_byte, 3 s) closes it;
+#    a peer that starts a TLS record and stalls meets the handshake timer
+#    (PROTO_HANDSHAKE_TIMEOUT_MS, 10 s)
 ip netns exec "$H" timeout 14 nc 127.0.0.1 7778 </dev/null >/dev/null &
 silent=$!
+(printf '\x16\x03\x01'; sleep 13) | ip netns exec "$H" timeout 14 nc 127.0.0.1 7778 >/dev/null &
+stalled=$!
 
 # 3. a burst of 300 connections that send a few bytes and hang up
 for i in $(seq 1 300); do
@@ -45,8 +49,9 @@ wait_log hub 'closed before login: connection closed by peer' 10
 # 4. an oversized TLS record header
 printf '\x16\x03\x03\xff\xff' | ip netns exec "$H" timeout 3 nc -q 1 127.0.0.1 7778 >/dev/null || true
 
+wait_log hub 'closed before login: sent nothing \(first-byte timeout\)' 6
 wait_log hub 'closed before login: TLS handshake timed out' 16
-ok "silent peer timed out"
+ok "silent peer closed after 3 s, stalled handshake after 10 s"
 wait $pinger || true
 sent=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$WORK/ping.log")
 recv=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$WORK/ping.log")
