@@ -17,6 +17,7 @@
 #include <sodium.h>
 
 #include "auth.h"
+#include "clock.h"
 #include "log.h"
 
 #define AUTH_PREFIX          "$argon2id$v=19$"
@@ -25,20 +26,23 @@
 #define AUTH_DUMMY_PW_LEN    16u
 
 /*
- * Each verification is memory-hard and single-threaded; with two cores a
- * second worker would only compete with the event loop.
+ * Each verification is memory-hard (64 MiB) and single-threaded: one
+ * worker per core, so a burst of logins after a restart goes as fast as
+ * the machine allows, at most AUTH_WORKER_MAX.
  */
-#define AUTH_WORKER_THREADS  1
+#define AUTH_WORKER_MAX      8
 /* Jobs owned by a worker (queued, running or awaiting delivery). */
 #define AUTH_QUEUE_MAX       256u
 
 #define AUTH_THROTTLE_WAYS   4u        /* entries a key may occupy */
 #define AUTH_THROTTLE_BASE_MS 1000u    /* first delay after the free ones */
 #define AUTH_THROTTLE_IDLE_MS (10u * 60u * 1000u)
-#define AUTH_KEY_LEN         9u        /* family tag + up to a /64 prefix */
+#define AUTH_KEY_LEN         17u       /* tag, a /64 prefix, a user's hash */
 #define AUTH_KEY_V4          4u
 #define AUTH_KEY_V6          6u
-#define AUTH_KEY_OTHER       0xffu
+#define AUTH_KEY_OTHER       0x7fu
+#define AUTH_KEY_USER        0x80u     /* tag bit: a (source, user) record */
+#define AUTH_KEY_USER_OFF    9u
 #define AUTH_V6_PREFIX_LEN   8u        /* one /64 is one host's worth */
 #define AUTH_V4MAPPED_OFF    12u       /* ::ffff:a.b.c.d */
 
@@ -144,7 +148,7 @@ struct auth_worker {
 	unsigned njobs;
 	int stopping;
 	size_t nthreads;
-	pthread_t threads[AUTH_WORKER_THREADS];
+	pthread_t threads[AUTH_WORKER_MAX];
 	/* Read-only once the threads run. */
 	char dummy[AUTH_HASH_MAX];
 };
@@ -347,7 +351,10 @@ auth_worker_new(struct event_base *base)
 	/* Signals belong to the loop thread; the workers inherit this mask. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	for (; w->nthreads < AUTH_WORKER_THREADS; w->nthreads++) {
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t want = cores < 1 ? 1 : cores > AUTH_WORKER_MAX ?
+	    AUTH_WORKER_MAX : (size_t)cores;
+	for (; w->nthreads < want; w->nthreads++) {
 		rc = pthread_create(&w->threads[w->nthreads], NULL,
 		    auth_worker_main, w);
 		if (rc != 0)
@@ -457,6 +464,7 @@ struct auth_slot {
 	uint64_t next_allowed_ms;
 	uint64_t last_ms;
 	uint32_t failures;
+	uint16_t inflight;        /* checks running (source records) */
 	uint8_t used;
 	uint8_t key[AUTH_KEY_LEN];
 };
@@ -507,7 +515,7 @@ auth_addr_key(const struct sockaddr *sa, uint8_t key[AUTH_KEY_LEN])
 static int
 auth_slot_idle(const struct auth_slot *s, uint64_t now_ms)
 {
-	return now_ms > s->last_ms &&
+	return s->inflight == 0 && now_ms > s->last_ms &&
 	    now_ms - s->last_ms > AUTH_THROTTLE_IDLE_MS;
 }
 
@@ -570,34 +578,33 @@ auth_throttle_free(struct auth_throttle *t)
 	free(t);
 }
 
-uint64_t
-auth_throttle_check(struct auth_throttle *t, const struct sockaddr *addr,
-    uint64_t now_ms)
+/* The (source, user) key beside a source key. */
+static void
+auth_user_key(const struct auth_throttle *t, const uint8_t src[AUTH_KEY_LEN],
+    const char *user, uint8_t key[AUTH_KEY_LEN])
 {
-	uint8_t key[AUTH_KEY_LEN];
-	struct auth_slot *s;
+	memcpy(key, src, AUTH_KEY_LEN);
+	key[0] |= AUTH_KEY_USER;
+	crypto_shorthash(key + AUTH_KEY_USER_OFF, (const unsigned char *)user,
+	    strlen(user), t->hkey);
+}
 
-	if (t == NULL || auth_addr_key(addr, key) != 0)
-		return 0;
-	s = auth_throttle_find(t, key, now_ms, 0);
+static uint64_t
+auth_slot_wait(const struct auth_slot *s, uint64_t now_ms)
+{
 	if (s == NULL || s->failures <= AUTH_THROTTLE_FREE ||
 	    now_ms >= s->next_allowed_ms)
 		return 0;
 	return s->next_allowed_ms - now_ms;
 }
 
-void
-auth_throttle_fail(struct auth_throttle *t, const struct sockaddr *addr,
-    uint64_t now_ms)
+/* One more failure on s, and the wait it earns. */
+static void
+auth_slot_fail(struct auth_slot *s, uint64_t now_ms)
 {
-	uint8_t key[AUTH_KEY_LEN];
-	struct auth_slot *s;
 	uint64_t delay;
 	uint32_t i, doublings;
 
-	if (t == NULL || auth_addr_key(addr, key) != 0)
-		return;
-	s = auth_throttle_find(t, key, now_ms, 1);
 	if (s->failures < UINT32_MAX)
 		s->failures++;
 	s->last_ms = now_ms;
@@ -612,15 +619,148 @@ auth_throttle_fail(struct auth_throttle *t, const struct sockaddr *addr,
 	s->next_allowed_ms = now_ms + delay;
 }
 
-void
-auth_throttle_ok(struct auth_throttle *t, const struct sockaddr *addr)
+uint64_t
+auth_throttle_check(struct auth_throttle *t, const struct sockaddr *addr,
+    uint64_t now_ms)
 {
 	uint8_t key[AUTH_KEY_LEN];
-	struct auth_slot *s;
+
+	if (t == NULL || auth_addr_key(addr, key) != 0)
+		return 0;
+	return auth_slot_wait(auth_throttle_find(t, key, now_ms, 0), now_ms);
+}
+
+void
+auth_throttle_fail(struct auth_throttle *t, const struct sockaddr *addr,
+    uint64_t now_ms)
+{
+	uint8_t key[AUTH_KEY_LEN];
 
 	if (t == NULL || auth_addr_key(addr, key) != 0)
 		return;
-	/* Time 0 never counts as idle, so nothing else is reset here. */
-	if ((s = auth_throttle_find(t, key, 0, 0)) != NULL)
-		memset(s, 0, sizeof *s);
+	auth_slot_fail(auth_throttle_find(t, key, now_ms, 1), now_ms);
+}
+
+uint64_t
+auth_throttle_begin(struct auth_throttle *t, const struct sockaddr *addr,
+    const char *user, uint64_t now_ms, struct auth_undo *undo)
+{
+	uint8_t key[AUTH_KEY_LEN], ukey[AUTH_KEY_LEN];
+	struct auth_slot *s, *u = NULL;
+	uint64_t wait, uwait = 0;
+
+	if (t == NULL || auth_addr_key(addr, key) != 0)
+		return 0;
+	wait = auth_slot_wait(auth_throttle_find(t, key, now_ms, 0), now_ms);
+	if (user != NULL) {
+		auth_user_key(t, key, user, ukey);
+		uwait = auth_slot_wait(auth_throttle_find(t, ukey, now_ms, 0),
+		    now_ms);
+	}
+	if (wait > 0 || uwait > 0)
+		return wait > uwait ? wait : uwait;
+	s = auth_throttle_find(t, key, now_ms, 1);
+	if (s->inflight >= AUTH_INFLIGHT_MAX)
+		return AUTH_THROTTLE_BUSY;
+	s->inflight++;
+	undo->next_allowed_ms = s->next_allowed_ms;
+	auth_slot_fail(s, now_ms);
+	undo->failures = s->failures;
+	if (user != NULL && (u = auth_throttle_find(t, ukey, now_ms, 1)) != s)
+		auth_slot_fail(u, now_ms);
+	return 0;
+}
+
+void
+auth_throttle_end(struct auth_throttle *t, const struct sockaddr *addr,
+    const char *user, int ok, uint64_t now_ms, const struct auth_undo *undo)
+{
+	uint8_t key[AUTH_KEY_LEN], ukey[AUTH_KEY_LEN];
+	struct auth_slot *s, *u;
+
+	if (t == NULL || auth_addr_key(addr, key) != 0)
+		return;
+	if ((s = auth_throttle_find(t, key, now_ms, 0)) != NULL &&
+	    s->inflight > 0)
+		s->inflight--;
+	if (!ok)
+		return;
+	/* This attempt was counted as a failure when it began: take it back
+	 * (and the wait it earned, if that was all of it). */
+	if (s != NULL && s->failures > 0) {
+		if (s->failures == undo->failures)
+			s->next_allowed_ms = undo->next_allowed_ms;
+		s->failures--;
+	}
+	if (user != NULL) {
+		auth_user_key(t, key, user, ukey);
+		if ((u = auth_throttle_find(t, ukey, now_ms, 0)) != NULL &&
+		    u != s)
+			memset(u, 0, sizeof *u);
+	}
+}
+
+/* ---- One password check under the throttle ------------------------- */
+
+static void
+auth_try_done(void *arg, int ok)
+{
+	struct auth_try *a = arg;
+
+	a->job = NULL;
+	auth_throttle_end(a->t, (struct sockaddr *)&a->addr,
+	    a->has_user ? a->user : NULL, ok, clock_now_ms(), &a->undo);
+	a->done(a->arg, ok);
+}
+
+int
+auth_try_start(struct auth_try *a, struct auth_worker *w,
+    struct auth_throttle *t, const struct sockaddr *addr, const char *user,
+    const char *hash, const char *pw, size_t len, auth_done_fn *done,
+    void *arg, char *why, size_t whylen)
+{
+	socklen_t alen = addr->sa_family == AF_INET6 ?
+	    sizeof(struct sockaddr_in6) : addr->sa_family == AF_INET ?
+	    sizeof(struct sockaddr_in) : sizeof(struct sockaddr);
+	uint64_t wait;
+
+	memset(a, 0, sizeof *a);
+	a->t = t;
+	memcpy(&a->addr, addr, alen);
+	if (user != NULL) {
+		snprintf(a->user, sizeof a->user, "%s", user);
+		a->has_user = 1;
+	}
+	a->done = done;
+	a->arg = arg;
+	wait = auth_throttle_begin(t, addr, user, clock_now_ms(), &a->undo);
+	if (wait == AUTH_THROTTLE_BUSY) {
+		snprintf(why, whylen, "too many logins at once from this "
+		    "address; try again shortly");
+		return -1;
+	}
+	if (wait > 0) {
+		snprintf(why, whylen, "too many failed logins from this "
+		    "address; try again in %llu s",
+		    (unsigned long long)(wait + 999) / 1000);
+		return -1;
+	}
+	a->job = auth_verify_async(w, hash, pw, len, auth_try_done, a);
+	if (a->job == NULL) {
+		auth_throttle_end(t, addr, user, 0, clock_now_ms(), &a->undo);
+		snprintf(why, whylen, "hub is busy; try again");
+		return -1;
+	}
+	return 0;
+}
+
+void
+auth_try_cancel(struct auth_try *a)
+{
+	if (a->job == NULL)
+		return;
+	auth_job_cancel(a->job);
+	a->job = NULL;
+	auth_throttle_end(a->t, (struct sockaddr *)&a->addr,
+	    a->has_user ? a->user : NULL, 0, clock_now_ms(), &a->undo);
 }

@@ -52,7 +52,7 @@ struct console_client {
 	struct console *con;
 	struct linecl *l;
 	enum console_state state;
-	struct auth_job *job;
+	struct auth_try try;        /* the password check, if running */
 	struct sockaddr_storage peer_addr;
 	char peer[64];
 	int skipping;                  /* discarding an over-long line */
@@ -108,8 +108,7 @@ console_client_freed(struct linecl *l)
 	struct console_client *cl = l->arg;
 	struct console *con = cl->con;
 
-	if (cl->job != NULL)
-		auth_job_cancel(cl->job);
+	auth_try_cancel(&cl->try);
 	TAILQ_REMOVE(&con->clients, cl, entry);
 	con->nclients--;
 	free(cl);
@@ -155,18 +154,14 @@ static void
 console_auth_done(void *arg, int ok)
 {
 	struct console_client *cl = arg;
-	struct console *con = cl->con;
-	const struct sockaddr *sa = (const struct sockaddr *)&cl->peer_addr;
-	cl->job = NULL;
+
 	if (!ok) {
-		auth_throttle_fail(con->throttle, sa, clock_now_ms());
 		log_warn("console login refused: from=%s: wrong password",
 		    cl->peer);
 		console_close(cl, "wrong password");
 		linecl_flush(cl->l);
 		return;
 	}
-	auth_throttle_ok(con->throttle, sa);
 	log_info("console login: from=%s", cl->peer);
 	cl->state = CONSOLE_READY;
 	console_say(cl, "softether " SOFTETHER_VERSION " console; help lists "
@@ -181,28 +176,20 @@ console_password(struct console_client *cl, const char *line, size_t len)
 {
 	struct console *con = cl->con;
 	const char *hash = con->srv->cfg->admin.password;
-	uint64_t wait = auth_throttle_check(con->throttle,
-	    (const struct sockaddr *)&cl->peer_addr, clock_now_ms());
 	char msg[128];
 
-	if (wait > 0) {
-		snprintf(msg, sizeof msg, "too many failed logins from this "
-		    "address; try again in %llu s",
-		    (unsigned long long)(wait + 999) / 1000);
-		log_warn("console login refused: from=%s: throttled", cl->peer);
-		console_close(cl, msg);
-		return;
-	}
 	if (hash == NULL) {
 		console_close(cl, "the console is closed (no admin.password)");
 		return;
 	}
 	cl->state = CONSOLE_CHECKING;
 	linecl_pause(cl->l);
-	cl->job = auth_verify_async(con->srv->auth, hash, line, len,
-	    console_auth_done, cl);
-	if (cl->job == NULL)
-		console_close(cl, "hub is busy; try again");
+	if (auth_try_start(&cl->try, con->srv->auth, con->throttle,
+	    (const struct sockaddr *)&cl->peer_addr, NULL, hash, line, len,
+	    console_auth_done, cl, msg, sizeof msg) != 0) {
+		log_warn("console login refused: from=%s: %s", cl->peer, msg);
+		console_close(cl, msg);
+	}
 }
 
 static void

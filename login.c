@@ -32,8 +32,7 @@ login_free(struct login *l)
 {
 	struct srv *srv = l->srv;
 
-	if (l->job != NULL)
-		auth_job_cancel(l->job);
+	auth_try_cancel(&l->try);
 	srv->nlogins--;
 	gate_done(&srv->gate, &l->ticket);
 	TAILQ_REMOVE(&srv->logins, l, entry);
@@ -217,22 +216,17 @@ static void
 login_auth_done(void *arg, int ok)
 {
 	struct login *l = arg;
-	struct srv *srv = l->srv;
-	const struct sockaddr *sa = (struct sockaddr *)&l->c->peer_addr;
 
-	l->job = NULL;
 	/* A reload may have removed the user while the check ran. */
 	if (ok && l->ucfg == NULL)
 		ok = 0;
 	if (!ok) {
-		auth_throttle_fail(srv->throttle, sa, clock_now_ms());
 		log_warn("login refused: user=%s from=%s hub=%s: wrong user or "
 		    "password", l->user_shown, l->c->peer,
 		    l->hub->engine.name);
 		login_refuse(l, PROTO_ERR_AUTH, "wrong user or password");
 		return;
 	}
-	auth_throttle_ok(srv->throttle, sa);
 	if (login_policy(l) == 0)
 		login_welcome(l);
 }
@@ -298,6 +292,7 @@ login_hello(struct login *l, const struct proto_hello *h)
 /* ---- Administration over the hub's TLS port ---------------------------- */
 
 #define LOGIN_ADMIN_IDLE_MS (10u * 60u * 1000u)
+#define LOGIN_ADMIN_USER    "@admin"  /* its (source, user) record */
 
 /* One answer, in as many ADMIN messages as it takes. */
 static void
@@ -328,19 +323,14 @@ static void
 login_admin_done(void *arg, int ok)
 {
 	struct login *l = arg;
-	struct srv *srv = l->srv;
-	const struct sockaddr *sa = (struct sockaddr *)&l->c->peer_addr;
 	struct evbuffer *hello;
 
-	l->job = NULL;
 	if (!ok) {
-		auth_throttle_fail(srv->throttle, sa, clock_now_ms());
 		log_warn("admin login refused: from=%s: wrong password",
 		    l->c->peer);
 		login_refuse(l, PROTO_ERR_AUTH, "wrong admin password");
 		return;
 	}
-	auth_throttle_ok(srv->throttle, sa);
 	l->admin_up = 1;
 	l->c->login_idle_ms = LOGIN_ADMIN_IDLE_MS;
 	log_info("admin login: from=%s", l->c->peer);
@@ -359,20 +349,9 @@ login_admin_auth(struct login *l, const struct proto_auth *a)
 	struct srv *srv = l->srv;
 	const char *hash = srv->cfg->admin.password;
 	char text[PROTO_MAX_ERROR_TEXT];
-	uint64_t wait;
 
 	if (a->method != PROTO_AUTH_ADMIN) {
 		login_refuse(l, PROTO_ERR_AUTH, "unsupported login method");
-		return;
-	}
-	wait = auth_throttle_check(srv->throttle,
-	    (struct sockaddr *)&l->c->peer_addr, clock_now_ms());
-	if (wait > 0) {
-		snprintf(text, sizeof text, "too many failed logins from this "
-		    "address; try again in %llu s",
-		    (unsigned long long)(wait + 999) / 1000);
-		log_warn("admin login refused: from=%s: throttled", l->c->peer);
-		login_refuse(l, PROTO_ERR_THROTTLED, text);
 		return;
 	}
 	if (hash == NULL) {
@@ -382,10 +361,13 @@ login_admin_auth(struct login *l, const struct proto_auth *a)
 		    "network is closed on this hub (no admin.password)");
 		return;
 	}
-	l->job = auth_verify_async(srv->auth, hash, a->secret, a->secret_len,
-	    login_admin_done, l);
-	if (l->job == NULL)
-		login_refuse(l, PROTO_ERR_THROTTLED, "hub is busy; try again");
+	if (auth_try_start(&l->try, srv->auth, srv->throttle,
+	    (struct sockaddr *)&l->c->peer_addr, LOGIN_ADMIN_USER, hash,
+	    a->secret, a->secret_len, login_admin_done, l, text,
+	    sizeof text) != 0) {
+		log_warn("admin login refused: from=%s: %s", l->c->peer, text);
+		login_refuse(l, PROTO_ERR_THROTTLED, text);
+	}
 }
 
 static void
@@ -420,17 +402,6 @@ login_auth(struct login *l, const struct proto_auth *a)
 		login_refuse(l, PROTO_ERR_AUTH, "unsupported login method");
 		return;
 	}
-	uint64_t wait = auth_throttle_check(srv->throttle,
-	    (struct sockaddr *)&l->c->peer_addr, clock_now_ms());
-	if (wait > 0) {
-		snprintf(text, sizeof text, "too many failed logins from this "
-		    "address; try again in %llu s",
-		    (unsigned long long)(wait + 999) / 1000);
-		log_warn("login refused: user=%s from=%s: throttled",
-		    l->user_shown, l->c->peer);
-		login_refuse(l, PROTO_ERR_THROTTLED, text);
-		return;
-	}
 	if (!l->hub->cfg->online) {
 		log_warn("login refused: user=%s from=%s hub=%s: hub is "
 		    "offline", l->user_shown, l->c->peer,
@@ -439,10 +410,14 @@ login_auth(struct login *l, const struct proto_auth *a)
 		return;
 	}
 	l->ucfg = hubconf_find_user(l->hub->cfg, a->user);
-	l->job = auth_verify_async(srv->auth, l->ucfg ? l->ucfg->password :
-	    NULL, a->secret, a->secret_len, login_auth_done, l);
-	if (l->job == NULL)
-		login_refuse(l, PROTO_ERR_THROTTLED, "hub is busy; try again");
+	if (auth_try_start(&l->try, srv->auth, srv->throttle,
+	    (struct sockaddr *)&l->c->peer_addr, l->user, l->ucfg ?
+	    l->ucfg->password : NULL, a->secret, a->secret_len,
+	    login_auth_done, l, text, sizeof text) != 0) {
+		log_warn("login refused: user=%s from=%s: %s", l->user_shown,
+		    l->c->peer, text);
+		login_refuse(l, PROTO_ERR_THROTTLED, text);
+	}
 }
 
 static void

@@ -15,6 +15,7 @@
 #include <event2/event.h>
 #include <sodium.h>
 
+#include "clock.h"
 #include "conn.h"
 #include "dchan.h"
 #include "log.h"
@@ -26,7 +27,14 @@
 #define NIC_BACKOFF_MAX_MS   30000u
 #define NIC_DEV_BURST        64u   /* frames read from the device per wakeup */
 #define NIC_EXIT_REFUSED     2
-#define NIC_RESUME_RETRY_MS  1000u /* while a resume is possible */
+/* While a resume is possible, tries come every NIC_RESUME_RETRY_MS (with
+ * jitter) for the first NIC_RESUME_FAST_MS of the cut, so a short cut heals
+ * at once; then the interval doubles each time the cut doubles, up to
+ * NIC_RESUME_MAX_MS, so after a long outage the cards do not all hammer a
+ * hub that comes back. */
+#define NIC_RESUME_RETRY_MS  1000u
+#define NIC_RESUME_FAST_MS   10000u
+#define NIC_RESUME_MAX_MS    8000u
 
 struct nic {
 	const struct nic_opts *o;
@@ -44,6 +52,8 @@ struct nic {
 	int exit_code;
 	int retry_now;                 /* the hub refused a resume: log in now */
 	int attempt_after_end;         /* the session ends with its link */
+	uint32_t resume_tries;         /* since the cut */
+	uint64_t cut_ms;               /* when the first resume try was due */
 	uint32_t backoff_ms;
 	char password[PROTO_MAX_SECRET + 1];
 	size_t password_len;
@@ -158,10 +168,16 @@ nic_next_attempt(struct nic *n)
 	if (n->retry_now) {
 		n->retry_now = 0;
 		wait = 0;
-	} else if (n->have_sess)
-		wait = NIC_RESUME_RETRY_MS / 2 +
-		    randombytes_uniform(NIC_RESUME_RETRY_MS / 2 + 1);
-	else {
+	} else if (n->have_sess) {
+		uint64_t now = clock_now_ms(), fast = NIC_RESUME_FAST_MS;
+		uint32_t base = NIC_RESUME_RETRY_MS;
+		if (n->resume_tries++ == 0)
+			n->cut_ms = now;
+		for (; now - n->cut_ms >= fast && base < NIC_RESUME_MAX_MS;
+		    fast *= 2)
+			base *= 2;
+		wait = base / 2 + randombytes_uniform(base / 2 + 1);
+	} else {
 		wait = n->backoff_ms / 2 +
 		    randombytes_uniform(n->backoff_ms / 2 + 1);
 		n->backoff_ms *= 2;
@@ -189,6 +205,7 @@ nic_drop_session(struct nic *n, const char *why)
 	    (unsigned long long)st->tx_frames, st->resumes);
 	session_free(&n->sess);
 	n->have_sess = 0;
+	n->resume_tries = 0;
 	event_del(n->dev_ev);
 	if (n->state != NIC_UP) {
 		n->o->dev->set_carrier(&n->dev, 0);
@@ -359,6 +376,7 @@ nic_login_msg(struct conn *c, const struct proto_msg *m, void *arg)
 	}
 	nic_set_state(n, NIC_UP);
 	n->backoff_ms = NIC_BACKOFF_MIN_MS;
+	n->resume_tries = 0;
 	n->o->dev->set_carrier(&n->dev, 1);
 	nic_dev_arm(n);
 }

@@ -42,9 +42,7 @@ reload_hubs(struct srv *srv, struct hubconf *cfg)
 				continue;
 			/* Its password check must not come back to a
 			 * hub that is gone. */
-			if (l->job != NULL)
-				auth_job_cancel(l->job);
-			l->job = NULL;
+			auth_try_cancel(&l->try);
 			l->hub = NULL;
 			conn_close(l->c, RELOAD_HUB_GONE);
 		}

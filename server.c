@@ -453,8 +453,7 @@ server_free(struct srv *srv)
 	/* Whatever is left goes without a word (the loop is done). */
 	while ((l = TAILQ_FIRST(&srv->logins)) != NULL) {
 		TAILQ_REMOVE(&srv->logins, l, entry);
-		if (l->job != NULL)
-			auth_job_cancel(l->job);
+		auth_try_cancel(&l->try);
 		conn_abandon(l->c, "hub stopped");
 		free(l);
 	}

@@ -12,6 +12,7 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 
+#include "auth.h"
 #include "cert.h"
 #include "dev.h"
 #include "hubconf.h"
@@ -48,7 +49,7 @@ struct login {
 	struct srv_hub *hub;            /* set by HELLO */
 	int got_hello, got_login;
 	uint32_t peer_caps;
-	struct auth_job *job;
+	struct auth_try try;            /* its password check, if running */
 	const struct hubconf_user *ucfg; /* the user it claims to be */
 	char user[PROTO_MAX_NAME + 1];
 	char user_shown[LOG_SAFE_LEN(PROTO_MAX_NAME)]; /* user, for logs */

@@ -342,6 +342,7 @@ test_throttle_backoff(void **state)
 	struct sockaddr_storage a_port = addr4("192.0.2.1", 2000);
 	struct sockaddr_storage b = addr4("192.0.2.2", 1000);
 	uint64_t prev, d;
+	struct auth_undo u;
 	unsigned i;
 
 	(void)state;
@@ -368,13 +369,16 @@ test_throttle_backoff(void **state)
 	}
 	assert_int_equal(prev, AUTH_THROTTLE_MAX_MS);
 
-	/* auth_throttle_ok forgets the history entirely. */
-	auth_throttle_ok(t, SA(a));
-	assert_int_equal(auth_throttle_check(t, SA(a), T0), 0);
-	fail_n(t, SA(a), AUTH_THROTTLE_FREE, T0);
-	assert_int_equal(auth_throttle_check(t, SA(a), T0), 0);
-	auth_throttle_fail(t, SA(a), T0);
-	assert_int_equal(auth_throttle_check(t, SA(a), T0), 1000);
+	/* A success takes back only its own attempt: the failures before it
+	 * stand (it used to forget them all). */
+	struct sockaddr_storage c = addr4("192.0.2.3", 1);
+	fail_n(t, SA(c), AUTH_THROTTLE_FREE, T0);
+	assert_int_equal(auth_throttle_begin(t, SA(c), "alice", T0, &u), 0);
+	assert_int_equal(auth_throttle_check(t, SA(c), T0), 1000);
+	auth_throttle_end(t, SA(c), "alice", 1, T0, &u);
+	assert_int_equal(auth_throttle_check(t, SA(c), T0), 0);
+	auth_throttle_fail(t, SA(c), T0);
+	assert_int_equal(auth_throttle_check(t, SA(c), T0), 1000);
 
 	auth_throttle_free(t);
 }
@@ -416,6 +420,7 @@ test_throttle_ipv6(void **state)
 	struct sockaddr_storage v4 = addr4("192.0.2.9", 1);
 	struct sockaddr_storage mapped = addr6("::ffff:192.0.2.9", 1);
 	struct sockaddr_storage mapped2 = addr6("::ffff:192.0.2.10", 1);
+	struct auth_undo u;
 
 	(void)state;
 	assert_non_null(t = auth_throttle_new());
@@ -431,13 +436,75 @@ test_throttle_ipv6(void **state)
 	assert_int_equal(auth_throttle_check(t, SA(v4), T0), 1000);
 	/* ...and not every other mapped address. */
 	assert_int_equal(auth_throttle_check(t, SA(mapped2), T0), 0);
-	auth_throttle_ok(t, SA(v4));
-	assert_int_equal(auth_throttle_check(t, SA(mapped), T0), 0);
+	auth_throttle_fail(t, SA(v4), T0);
+	assert_int_equal(auth_throttle_check(t, SA(mapped), T0), 2000);
 
 	/* Hostile or odd input never crashes. */
 	assert_int_equal(auth_throttle_check(t, NULL, T0), 0);
 	auth_throttle_fail(t, NULL, T0);
-	auth_throttle_ok(t, NULL);
+	assert_int_equal(auth_throttle_begin(t, NULL, "x", T0, &u), 0);
+	auth_throttle_end(t, NULL, "x", 1, T0, &u);
+	auth_throttle_free(t);
+}
+
+/* Per (source, user) and per source; attempts counted when queued; a
+ * success never resets another user's count; at most AUTH_INFLIGHT_MAX
+ * checks at once per source. */
+static void
+test_throttle_users(void **state)
+{
+	struct auth_throttle *t;
+	struct sockaddr_storage a = addr4("203.0.113.5", 1);
+	struct sockaddr_storage b = addr4("203.0.113.6", 1);
+	struct auth_undo u;
+	unsigned i;
+
+	(void)state;
+	assert_non_null(t = auth_throttle_new());
+	/* Bad guesses for bob interleaved with alice's good logins: every
+	 * guess counts, and bob's record locks after five. */
+	for (i = 0; i < AUTH_THROTTLE_FREE; i++) {
+		assert_int_equal(auth_throttle_begin(t, SA(a), "bob", T0, &u), 0);
+		auth_throttle_end(t, SA(a), "bob", 0, T0, &u);
+		assert_int_equal(auth_throttle_begin(t, SA(a), "alice", T0,
+		    &u), 0);
+		auth_throttle_end(t, SA(a), "alice", 1, T0, &u);
+	}
+	assert_int_equal(auth_throttle_begin(t, SA(a), "bob", T0, &u), 0);
+	auth_throttle_end(t, SA(a), "bob", 0, T0, &u);
+	assert_int_equal(auth_throttle_check(t, SA(a), T0), 1000);
+	assert_int_equal(auth_throttle_begin(t, SA(a), "bob", T0, &u), 1000);
+	/* The lock-out is the source's: alice waits too, and once it is
+	 * over her success does not clear bob's count... */
+	assert_int_equal(auth_throttle_begin(t, SA(a), "alice", T0, &u), 1000);
+	assert_int_equal(auth_throttle_begin(t, SA(a), "alice", T0 + 1000,
+	    &u), 0);
+	auth_throttle_end(t, SA(a), "alice", 1, T0 + 1000, &u);
+	assert_int_equal(auth_throttle_begin(t, SA(a), "bob", T0 + 1000, &u),
+	    0);
+	auth_throttle_end(t, SA(a), "bob", 0, T0 + 1000, &u);
+	assert_int_equal(auth_throttle_check(t, SA(a), T0 + 1000), 2000);
+	/* ...and bob's own record holds him at another address's limit
+	 * only through the source: another source is free. */
+	assert_int_equal(auth_throttle_begin(t, SA(b), "bob", T0, &u), 0);
+	auth_throttle_end(t, SA(b), "bob", 1, T0, &u);
+
+	/* At most four checks at once per source; and attempts are counted
+	 * when queued: with the fifth and sixth still running, a seventh is
+	 * already locked out. */
+	struct sockaddr_storage p = addr4("203.0.113.7", 1);
+	for (i = 0; i < AUTH_INFLIGHT_MAX; i++)
+		assert_int_equal(auth_throttle_begin(t, SA(p), "carol", T0,
+		    &u), 0);
+	assert_int_equal(auth_throttle_begin(t, SA(p), "carol", T0, &u),
+	    AUTH_THROTTLE_BUSY);
+	for (i = 0; i < AUTH_INFLIGHT_MAX; i++)
+		auth_throttle_end(t, SA(p), "carol", 0, T0, &u);
+	assert_int_equal(auth_throttle_begin(t, SA(p), "dave", T0, &u), 0);
+	assert_int_equal(auth_throttle_begin(t, SA(p), "erin", T0, &u), 0);
+	assert_int_equal(auth_throttle_begin(t, SA(p), "fred", T0, &u), 1000);
+	auth_throttle_end(t, SA(p), "dave", 0, T0, &u);
+	auth_throttle_end(t, SA(p), "erin", 0, T0, &u);
 	auth_throttle_free(t);
 }
 
@@ -478,6 +545,7 @@ main(void)
 		cmocka_unit_test(test_throttle_clock),
 		cmocka_unit_test(test_throttle_ipv6),
 		cmocka_unit_test(test_throttle_eviction),
+		cmocka_unit_test(test_throttle_users),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, NULL);
