@@ -26,6 +26,7 @@ static const struct cfg_key hubconf_policy_keys[] = {
 	HUBCONF_POL_BOOL(deny_reconnect),
 	HUBCONF_POL_BOOL(force_dhcp_ip),
 	HUBCONF_POL_UINT(max_ip),
+	HUBCONF_POL_UINT(max_ip6),
 	HUBCONF_POL_UINT(max_mac),
 	HUBCONF_POL_BOOL(deny_duplicate_ip),
 	HUBCONF_POL_BOOL(deny_duplicate_mac),
@@ -199,7 +200,10 @@ static const struct cfg_key hubconf_top_keys[] = {
 	{ .name = "hubs", .type = CFG_LIST, .flags = CFG_UNIQUE,
 	  .off = offsetof(struct hubconf, hubs),
 	  .count_off = offsetof(struct hubconf, nhubs),
-	  .min = 1, .max = HUBCONF_MAX_HUBS, .def = "[{name: DEFAULT}]",
+	  .min = 1, .max = HUBCONF_MAX_HUBS,
+	  .def = "[{name: DEFAULT, default_policy: {deny_duplicate_mac: true, "
+	      "deny_duplicate_ip: true, deny_dhcp_server: true, "
+	      "ipv6_ra_filter: true, max_mac: 16}}]",
 	  .elem = &hubconf_hub_elem },
 	{ .name = "bridges", .type = CFG_LIST, .flags = CFG_UNIQUE,
 	  .off = offsetof(struct hubconf, bridges),
@@ -252,7 +256,15 @@ const char hubconf_default_yaml[] =
     "    online: true\n"
     "    mac_aging: 300\n"
     "    max_sessions: 1024\n"
-    "    default_policy: {}  # per-user security policy every user inherits\n"
+    "    # What every user may do on the wire (a user's policy: overrides it\n"
+    "    # key by key; a bridge of a LAN needs max_mac: 0 and, if the LAN\n"
+    "    # has one, deny_dhcp_server: false).\n"
+    "    default_policy:\n"
+    "      deny_duplicate_mac: true  # no taking over another's MAC\n"
+    "      deny_duplicate_ip: true   # ... or address (ARP and ND checked)\n"
+    "      deny_dhcp_server: true    # no rogue DHCP servers\n"
+    "      ipv6_ra_filter: true      # no rogue IPv6 routers or redirects\n"
+    "      max_mac: 16               # a card needs one; 0: up to 4096\n"
     "    users: []\n"
     "\n"
     "# Local interfaces on a hub: [{interface: eth1, hub: DEFAULT}]\n"

@@ -156,6 +156,10 @@ iptable_touch(struct iptable *t, uint8_t *source, uint64_t *expiry,
 		return;
 	}
 	if (*owner != p) {
+		if (t->port_max != 0 && *iptable_count(p, v6) >= t->port_max) {
+			t->stats.port_full++;
+			return;
+		}
 		(*iptable_count(*owner, v6))--;
 		(*iptable_count(p, v6))++;
 		*owner = p;
@@ -177,6 +181,10 @@ iptable_learn4(struct iptable *t, struct iptable_e4 *e, uint32_t addr,
 		iptable_touch(t, &e->source, &e->expiry_ms, &e->port, 0, p,
 		    now_ms);
 		return e->port == p ? e : NULL;
+	}
+	if (t->port_max != 0 && p->ip4s >= t->port_max) {
+		t->stats.port_full++;
+		return NULL;
 	}
 	if (iptable_room(t, &iptable_type4, &slots, &t->nslots4, t->n4,
 	    &grew) == -1)
@@ -207,6 +215,10 @@ iptable_learn6(struct iptable *t, struct iptable_e6 *e,
 	if (e->used) {
 		iptable_touch(t, &e->source, &e->expiry_ms, &e->port, 1, p,
 		    now_ms);
+		return;
+	}
+	if (t->port_max != 0 && p->ip6s >= t->port_max) {
+		t->stats.port_full++;
 		return;
 	}
 	if (iptable_room(t, &iptable_type6, &slots, &t->nslots6, t->n6,

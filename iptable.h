@@ -12,6 +12,7 @@
 
 #define IPTABLE_DEFAULT_AGING_MS  60000u
 #define IPTABLE_DEFAULT_MAX       (1u << 21)  /* per family; learning stops */
+#define IPTABLE_PORT_MAX          1024u       /* a hub's port_max */
 #define IPTABLE_V6_LEN            16u
 
 struct sw_port;
@@ -42,6 +43,7 @@ struct iptable_e6 {
 
 struct iptable_stats {
 	uint64_t learned, moved, bound, aged, table_full;
+	uint64_t port_full;    /* not learned: the port holds its maximum */
 	uint64_t kept;         /* traffic that could not move a DHCP binding */
 };
 
@@ -53,6 +55,8 @@ struct iptable {
 	uint32_t nslots4, nslots6;     /* powers of two */
 	uint32_t n4, n6;
 	uint32_t max_entries;          /* per family */
+	uint32_t port_max;             /* per port and family, learned from
+	                                  traffic; 0: no limit */
 	uint32_t aging_ms;             /* traffic-learned lifetime */
 	/* Bumped whenever an entry changes hands, is bound or is removed,
 	 * so that a cached "this port owns this address" can be trusted

@@ -205,6 +205,8 @@ packet_state_new(struct dev *d, char *err, size_t errlen)
 	}
 	sw_port_add(&p->lan, &p->port_lan, NULL, p);
 	sw_port_add(&p->lan, &p->port_tunnel, NULL, p);
+	sw_port_set_mac_cap(&p->port_lan, PKT_MAX_MACS);
+	sw_port_set_mac_cap(&p->port_tunnel, PKT_MAX_MACS);
 	p->d = d;
 	for (unsigned i = 0; i < PKT_BATCH; i++) {
 		p->iov[i].iov_base = p->slots + (size_t)i * PKT_SLOT;
@@ -436,6 +438,7 @@ pkt_watch(struct dev *d)
 		/* Whoever comes back may be another LAN. */
 		sw_port_remove(&p->lan, &p->port_lan);
 		sw_port_add(&p->lan, &p->port_lan, NULL, p);
+		sw_port_set_mac_cap(&p->port_lan, PKT_MAX_MACS);
 		if (idx == 0)
 			return 1;
 	}

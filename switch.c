@@ -38,6 +38,7 @@
 #define SW_ARP_PTYPE     2u
 #define SW_ARP_HLEN      4u
 #define SW_ARP_PLEN      5u
+#define SW_ARP_SHA       8u
 #define SW_ARP_SPA       14u
 #define SW_IP4_LEN       4u
 
@@ -73,6 +74,14 @@
 #define SW_PROTO_ICMP6   58u
 #define SW_PROTO_DSTOPTS 60u
 #define SW_ICMP6_RA      134u
+#define SW_ICMP6_NS      135u
+#define SW_ICMP6_NA      136u
+#define SW_ICMP6_REDIRECT 137u
+#define SW_ND_TARGET     8u     /* NS, NA: the address asked or claimed */
+#define SW_ND_OPTS       24u
+#define SW_ND_OPT_SLLA   1u     /* source link-layer address (NS) */
+#define SW_ND_OPT_TLLA   2u     /* target link-layer address (NA) */
+#define SW_ND_OPT_UNIT   8u
 
 #define SW_UDP_HDR       8u
 #define SW_UDP_LEN       4u
@@ -111,7 +120,8 @@
 #define SW_PKT_IP6       0x0800u /* ip6 is a specified source address */
 #define SW_PKT_DHCPC     0x1000u /* DHCPv4 client to server (68 -> 67) */
 #define SW_PKT_DHCPS     0x2000u /* from a DHCP server (v4 or v6) */
-#define SW_PKT_RA        0x4000u /* ICMPv6 router advertisement */
+#define SW_PKT_RA        0x4000u /* ICMPv6 router advertisement or redirect */
+#define SW_PKT_NA        0x8000u /* nd_target is claimed (NA) */
 #define SW_META_PUBLIC   (SW_META_DHCP | SW_META_OPAQUE)
 
 /* What a port's policy asks sw_police() to test. */
@@ -124,6 +134,7 @@
 #define SW_CHK_FORCE     0x040u
 #define SW_CHK_MAXIP     0x080u
 #define SW_CHK_DUPIP     0x100u
+#define SW_CHK_MAXIP6    0x200u
 #define SW_CHK_MAC       (SW_CHK_MAXMAC | SW_CHK_DUPMAC)
 #define SW_CHK_IP4       (SW_CHK_FORCE | SW_CHK_MAXIP | SW_CHK_DUPIP)
 #define SW_NO_DROP       SW_DROP_NREASONS
@@ -154,6 +165,7 @@ static const char *const sw_drop_names[SW_DROP_NREASONS] = {
 	[SW_DROP_DHCP_SERVER] = "dhcp-server",
 	[SW_DROP_DHCP_FILTERED] = "dhcp-filtered",
 	[SW_DROP_ROUTER_ADVERT] = "router-advert",
+	[SW_DROP_SPOOF] = "neighbor-spoof",
 };
 
 /* One parse of a frame. */
@@ -161,6 +173,11 @@ struct sw_pkt {
 	uint32_t flags;            /* SW_META_* and SW_PKT_* */
 	uint32_t ip4;              /* SW_PKT_IP4: network byte order */
 	const uint8_t *ip6;        /* SW_PKT_IP6 */
+	/* A MAC the frame names as the sender's besides its own source: ARP's
+	 * sender hardware address, NS's source or NA's target link-layer
+	 * address option. NULL if none. */
+	const uint8_t *lla;
+	const uint8_t *nd_target;  /* SW_PKT_NA: the address an NA claims */
 	const uint8_t *bootp;      /* a BOOTREPLY's BOOTP message, or NULL */
 	size_t bootp_len;
 };
@@ -337,6 +354,8 @@ sw_init(struct sw *h, const char *name, uint32_t aging_ms, uint32_t max_macs)
 		sw_free(h);
 		return -1;
 	}
+	/* No port can fill the hub's table (or grow it) by itself. */
+	h->ips.port_max = IPTABLE_PORT_MAX;
 	return 0;
 }
 
@@ -375,6 +394,8 @@ sw_port_set_policy(struct sw_port *p, const struct sw_policy *pol)
 
 	p->policy = pol;
 	p->egress_deny = 0;
+	p->mac_cap = pol != NULL && pol->max_mac != 0 ? pol->max_mac :
+	    SW_PORT_MAX_MACS;
 	p->ip4_until = 0;       /* what passed before may not pass now */
 	if (pol != NULL) {
 		c |= pol->deny_broadcast ? SW_CHK_BCAST : 0;
@@ -386,11 +407,18 @@ sw_port_set_policy(struct sw_port *p, const struct sw_policy *pol)
 		c |= pol->force_dhcp_ip ? SW_CHK_FORCE : 0;
 		c |= pol->max_ip != 0 ? SW_CHK_MAXIP : 0;
 		c |= pol->deny_duplicate_ip ? SW_CHK_DUPIP : 0;
+		c |= pol->max_ip6 != 0 ? SW_CHK_MAXIP6 : 0;
 		/* What cannot be parsed might be DHCP. */
 		if (pol->filter_dhcp)
 			p->egress_deny = SW_META_DHCP | SW_META_OPAQUE;
 	}
 	p->checks = c;
+}
+
+void
+sw_port_set_mac_cap(struct sw_port *p, uint32_t n)
+{
+	p->mac_cap = n;
 }
 
 uint32_t
@@ -501,6 +529,7 @@ sw_parse_arp(const uint8_t *a, size_t len, struct sw_pkt *pk)
 		return;
 	}
 	memcpy(&pk->ip4, a + SW_ARP_SPA, SW_IP4_LEN);
+	pk->lla = a + SW_ARP_SHA;
 	pk->flags |= SW_PKT_IP4 | SW_PKT_ARP;
 }
 
@@ -527,6 +556,35 @@ sw_parse_ip4(const uint8_t *ip, size_t len, struct sw_pkt *pk)
 	if (ip[SW_IP4_PROTO] == SW_PROTO_UDP &&
 	    (sw_be16(ip + SW_IP4_FRAG) & SW_IP4_FRAG_MASK) == 0)
 		sw_parse_udp(ip + hl, tot - hl, 0, pk);
+}
+
+/*
+ * Neighbour discovery: the address an advertisement claims, and the
+ * link-layer address option a solicitation or advertisement gives.
+ */
+static void
+sw_parse_nd(const uint8_t *icmp, size_t len, struct sw_pkt *pk)
+{
+	unsigned want = icmp[0] == SW_ICMP6_NS ? SW_ND_OPT_SLLA :
+	    SW_ND_OPT_TLLA;
+	size_t off = SW_ND_OPTS, olen;
+
+	if (len < SW_ND_OPTS)
+		return;     /* its receiver drops it (RFC 4861 7.1) */
+	if (icmp[0] == SW_ICMP6_NA) {
+		pk->nd_target = icmp + SW_ND_TARGET;
+		pk->flags |= SW_PKT_NA;
+	}
+	while (len - off >= 2) {
+		/* An option of length 0 or past the end makes the receiver
+		 * drop the whole message: what follows cannot matter. */
+		olen = (size_t)icmp[off + 1] * SW_ND_OPT_UNIT;
+		if (olen == 0 || olen > len - off)
+			return;
+		if (icmp[off] == want && olen >= 2 + SW_MAC_LEN)
+			pk->lla = icmp + off + 2;
+		off += olen;
+	}
 }
 
 /*
@@ -558,8 +616,12 @@ sw_parse_ip6(const uint8_t *ip, size_t len, struct sw_pkt *pk)
 		case SW_PROTO_ICMP6:
 			if (off >= end)
 				break;
-			if (ip[off] == SW_ICMP6_RA)
+			if (ip[off] == SW_ICMP6_RA ||
+			    ip[off] == SW_ICMP6_REDIRECT)
 				pk->flags |= SW_PKT_RA;
+			else if (ip[off] == SW_ICMP6_NS ||
+			    ip[off] == SW_ICMP6_NA)
+				sw_parse_nd(ip + off, end - off, pk);
 			return;
 		case SW_PROTO_UDP:
 			sw_parse_udp(ip + off, end - off, 1, pk);
@@ -604,6 +666,8 @@ sw_parse(const uint8_t *f, size_t len, struct sw_pkt *pk)
 	pk->flags = 0;
 	pk->ip4 = 0;
 	pk->ip6 = NULL;
+	pk->lla = NULL;
+	pk->nd_target = NULL;
 	pk->bootp = NULL;
 	pk->bootp_len = 0;
 	type = sw_be16(f + off);
@@ -649,6 +713,8 @@ struct sw_ipslots {
 	struct iptable_e4 *e4;     /* a host IPv4 source not known own */
 	struct iptable_e6 *e6;     /* NULL unless a unicast IPv6 source */
 	int own4;                  /* the port's cached own IPv4 source */
+	uint64_t ht;
+	struct iptable_e6 *et;     /* an NA's target, when policed */
 };
 
 /*
@@ -718,6 +784,21 @@ sw_police(const struct sw *h, const struct sw_port *src,
 		    iptable_live(ip->e6->expiry_ms, now_ms))
 			return SW_DROP_DUP_IP;
 	}
+	if (c & SW_CHK_DUPIP) {
+		/* ARP and ND speak for the sender: the MAC they name must be
+		 * the frame's own source (dmac starts the frame), and an
+		 * advertisement may not claim an address another port holds. */
+		if (pk->lla != NULL &&
+		    memcmp(pk->lla, dmac + SW_ETH_SRC, SW_MAC_LEN) != 0)
+			return SW_DROP_SPOOF;
+		if (ip->et != NULL && ip->et->used && ip->et->port != src &&
+		    iptable_live(ip->et->expiry_ms, now_ms))
+			return SW_DROP_DUP_IP;
+	}
+	if ((c & SW_CHK_MAXIP6) && ip->e6 != NULL &&
+	    !(ip->e6->used && ip->e6->port == src) &&
+	    src->ip6s >= pol->max_ip6)
+		return SW_DROP_MAX_IP;
 	return SW_NO_DROP;
 }
 
@@ -834,6 +915,11 @@ sw_ip_probe(struct sw *h, const struct sw_port *src, const struct sw_pkt *pk,
 		ip->h6 = iptable_hash6(t, pk->ip6);
 		ip->e6 = iptable_probe6(t, pk->ip6, ip->h6);
 	}
+	/* Advertisements are rare: every port's teach the table. */
+	if ((pk->flags & SW_PKT_NA) && pk->nd_target[0] != SW_IP6_MCAST) {
+		ip->ht = iptable_hash6(t, pk->nd_target);
+		ip->et = iptable_probe6(t, pk->nd_target, ip->ht);
+	}
 }
 
 /* The frame passed: its source addresses now belong to src. */
@@ -853,6 +939,14 @@ sw_ip_learn(struct sw *h, struct sw_port *src, const struct sw_pkt *pk,
 	}
 	if (ip->e6 != NULL)
 		iptable_learn6(t, ip->e6, pk->ip6, ip->h6, src, now_ms);
+	/* An advertisement that passed: the address it claims is its port's
+	 * (probed again: learning the source may have grown the table). */
+	if (ip->et != NULL && (ip->e6 == NULL || memcmp(pk->nd_target,
+	    pk->ip6, IPTABLE_V6_LEN) != 0)) {
+		struct iptable_e6 *et = iptable_probe6(t, pk->nd_target,
+		    ip->ht);
+		iptable_learn6(t, et, pk->nd_target, ip->ht, src, now_ms);
+	}
 }
 
 /* A unicast destination: the port it is behind, or a flood if unknown. */
@@ -887,7 +981,7 @@ sw_input(struct sw *h, struct sw_port *src, const uint8_t *frame,
 	static const uint8_t zero[SW_MAC_LEN];
 	const uint8_t *dmac, *smac;
 	struct sw_mac_entry *e;
-	struct sw_ipslots ip = { 0, 0, NULL, NULL, 0 };
+	struct sw_ipslots ip = { 0, 0, NULL, NULL, 0, 0, NULL };
 	struct sw_pkt pk;
 	enum sw_drop_reason why;
 	uint64_t shash, dhash = 0;
@@ -929,6 +1023,9 @@ sw_input(struct sw *h, struct sw_port *src, const uint8_t *frame,
 	    (why = sw_police(h, src, dmac, &pk, e, &ip, now_ms)) !=
 	    SW_NO_DROP)
 		return sw_drop(h, src, m, why);
+	/* A new MAC (or one moving here) past the port's cap. */
+	if (!(e->used && e->port == src) && src->macs >= src->mac_cap)
+		return sw_drop(h, src, m, SW_DROP_MAX_MAC);
 
 	sw_learn(h, src, e, smac, shash, now_ms);
 	sw_ip_learn(h, src, &pk, &ip, now_ms);

@@ -17,6 +17,10 @@
 #define SW_NAME_MAX          64
 #define SW_DEFAULT_AGING_MS  300000u
 #define SW_DEFAULT_MAX_MACS  (1u << 20)  /* per hub; learning stops when full */
+/* MACs one port may hold unless its policy's max_mac says otherwise (a
+ * bridge of a big LAN sets it higher): no port can fill the hub's table
+ * and make everyone's unicast flood. */
+#define SW_PORT_MAX_MACS     4096u
 
 struct sw;
 
@@ -36,7 +40,8 @@ struct sw_policy {
 	bool filter_dhcp;        /* no DHCP in either direction */
 	bool ipv6_ra_filter;     /* no IPv6 router advertisements */
 	uint32_t max_ip;         /* IPv4 source addresses; 0 = unlimited */
-	uint32_t max_mac;        /* source MACs; 0 = unlimited */
+	uint32_t max_ip6;        /* IPv6 source addresses; 0 = unlimited */
+	uint32_t max_mac;        /* source MACs; 0 = SW_PORT_MAX_MACS */
 	uint32_t max_sessions;   /* the user's sessions at once; 0 = unlimited */
 };
 
@@ -52,7 +57,8 @@ enum sw_drop_reason {
 	SW_DROP_BROADCAST,
 	SW_DROP_DHCP_SERVER,
 	SW_DROP_DHCP_FILTERED,
-	SW_DROP_ROUTER_ADVERT,
+	SW_DROP_ROUTER_ADVERT,  /* also ICMPv6 redirects */
+	SW_DROP_SPOOF,          /* ARP or ND naming a MAC not the sender's */
 	SW_DROP_NREASONS
 };
 
@@ -83,6 +89,8 @@ struct sw_port {
 	uint32_t checks;               /* derived from policy: what to test */
 	uint32_t egress_deny;          /* SW_META_* flags not delivered here */
 	uint32_t macs;                 /* MAC entries currently pointing here */
+	uint32_t mac_cap;              /* at most this many (sw_port_set_policy,
+	                                  sw_port_set_mac_cap) */
 	uint32_t ip4s, ip6s;           /* IP table entries pointing here */
 	/* The IPv4 source it last sent from is its own, its frames having
 	 * passed, until ip4_until while hub->ips.gen is still ip4_gen: then
@@ -160,6 +168,9 @@ void sw_port_add(struct sw *h, struct sw_port *p,
 /* Set or change (NULL: clear) the policy of a port. The policy is
  * referenced, not copied; call again after changing it. */
 void sw_port_set_policy(struct sw_port *p, const struct sw_policy *pol);
+/* Let p hold up to n MACs whatever its policy says (an engine's own use,
+ * e.g. a bridge's view of its LAN). */
+void sw_port_set_mac_cap(struct sw_port *p, uint32_t n);
 /* Detach a port and forget every MAC and IP learned on it; returns how
  * many MACs. */
 uint32_t sw_port_remove(struct sw *h, struct sw_port *p);

@@ -178,8 +178,11 @@ b_ports(struct sw *h, uint32_t n)
 
 	if (ports == NULL)
 		exit(1);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		sw_port_add(h, &ports[i], NULL, NULL);
+		/* The table's speed is measured, not a port's cap. */
+		sw_port_set_mac_cap(&ports[i], UINT32_MAX);
+	}
 	return ports;
 }
 

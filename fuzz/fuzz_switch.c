@@ -23,7 +23,7 @@ static const struct sw_policy fz_all = {
 	.force_dhcp_ip = false, .deny_duplicate_ip = true,
 	.deny_duplicate_mac = true, .deny_broadcast = true,
 	.deny_dhcp_server = true, .ipv6_ra_filter = true,
-	.max_ip = 2, .max_mac = 2,
+	.max_ip = 2, .max_ip6 = 2, .max_mac = 2,
 };
 static const struct sw_policy fz_dhcp = {
 	.filter_dhcp = true, .deny_dhcp_server = true,

@@ -399,11 +399,17 @@ test_policies(void **state)
 	check_round_trip(&cfg);
 	hubconf_free(&cfg);
 
-	/* The default hub is online and polices no one. */
+	/* The default hub is online and, out of the box, nobody can take
+	 * another's MAC or address, serve DHCP, route IPv6 or fill the MAC
+	 * table (it used to police no one). */
 	assert_int_equal(hubconf_load_string("<d>", "", 0, NULL, &cfg, err,
 	    sizeof err), 0);
 	assert_true(cfg.hubs[0].online);
-	assert_int_equal(cfg.hubs[0].default_policy.set, 0);
+	p = &cfg.hubs[0].default_policy.p;
+	assert_true(p->deny_duplicate_mac && p->deny_duplicate_ip &&
+	    p->deny_dhcp_server && p->ipv6_ra_filter);
+	assert_int_equal(p->max_mac, 16);
+	assert_false(p->deny_access || p->deny_broadcast || p->force_dhcp_ip);
 	hubconf_free(&cfg);
 }
 

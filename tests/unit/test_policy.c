@@ -740,6 +740,178 @@ test_deny_duplicate_ip(void **state)
 	sw_free(&t.h);
 }
 
+/* An ND message from src: type 135 (NS) or 136 (NA) about target (by
+ * number, global), with one link-layer address option of opt_type (0:
+ * none) naming MAC number opt_mac. */
+static void
+t_nd(struct t_frame *f, uint32_t src, uint32_t type, uint32_t target,
+    uint32_t opt_type, uint32_t opt_mac)
+{
+	uint8_t sip[16], *p;
+
+	t_ip6(src, 0, sip);
+	p = t_ipv6(f, t_mcast, src, sip, T_ICMP6, opt_type ? 32 : 24);
+	p[0] = (uint8_t)type;
+	t_ip6(target, 1, p + 8);
+	if (opt_type) {
+		p[24] = (uint8_t)opt_type;
+		p[25] = 1;
+		t_mac(opt_mac, p + 26);
+	}
+}
+
+/* ARP and ND name the sender's MAC and claim addresses besides the
+ * frame's own source: with deny_duplicate_ip those are checked too. */
+static void
+test_neighbor_spoof(void **state)
+{
+	static const struct sw_policy pol = { .deny_duplicate_ip = true };
+	struct t_hub t;
+	struct t_frame f;
+	uint8_t a[16];
+
+	(void)state;
+	t_setup(&t, &pol);
+	/* ARP whose sender hardware address is another host's. */
+	t_arp(&f, t_bcast, 1, 1, 30, 31);
+	t_mac(9, f.b + PROTO_ETH_HDR + 8);
+	t_drops(&t.h, &t.p[1], &f, 0, SW_DROP_SPOOF);
+	t_arp(&f, t_bcast, 1, 1, 30, 31);
+	t_passes(&t.h, &t.p[1], &f, 0);
+	/* Port 2 owns 2001:db8::7 (its NA says so, and it is learned). */
+	t_nd(&f, 2, 136, 7, 2, 2);
+	t_passes(&t.h, &t.p[2], &f, 1);
+	t_ip6(7, 1, a);
+	assert_ptr_equal(iptable_lookup6(&t.h.ips, a, 1), &t.p[2]);
+	/* Port 1 claiming it from its own link-local address: dropped. */
+	t_nd(&f, 1, 136, 7, 2, 1);
+	t_drops(&t.h, &t.p[1], &f, 2, SW_DROP_DUP_IP);
+	t_nd(&f, 1, 136, 7, 0, 0);
+	t_drops(&t.h, &t.p[1], &f, 2, SW_DROP_DUP_IP);
+	assert_ptr_equal(iptable_lookup6(&t.h.ips, a, 2), &t.p[2]);
+	/* Its own address, but naming another MAC as the target's. */
+	t_nd(&f, 1, 136, 8, 2, 9);
+	t_drops(&t.h, &t.p[1], &f, 2, SW_DROP_SPOOF);
+	t_nd(&f, 1, 136, 8, 2, 1);
+	t_passes(&t.h, &t.p[1], &f, 2);
+	t_ip6(8, 1, a);
+	assert_ptr_equal(iptable_lookup6(&t.h.ips, a, 2), &t.p[1]);
+	/* A solicitation's source link-layer address is checked; asking
+	 * about someone else's address is not a claim. */
+	t_nd(&f, 1, 135, 7, 1, 9);
+	t_drops(&t.h, &t.p[1], &f, 2, SW_DROP_SPOOF);
+	t_nd(&f, 1, 135, 7, 1, 1);
+	t_passes(&t.h, &t.p[1], &f, 2);
+	/* Without the policy, port 3 may say what it likes. */
+	t_nd(&f, 3, 136, 7, 2, 9);
+	t_passes(&t.h, &t.p[3], &f, 3);
+	sw_free(&t.h);
+}
+
+/* ICMPv6 redirects are a router's word too. */
+static void
+test_redirect(void **state)
+{
+	static const struct sw_policy pol = { .ipv6_ra_filter = true };
+	struct t_hub t;
+	struct t_frame f;
+
+	(void)state;
+	t_setup(&t, &pol);
+	t_icmp6(&f, 1, 137, 0, t_mcast);
+	t_drops(&t.h, &t.p[1], &f, 0, SW_DROP_ROUTER_ADVERT);
+	t_icmp6(&f, 1, 137, 60, t_mcast);
+	t_drops(&t.h, &t.p[1], &f, 0, SW_DROP_ROUTER_ADVERT);
+	t_icmp6(&f, 2, 137, 0, t_mcast);
+	t_passes(&t.h, &t.p[2], &f, 0);
+	sw_free(&t.h);
+}
+
+/* max_ip6 limits IPv6 sources; without it, no port learns more than
+ * IPTABLE_PORT_MAX of either family. */
+static void
+test_max_ip6(void **state)
+{
+	static const struct sw_policy pol = { .max_ip6 = 2 };
+	struct t_hub t;
+	struct t_frame f;
+	uint8_t sip[16];
+
+	(void)state;
+	t_setup(&t, &pol);
+	for (uint32_t i = 1; i <= 2; i++) {
+		t_ip6(100 + i, 1, sip);
+		t_ipv6(&f, t_mcast, 1, sip, 59, 0);
+		t_passes(&t.h, &t.p[1], &f, 0);
+	}
+	t_ip6(103, 1, sip);
+	t_ipv6(&f, t_mcast, 1, sip, 59, 0);
+	t_drops(&t.h, &t.p[1], &f, 0, SW_DROP_MAX_IP);
+	t_ip6(101, 1, sip);
+	t_ipv6(&f, t_mcast, 1, sip, 59, 0);
+	t_passes(&t.h, &t.p[1], &f, 0);
+	assert_int_equal(t.p[1].ip6s, 2);
+	/* Port 2, no policy: 2000 addresses, the first 1024 learned. */
+	for (uint32_t i = 0; i < 2000; i++) {
+		t_ip6(1000 + i, 1, sip);
+		t_ipv6(&f, t_mcast, 2, sip, 59, 0);
+		t_passes(&t.h, &t.p[2], &f, 0);
+		t_ip4(&f, t_bcast, 2, 1000 + i);
+		t_passes(&t.h, &t.p[2], &f, 0);
+	}
+	assert_int_equal(t.p[2].ip6s, IPTABLE_PORT_MAX);
+	assert_int_equal(t.p[2].ip4s, IPTABLE_PORT_MAX);
+	assert_int_equal(t.h.ips.stats.port_full, 2 * (2000 -
+	    IPTABLE_PORT_MAX));
+	sw_free(&t.h);
+}
+
+/* One port flooding source MACs: it holds SW_PORT_MAX_MACS at most, so
+ * the hub's table keeps room and a third party's unicast stays unicast. */
+static void
+test_mac_flood(void **state)
+{
+	static const struct sw_policy big = { .max_mac = 5000 };
+	struct t_hub t;
+	struct t_frame f;
+	struct sw_meta m;
+	uint8_t dst[6];
+	uint32_t passed = 0;
+
+	(void)state;
+	assert_int_equal(sw_init(&t.h, "t", 0, 20000), 0);
+	for (int i = 0; i < 4; i++)
+		sw_port_add(&t.h, &t.p[i], NULL, NULL);
+	for (uint32_t i = 0; i < 30000; i++) {
+		t_eth(&f, t_bcast, 100000 + i, 0x88b5);
+		f.len = 60;
+		if (t_in(&t.h, &t.p[1], &f, 0, &m) != SW_DROP)
+			passed++;
+		else
+			assert_int_equal(m.why, SW_DROP_MAX_MAC);
+	}
+	assert_int_equal(passed, SW_PORT_MAX_MACS);
+	assert_int_equal(t.p[1].macs, SW_PORT_MAX_MACS);
+	/* Two others meet afterwards: learned, and unicast to each other. */
+	t_eth(&f, t_bcast, 2, 0x88b5);
+	f.len = 60;
+	t_passes(&t.h, &t.p[2], &f, 1);
+	t_mac(2, dst);
+	t_eth(&f, dst, 3, 0x88b5);
+	f.len = 60;
+	assert_int_equal(t_in(&t.h, &t.p[3], &f, 1, &m), SW_UNICAST);
+	assert_ptr_equal(m.dst, &t.p[2]);
+	/* A port configured for a big LAN holds more. */
+	sw_port_set_policy(&t.p[1], &big);
+	for (uint32_t i = 0; i < 30000; i++) {
+		t_eth(&f, t_bcast, 200000 + i, 0x88b5);
+		f.len = 60;
+		(void)t_in(&t.h, &t.p[1], &f, 2, &m);
+	}
+	assert_int_equal(t.p[1].macs, 5000);
+	sw_free(&t.h);
+}
+
 static void
 test_force_dhcp_ip(void **state)
 {
@@ -1015,6 +1187,10 @@ main(void)
 		cmocka_unit_test(test_deny_duplicate_mac),
 		cmocka_unit_test(test_max_ip),
 		cmocka_unit_test(test_deny_duplicate_ip),
+		cmocka_unit_test(test_neighbor_spoof),
+		cmocka_unit_test(test_redirect),
+		cmocka_unit_test(test_max_ip6),
+		cmocka_unit_test(test_mac_flood),
 		cmocka_unit_test(test_force_dhcp_ip),
 		cmocka_unit_test(test_dhcp_snooping),
 		cmocka_unit_test(test_vlan_tags),
