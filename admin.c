@@ -130,7 +130,9 @@ admin_status(struct srv *srv, int json, struct evbuffer *out)
 		    up, srv->nhubs, live, t.sessions, t.rx_frames, t.rx_bytes,
 		    t.tx_frames, t.tx_bytes);
 		admin_drops_json(out, drops);
-		evbuffer_add_printf(out, "}\n");
+		evbuffer_add_printf(out, ",\"queued_bytes\":%zu,\"queue_limit\":%zu,"
+		    "\"queues_shed\":%" PRIu64 "}\n", srv->pool.used,
+		    srv->pool.limit, srv->pool.shed_sessions);
 		return 0;
 	}
 	evbuffer_add_printf(out, "softether %s, up %.0f s\n"
@@ -140,7 +142,9 @@ admin_status(struct srv *srv, int json, struct evbuffer *out)
 	    SOFTETHER_VERSION, up, srv->nhubs, live, t.sessions, t.rx_frames,
 	    t.rx_bytes, t.tx_frames, t.tx_bytes);
 	admin_drops_text(out, drops);
-	evbuffer_add_printf(out, "\n");
+	evbuffer_add_printf(out, "\nqueued %zu of %zu bytes (cut sessions' "
+	    "queues given up: %" PRIu64 ")\n", srv->pool.used, srv->pool.limit,
+	    srv->pool.shed_sessions);
 	if (!TAILQ_EMPTY(&srv->bridges)) {
 		const struct bridge *b;
 		unsigned nb = 0, nup = 0;

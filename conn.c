@@ -123,6 +123,7 @@ conn_write_now(struct conn *c)
 		}
 		if (n == 0)
 			break;
+		c->last_drain_ms = clock_now_ms();
 	}
 	if (evbuffer_get_length(c->out) > 0)
 		event_add(c->wev, NULL);
@@ -166,6 +167,8 @@ conn_start_data(struct conn *c, enum dchan_cipher ci,
 	if (rc != 0)
 		return -1;
 	sodium_memzero(c->tls.keys, sizeof c->tls.keys);
+	/* TLS has done its work: what is left of it goes. */
+	tlsio_release(&c->tls);
 	c->max_frame = max_frame;
 	c->keepalive_ms = keepalive_ms;
 	c->last_rx_ms = c->last_tx_ms = clock_now_ms();
@@ -197,6 +200,7 @@ conn_send_plain(struct conn *c, const uint8_t *a, size_t alen,
 	if (evbuffer_get_length(c->out) == 0) {
 		/* Nothing queued: straight to the socket, and only what it
 		 * does not take is copied into the queue. */
+		c->last_drain_ms = c->last_tx_ms;
 		ssize_t w = send(c->fd, c->tx, n, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (w < 0 && errno != EAGAIN && errno != EINTR) {
 			char why[128];
@@ -471,6 +475,13 @@ conn_tick_cb(evutil_socket_t fd, short what, void *arg)
 		conn_close(c, "peer silent too long (dead peer)");
 		return;
 	}
+	/* Talking but not reading (its receive window shut): as dead. */
+	if (evbuffer_get_length(c->out) > 0 &&
+	    now - c->last_drain_ms >= c->dead_peer_ms) {
+		conn_close(c, "peer stopped reading (its receive window stayed "
+		    "shut)");
+		return;
+	}
 	/* Never so rare that the peer's dead-peer timer could fire. */
 	uint32_t ka = c->keepalive_ms;
 	if (ka > c->dead_peer_ms / 3)
@@ -502,7 +513,8 @@ conn_new(struct event_base *base, int fd, struct tlsio_conf *tc,
 	c->arg = arg;
 	c->is_server = tc->is_server;
 	c->state = CONN_TLS;
-	c->started_ms = c->last_rx_ms = c->last_tx_ms = clock_now_ms();
+	c->started_ms = c->last_rx_ms = c->last_tx_ms = c->last_drain_ms =
+	    clock_now_ms();
 	c->max_frame = PROTO_ETH_MAX_FRAME;
 	c->keepalive_ms = PROTO_KEEPALIVE_MS;
 	c->dead_peer_ms = PROTO_DEAD_PEER_MS;

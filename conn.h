@@ -71,6 +71,8 @@ struct conn {
 	                             handshake timeout) */
 	int got_bytes;            /* the peer has sent something */
 	uint64_t started_ms, last_rx_ms, last_tx_ms;
+	uint64_t last_drain_ms;   /* the socket last took bytes, or the output
+	                             queue was last empty */
 	uint8_t *tx;              /* one record being sealed */
 	uint8_t *login;           /* TLS plaintext being parsed into messages */
 	size_t login_len;

@@ -175,6 +175,7 @@ static const struct cfg_key hubconf_limits_keys[] = {
 	{ .name = "first_byte", .type = CFG_SECONDS,
 	  .off = offsetof(struct hubconf, limits.first_byte_ms),
 	  .min = 500, .max = 60000, .def = "3" },
+	HUBCONF_LIMIT("queue_memory", queue_mib, 0, 1u << 20, "0"),
 };
 static const struct cfg_table hubconf_limits_table = {
 	.what = "limits", .keys = hubconf_limits_keys,
@@ -249,6 +250,7 @@ const char hubconf_default_yaml[] =
     "  burst: 64\n"
     "  ipv6_prefix: 64\n"
     "  first_byte: 3    # seconds for a new connection's first byte\n"
+    "  queue_memory: 0  # MiB all sessions may queue (0: an eighth of RAM)\n"
     "\n"
     "# One virtual switch; add users (softether --hash-password) to log in.\n"
     "hubs:\n"
@@ -323,11 +325,19 @@ hubconf_overlay(struct hubconf_policy *pol, const struct hubconf_policy *def)
 void
 hubconf_resolve(struct hubconf *cfg)
 {
+	size_t ms = 0;
+
+	while (strcmp(hubconf_policy_keys[ms].name, "max_sessions") != 0)
+		ms++;
 	for (size_t i = 0; i < cfg->nhubs; i++) {
 		struct hubconf_hub *hub = &cfg->hubs[i];
-		for (size_t j = 0; j < hub->nusers; j++)
-			hubconf_overlay(&hub->users[j].policy,
-			    &hub->default_policy);
+		for (size_t j = 0; j < hub->nusers; j++) {
+			struct hubconf_policy *p = &hub->users[j].policy;
+			hubconf_overlay(p, &hub->default_policy);
+			/* Said nowhere: a limit, not unlimited. */
+			if (!((p->set | hub->default_policy.set) & 1u << ms))
+				p->p.max_sessions = HUBCONF_USER_SESSIONS;
+		}
 	}
 	for (size_t i = 0; i < cfg->nbridges; i++) {
 		struct hubconf_bridge *b = &cfg->bridges[i];

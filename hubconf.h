@@ -22,6 +22,9 @@
 #define HUBCONF_DEFAULT_STATE  "/var/lib/softether"
 #define HUBCONF_DEFAULT_AGING_S       300u
 #define HUBCONF_DEFAULT_MAX_SESSIONS  1024u
+/* A user's sessions at once when neither the user's policy nor the hub's
+ * default_policy says (max_sessions: 0 there is unlimited). */
+#define HUBCONF_USER_SESSIONS         64u
 
 /*
  * A security policy as configured. A hub's default_policy holds the keys
@@ -69,6 +72,7 @@ struct hubconf_limits {
 	uint32_t burst;          /* ... at once after a pause */
 	uint32_t ipv6_prefix;    /* bits naming an IPv6 source (default 64) */
 	uint32_t first_byte_ms;  /* a new connection's first byte, by then */
+	uint32_t queue_mib;      /* all sessions' queues; 0: an eighth of RAM */
 	int line;                /* of the limits: map, for messages */
 };
 

@@ -28,6 +28,7 @@ remote_new(struct srv *srv, const struct login *l)
 		free(r);
 		return NULL;
 	}
+	session_set_pool(&r->sess, &srv->pool);
 	r->srv = srv;
 	r->hub = l->hub;
 	r->ucfg = l->ucfg;

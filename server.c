@@ -114,6 +114,16 @@ srv_gate_conf(struct srv *srv)
 
 	listener_gate_conf(srv, srv->cfg, &gc);
 	gate_set_conf(&srv->gate, &gc);
+	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+	uint64_t phys = pages > 0 && psize > 0 ?
+	    (uint64_t)pages * (uint64_t)psize : 0;
+	size_t q = srv->cfg->limits.queue_mib != 0 ?
+	    (size_t)srv->cfg->limits.queue_mib << 20 : (size_t)(phys / 8);
+	if (q == 0)
+		q = (size_t)512 << 20;
+	srv->pool.limit = q;
+	log_info("sessions may queue %zu MiB in all (limits.queue_memory)",
+	    q >> 20);
 	log_info("before login: %u connections at once (%u kept for "
 	    "resumes), %u per source (IPv6 /%u), %u/s per source, first byte "
 	    "within %.1f s", gc.pending, gc.reserve, gc.per_source,
@@ -397,6 +407,7 @@ server_new(struct event_base *base, struct hubconf *cfg,
 	TAILQ_INIT(&srv->remotes);
 	TAILQ_INIT(&srv->hubs);
 	TAILQ_INIT(&srv->bridges);
+	session_pool_init(&srv->pool, 0);
 	srv_raise_nofile(srv);
 	gate_init(&srv->gate, &(struct gate_conf){ .pending = 1 });
 	if (srv_identity(srv) != 0 || srv_managed(srv) != 0 ||

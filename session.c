@@ -40,6 +40,9 @@
  * event loop per process, so one list.
  */
 #define SESSION_SPARE_MAX  64u
+static void session_account(struct session *s, size_t add, size_t sub);
+static void session_cut_leave(struct session *s);
+
 static struct session_batch *session_spare[SESSION_SPARE_MAX];
 static unsigned session_nspare;
 
@@ -165,8 +168,10 @@ session_free(struct session *s)
 		conn_abandon(s->conn, "session freed");
 		s->conn = NULL;
 	}
+	session_cut_leave(s);
 	while ((b = TAILQ_FIRST(&s->q)) != NULL) {
 		TAILQ_REMOVE(&s->q, b, entry);
+		session_account(s, 0, sizeof *b + b->cap);
 		session_batch_free(b);
 	}
 	if (s->open != NULL)
@@ -197,6 +202,93 @@ session_stalled_ms(const struct session *s, uint64_t now_ms)
 	return now_ms - s->progress_ms;
 }
 
+void
+session_pool_init(struct session_pool *p, size_t limit)
+{
+	memset(p, 0, sizeof *p);
+	p->limit = limit;
+	TAILQ_INIT(&p->cut);
+}
+
+void
+session_set_pool(struct session *s, struct session_pool *p)
+{
+	s->pool = p;
+}
+
+/* The queue's memory, in the session and in its pool. */
+static void
+session_account(struct session *s, size_t add, size_t sub)
+{
+	s->q_bytes = s->q_bytes + add - sub;
+	if (s->pool != NULL)
+		s->pool->used = s->pool->used + add - sub;
+}
+
+/* The oldest batch leaves the queue. */
+static void
+session_unlink_oldest(struct session *s)
+{
+	struct session_batch *b = TAILQ_FIRST(&s->q);
+
+	if (b == s->unsent)
+		s->unsent = TAILQ_NEXT(b, entry);
+	TAILQ_REMOVE(&s->q, b, entry);
+	session_account(s, 0, sizeof *b + b->cap);
+	session_batch_free(b);
+}
+
+/* The oldest batch goes (what it held unacknowledged is counted lost). */
+static void
+session_drop_oldest(struct session *s)
+{
+	struct session_batch *b = TAILQ_FIRST(&s->q);
+	uint64_t from = session_seq_after(s->tx_acked + 1, b->first_seq) ?
+	    s->tx_acked + 1 : b->first_seq;
+
+	s->st.budget_dropped += session_batch_last(b) - from + 1;
+	session_unlink_oldest(s);
+}
+
+static void
+session_cut_leave(struct session *s)
+{
+	if (!s->in_cut)
+		return;
+	TAILQ_REMOVE(&s->pool->cut, s, cut_entry);
+	s->in_cut = 0;
+}
+
+/* The pool is over its limit after s queued: cut sessions give up their
+ * queues, longest cut first; then s trims its own. */
+static void
+session_pool_shed(struct session *s)
+{
+	struct session_pool *p = s->pool;
+	struct session *c, *cn;
+
+	if (p == NULL || p->limit == 0)
+		return;
+	for (c = TAILQ_FIRST(&p->cut); c != NULL && p->used > p->limit;
+	    c = cn) {
+		uint64_t before = c->st.budget_dropped;
+		cn = TAILQ_NEXT(c, cut_entry);
+		if (c == s || TAILQ_EMPTY(&c->q))
+			continue;
+		while (!TAILQ_EMPTY(&c->q))
+			session_drop_oldest(c);
+		p->shed_sessions++;
+		p->shed_frames += c->st.budget_dropped - before;
+		log_warn("%s: memory budget of all sessions reached (%zu MiB); "
+		    "this session, cut %.1f s ago, gave up %llu queued frames",
+		    c->name, p->limit >> 20,
+		    (double)(clock_now_ms() - c->cut_ms) / 1e3,
+		    (unsigned long long)(c->st.budget_dropped - before));
+	}
+	while (p->used > p->limit && !TAILQ_EMPTY(&s->q))
+		session_drop_oldest(s);
+}
+
 /* Forget batches the peer has acknowledged. */
 static void
 session_acked(struct session *s, uint64_t ack)
@@ -209,31 +301,19 @@ session_acked(struct session *s, uint64_t ack)
 	s->tx_acked = ack;
 	s->progress_ms = clock_now_ms();
 	while ((b = TAILQ_FIRST(&s->q)) != NULL &&
-	    !session_seq_after(session_batch_last(b), ack)) {
-		if (b == s->unsent)
-			s->unsent = TAILQ_NEXT(b, entry);
-		TAILQ_REMOVE(&s->q, b, entry);
-		s->q_bytes -= sizeof *b + b->cap;
-		session_batch_free(b);
-	}
+	    !session_seq_after(session_batch_last(b), ack))
+		session_unlink_oldest(s);
 }
 
-/* Over budget: the oldest frames go first (counted). */
+/* Over budget (its own, then the pool's): the oldest frames go first
+ * (counted). */
 static void
 session_trim(struct session *s)
 {
-	struct session_batch *b;
-
-	while (s->q_bytes > s->budget && (b = TAILQ_FIRST(&s->q)) != NULL) {
-		uint64_t from = session_seq_after(s->tx_acked + 1, b->first_seq) ?
-		    s->tx_acked + 1 : b->first_seq;
-		s->st.budget_dropped += session_batch_last(b) - from + 1;
-		if (b == s->unsent)
-			s->unsent = TAILQ_NEXT(b, entry);
-		TAILQ_REMOVE(&s->q, b, entry);
-		s->q_bytes -= sizeof *b + b->cap;
-		session_batch_free(b);
-	}
+	while (s->q_bytes > s->budget && !TAILQ_EMPTY(&s->q))
+		session_drop_oldest(s);
+	if (s->pool != NULL && s->pool->used > s->pool->limit)
+		session_pool_shed(s);
 }
 
 void
@@ -270,7 +350,7 @@ session_flush(struct session *s)
 		}
 		s->open = NULL;
 		TAILQ_INSERT_TAIL(&s->q, b, entry);
-		s->q_bytes += sizeof *b + b->cap;
+		session_account(s, sizeof *b + b->cap, 0);
 		if (s->unsent == NULL)
 			s->unsent = b;
 		session_trim(s);
@@ -340,6 +420,7 @@ session_attach(struct session *s, struct conn *c, uint64_t peer_rx_last)
 	conn_set_owner(c, &session_conn_cbs, s);
 	s->conn = c;
 	s->cut_ms = 0;
+	session_cut_leave(s);
 	event_del(s->window_ev);
 	if (s->stall_ms > 0)
 		event_add(s->stall_ev, &second);
@@ -373,6 +454,20 @@ session_detach(struct session *s)
 }
 
 void
+session_cut(struct session *s)
+{
+	struct timeval win = { s->window_ms / 1000,
+	    (s->window_ms % 1000) * 1000 };
+
+	s->cut_ms = clock_now_ms();
+	event_add(s->window_ev, &win);
+	if (s->pool != NULL && !s->in_cut) {
+		TAILQ_INSERT_TAIL(&s->pool->cut, s, cut_entry);
+		s->in_cut = 1;
+	}
+}
+
+void
 session_close(struct session *s, uint16_t code, const char *text)
 {
 	if (s->conn != NULL)
@@ -392,12 +487,8 @@ session_conn_closed(struct conn *c, const char *reason, void *arg)
 	    s->window_ms > 0;
 
 	session_detach(s);
-	if (kept) {
-		struct timeval win = { s->window_ms / 1000,
-		    (s->window_ms % 1000) * 1000 };
-		s->cut_ms = clock_now_ms();
-		event_add(s->window_ev, &win);
-	}
+	if (kept)
+		session_cut(s);
 	if (s->cbs->link_down != NULL)
 		s->cbs->link_down(s->arg, reason, kept);
 	if (!kept)

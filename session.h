@@ -58,8 +58,27 @@ struct session_cbs {
 	void (*ended)(void *arg, const char *reason);
 };
 
+/*
+ * Memory the sessions of a process share (the hub's queue budget). Over
+ * the limit, sessions kept for a resume give up their queues first, the
+ * longest cut first; only then does a live session trim its own oldest
+ * frames. Live sessions are never starved by cut ones.
+ */
+struct session;
+TAILQ_HEAD(session_list, session);
+struct session_pool {
+	size_t used, limit;         /* limit 0: none beyond each budget */
+	struct session_list cut;    /* kept for a resume, longest cut first */
+	uint64_t shed_sessions;     /* queues given up to the limit */
+	uint64_t shed_frames;
+};
+void session_pool_init(struct session_pool *p, size_t limit);
+
 struct session {
 	struct event_base *base;
+	struct session_pool *pool;  /* NULL: only its own budget */
+	TAILQ_ENTRY(session) cut_entry; /* in pool->cut while cut */
+	int in_cut;
 	struct conn *conn;          /* the connection carrying it, or NULL */
 	const struct session_cbs *cbs;
 	void *arg;
@@ -115,6 +134,11 @@ void session_free(struct session *s);
  * connection over (its callbacks), replacing any it still had, and sends
  * everything after peer_rx_last (again). */
 void session_attach(struct session *s, struct conn *c, uint64_t peer_rx_last);
+/* Share p's memory from now on (before any frame is queued). */
+void session_set_pool(struct session *s, struct session_pool *p);
+/* Detached and kept for a resume: the window starts, and the pool counts
+ * it among the cut (what it queues is the first to go). */
+void session_cut(struct session *s);
 /* The connection is gone; frames keep queueing within the budget. */
 void session_detach(struct session *s);
 /* End the session on purpose: a goodbye on its connection (ended() follows

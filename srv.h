@@ -126,6 +126,7 @@ struct srv {
 	struct login_list logins;
 	uint32_t nlogins;
 	struct gate gate;               /* the limits before login */
+	struct session_pool pool;       /* what all sessions may queue */
 	struct gate_stats gate_logged;  /* refusals as last logged */
 	uint64_t fd_limit;              /* RLIMIT_NOFILE as raised at start */
 	struct remote_list remotes;

@@ -206,8 +206,20 @@ tlsio_init(struct tlsio *t, struct tlsio_conf *c, struct evbuffer *in,
 void
 tlsio_free(struct tlsio *t)
 {
+	if (!t->released)
+		mbedtls_ssl_free(&t->ssl);
+	mbedtls_platform_zeroize(t->keys, sizeof t->keys);
+}
+
+void
+tlsio_release(struct tlsio *t)
+{
+	if (t->released)
+		return;
+	snprintf(t->suite, sizeof t->suite, "%s", tlsio_suite(t));
 	mbedtls_ssl_free(&t->ssl);
 	mbedtls_platform_zeroize(t->keys, sizeof t->keys);
+	t->released = 1;
 }
 
 int
@@ -285,5 +297,10 @@ tlsio_peer_fingerprint(struct tlsio *t, char hex[65])
 const char *
 tlsio_suite(struct tlsio *t)
 {
-	return mbedtls_ssl_get_ciphersuite(&t->ssl);
+	const char *s;
+
+	if (t->released)
+		return t->suite;
+	s = mbedtls_ssl_get_ciphersuite(&t->ssl);
+	return s != NULL ? s : "none";
 }

@@ -37,6 +37,8 @@ struct tlsio {
 	struct tlsio_conf *conf;
 	struct evbuffer *in, *out;  /* raw stream bytes, not owned */
 	int have_keys;
+	int released;               /* the context is gone (tlsio_release) */
+	char suite[64];             /* the suite it used, once released */
 	uint8_t keys[TLSIO_EXPORT_LEN];
 };
 
@@ -52,6 +54,11 @@ void tlsio_conf_free(struct tlsio_conf *c);
 int tlsio_init(struct tlsio *t, struct tlsio_conf *c, struct evbuffer *in,
     struct evbuffer *out, const char *server_name);
 void tlsio_free(struct tlsio *t);
+/* The handshake's work is done (the data channel has its keys): the
+ * context goes now, with the master secret and its buffers (about 33 KiB),
+ * so nothing left in memory can decrypt what was sealed before. Only
+ * tlsio_suite may be asked afterwards; tlsio_free is still called. */
+void tlsio_release(struct tlsio *t);
 
 /* Drive the handshake: 0 done, 1 needs more input, -1 failed (err set). */
 int tlsio_handshake(struct tlsio *t, char *err, size_t errlen);

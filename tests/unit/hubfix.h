@@ -178,14 +178,15 @@ t_card_start(struct t_env *e, struct t_card *c)
 	assert_non_null(c->nic);
 }
 
+/* The hub, with this dead-peer time. */
 static T_UNUSED int
-t_setup(void **state)
+t_setup_hub(void **state, uint32_t dead_peer_ms)
 {
 	struct t_env *e = calloc(1, sizeof *e);
 	char hash[AUTH_HASH_MAX], err[512];
 	struct timeval tick = { 0, T_TICK_MS * 1000 };
 	struct server_opts so = { .resume_window_ms = PROTO_RESUME_WINDOW_MS,
-	    .dead_peer_ms = PROTO_DEAD_PEER_MS,
+	    .dead_peer_ms = dead_peer_ms,
 	    .keepalive_ms = PROTO_KEEPALIVE_MS,
 	    .resume_budget = PROTO_RESUME_BUDGET };
 
@@ -227,6 +228,12 @@ t_setup(void **state)
 	snprintf(e->fp, sizeof e->fp, "%s", server_fingerprint(e->hub));
 	*state = e;
 	return 0;
+}
+
+static T_UNUSED int
+t_setup(void **state)
+{
+	return t_setup_hub(state, PROTO_DEAD_PEER_MS);
 }
 
 static T_UNUSED int

@@ -411,6 +411,29 @@ test_policies(void **state)
 	assert_int_equal(p->max_mac, 16);
 	assert_false(p->deny_access || p->deny_broadcast || p->force_dhcp_ip);
 	hubconf_free(&cfg);
+
+	/* max_sessions given nowhere is 64; 0 said anywhere is unlimited. */
+#define T_HASH "$argon2id$v=19$m=65536,t=2,p=1$k2nqwYAFW/WFlxBIcnn9pA$" \
+	    "Y83Etwxzy7cd5d0u4UoM0txOpyRiODBpqxZ8zVnf52E"
+	static const char two[] =
+	    "hubs:\n"
+	    "  - name: a\n"
+	    "    users: [{name: u, password: \"" T_HASH "\"},\n"
+	    "            {name: v, password: \"" T_HASH "\",\n"
+	    "             policy: {max_sessions: 3}}]\n"
+	    "  - name: b\n"
+	    "    default_policy: {max_sessions: 0}\n"
+	    "    users: [{name: u, password: \"" T_HASH "\"}]\n";
+	assert_int_equal(hubconf_load_string("<m>", two, strlen(two), NULL,
+	    &cfg, err, sizeof err), 0);
+	assert_int_equal(hubconf_find_user(&cfg.hubs[0], "u")->policy.p.
+	    max_sessions, HUBCONF_USER_SESSIONS);
+	assert_int_equal(hubconf_find_user(&cfg.hubs[0], "v")->policy.p.
+	    max_sessions, 3);
+	assert_int_equal(hubconf_find_user(&cfg.hubs[1], "u")->policy.p.
+	    max_sessions, 0);
+	check_round_trip(&cfg);
+	hubconf_free(&cfg);
 }
 
 static void

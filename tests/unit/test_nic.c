@@ -6,6 +6,7 @@
  * its message and exit status 2.
  */
 #include "hubfix.h"
+#include "srv.h"
 
 /* Login, carrier on, frames both ways (flooded, then switched). */
 static void
@@ -122,6 +123,58 @@ test_name_escaped(void **state)
 		assert_null(strchr(e->log[i], '\n'));
 }
 
+static int
+t_setup_quick(void **state)
+{
+	return t_setup_hub(state, 2000);
+}
+
+/* The hub has let go of A's connection (session 1 cut, or gone). */
+static int
+t_a_cut(void *arg)
+{
+	struct t_env *e = arg;
+	struct remote *r = srv_find_remote(e->hub, 1);
+
+	return r == NULL || r->sess.conn == NULL;
+}
+
+/* Card A keeps its keepalives going but stops reading (its receive window
+ * shuts); card B floods it. The hub cuts A within its dead-peer time (2 s
+ * here) like a silent peer, and B carries on. */
+static void
+test_zero_window(void **state)
+{
+	struct t_env *e = *state;
+	uint8_t f[1500];
+	uint64_t t0;
+
+	/* A's keepalives come every 0.25-0.5 s: never silent to the hub. */
+	t_card_opts(e, &e->a, "pairA", e->pwfile, "5e:00:00:00:00:0a");
+	t_card_opts(e, &e->b, "pairB", e->pwfile, "5e:00:00:00:00:0b");
+	e->a.o.keepalive_ms = 500;
+	t_card_start(e, &e->a);
+	t_until(e, t_card_up, &e->a, "card A up");
+	t_card_start(e, &e->b);
+	t_until(e, t_card_up, &e->b, "card B up");
+	event_del(nic_conn(e->a.nic)->rev);
+	memset(f, 0, sizeof f);
+	memcpy(f, t_mac_a, 6);
+	memcpy(f + 6, t_mac_b, 6);
+	f[12] = 0x88;
+	f[13] = 0xb5;
+	t0 = clock_now_ms();
+	for (int i = 0; i < 20000 && !t_a_cut(e); i++) {
+		assert_true(write(nic_dev(e->b.nic)->peer_fd, f, sizeof f) ==
+		    (ssize_t)sizeof f || errno == EAGAIN);
+		if (i % 50 == 0)
+			event_base_loop(e->base, EVLOOP_NONBLOCK);
+	}
+	t_until(e, t_a_cut, e, "the hub to cut the card that stopped reading");
+	assert_true(clock_now_ms() - t0 < 10000);
+	assert_int_equal(nic_state(e->b.nic), NIC_UP);
+}
+
 int
 main(void)
 {
@@ -135,6 +188,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_refused, t_setup,
 		    t_teardown),
 		cmocka_unit_test_setup_teardown(test_name_escaped, t_setup,
+		    t_teardown),
+		cmocka_unit_test_setup_teardown(test_zero_window, t_setup_quick,
 		    t_teardown),
 	};
 

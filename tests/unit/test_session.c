@@ -1046,10 +1046,88 @@ test_congestion(void **state)
 	assert_non_null(a->s.open);
 }
 
+static void
+t_nothing(void *arg, const uint8_t *f, size_t len, uint64_t now_ms)
+{
+}
+
+static void
+t_ended_pool(void *arg, const char *reason)
+{
+}
+
+/* 190 cut sessions and 10 live ones under one 2 MiB pool, all sent a
+ * broadcast of 50 frames: the pool never holds more than its limit, the
+ * cut sessions give up their queues (longest cut first), and the live
+ * ones lose nothing. */
+static void
+test_pool(void **state)
+{
+	static const struct session_cbs cbs = { .deliver = t_nothing,
+	    .ended = t_ended_pool };
+	struct t_pair *p = *state;
+	struct session_pool pool;
+	struct session *s = calloc(200, sizeof *s);
+	struct t_link *links = calloc(10, sizeof *links);
+	uint8_t f[1400];
+	uint64_t cut_dropped = 0;
+
+	assert_non_null(s);
+	assert_non_null(links);
+	session_pool_init(&pool, 2u << 20);
+	for (int i = 0; i < 200; i++) {
+		assert_int_equal(session_init(&s[i], p->base,
+		    PROTO_RESUME_BUDGET, 1, &cbs, NULL), 0);
+		session_set_pool(&s[i], &pool);
+		s[i].window_ms = 60000;
+		if (i < 190)
+			session_cut(&s[i]);
+		else
+			session_attach(&s[i], (struct conn *)(void *)
+			    &links[i - 190], 0);
+	}
+	memset(f, 0xff, 12);
+	for (int round = 0; round < 50; round++) {
+		for (int i = 0; i < 200; i++) {
+			f[12] = (uint8_t)round;
+			assert_int_equal(session_send_frame(&s[i], f,
+			    sizeof f), 0);
+			session_flush(&s[i]);
+			assert_true(pool.used <= pool.limit);
+		}
+	}
+	assert_true(pool.shed_sessions > 0);
+	for (int i = 0; i < 190; i++)
+		cut_dropped += s[i].st.budget_dropped;
+	assert_int_equal(cut_dropped, pool.shed_frames);
+	assert_true(cut_dropped > 0);
+	/* The longest cut gave up first, and most. */
+	assert_true(s[0].st.budget_dropped >= s[189].st.budget_dropped);
+	for (int i = 190; i < 200; i++) {
+		assert_int_equal(s[i].st.budget_dropped, 0);
+		assert_int_equal(session_unacked(&s[i]), 50);
+	}
+	for (int i = 0; i < 200; i++) {
+		if (i >= 190)
+			session_detach(&s[i]);
+		session_free(&s[i]);
+	}
+	assert_int_equal(pool.used, 0);
+	assert_true(TAILQ_EMPTY(&pool.cut));
+	for (int i = 0; i < 10; i++) {
+		for (size_t r = 0; r < links[i].n; r++)
+			free(links[i].rec[r].p);
+		free(links[i].rec);
+	}
+	free(links);
+	free(s);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_pool, t_setup, t_teardown),
 		cmocka_unit_test_setup_teardown(test_in_order, t_setup,
 		    t_teardown),
 		cmocka_unit_test_setup_teardown(test_piggyback, t_setup,
