@@ -194,6 +194,10 @@ static const struct cfg_key hubconf_top_keys[] = {
 	{ .name = "state_dir", .type = CFG_PATH,
 	  .off = offsetof(struct hubconf, state_dir),
 	  .min = 1, .max = HUBCONF_STATE_MAX, .def = HUBCONF_DEFAULT_STATE },
+	{ .name = "user", .type = CFG_NAME,
+	  .off = offsetof(struct hubconf, user),
+	  .min = 1, .max = 32, .extra = "._-", .def = "softether",
+	  .help = "the hub becomes this user once its ports are open" },
 	{ .name = "tls", .type = CFG_MAP, .sub = &hubconf_tls_table },
 	{ .name = "log", .type = CFG_MAP, .sub = &hubconf_log_table },
 	{ .name = "admin", .type = CFG_MAP, .sub = &hubconf_admin_table },
@@ -230,6 +234,10 @@ const char hubconf_default_yaml[] =
     "\n"
     "# Holds the TLS certificate and key (created on first start).\n"
     "state_dir: " HUBCONF_DEFAULT_STATE "\n"
+    "\n"
+    "# Who the hub becomes once its ports are open (nobody if this user\n"
+    "# does not exist; root to stay root).\n"
+    "user: softether\n"
     "\n"
     "log:\n"
     "  level: info      # error, warn, info or debug\n"

@@ -88,6 +88,7 @@ struct hubconf {
 	char **listen;        /* "ADDR:PORT" or "[V6ADDR]:PORT" or "*:PORT" */
 	size_t nlisten;
 	char *state_dir;      /* default HUBCONF_DEFAULT_STATE */
+	char *user;           /* who the hub becomes after start (privdrop) */
 	char *tls_cert;       /* default <state_dir>/hub.crt */
 	char *tls_key;        /* default <state_dir>/hub.key */
 	struct hubconf_hub *hubs;

@@ -20,6 +20,7 @@
 #include "control.h"
 #include "ether.h"
 #include "log.h"
+#include "privdrop.h"
 #include "srv.h"
 
 #define SRV_AGE_INTERVAL_MS    5000u
@@ -338,6 +339,25 @@ srv_start_bridge(const struct srv *srv, struct hubconf *cfg)
 	return -1;
 }
 
+/* Everything that needs root is open: become the configured user. */
+static int
+srv_drop_privileges(struct srv *srv)
+{
+	char path[4096], err[512], *slash;
+
+	control_path(path, sizeof path, srv->opts.run_dir,
+	    srv->cfg->state_dir);
+	if ((slash = strrchr(path, '/')) != NULL && slash != path)
+		*slash = '\0';
+	if (privdrop(srv->cfg->user, srv->cfg->state_dir,
+	    strcmp(path, srv->cfg->state_dir) != 0 ? path : NULL,
+	    !TAILQ_EMPTY(&srv->bridges), err, sizeof err) != 0) {
+		log_err("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
 /* The local control socket; the hub runs on without it if it cannot. */
 static void
 srv_control(struct srv *srv)
@@ -418,6 +438,8 @@ server_new(struct event_base *base, struct hubconf *cfg,
 	srv_gate_conf(srv);
 	srv_control(srv);
 	srv_console(srv);
+	if (srv_drop_privileges(srv) != 0)
+		goto fail;
 	if ((srv->throttle = auth_throttle_new()) == NULL) {
 		log_err("out of memory starting the hub");
 		goto fail;

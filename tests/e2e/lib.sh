@@ -11,6 +11,7 @@ fi
 
 PFX="se$(( $$ % 100000 ))"          # namespace and veth prefix, unique per run
 WORK=$(mktemp -d /tmp/softether-e2e.XXXXXX)
+chmod 755 "$WORK"   # the hub gives up root: its state directory is in here
 NAMESPACES=()
 PIDS=()
 
@@ -135,6 +136,17 @@ hub_config() {
       echo "        password: \"$("$SOFTETHER" --hash-password <"$pwf")\""
     done
   } >"$file"
+}
+
+# runs_as PID USER CAPS: the process has given up root for USER and holds
+# exactly the effective capabilities CAPS (hex, as /proc shows them).
+runs_as() {
+  local uid want caps
+  want=$(id -u "$2")
+  uid=$(awk '/^Uid:/ {print $2 " " $3 " " $4}' "/proc/$1/status")
+  [ "$uid" = "$want $want $want" ] || fail "pid $1 runs as uid $uid, not $2 ($want)"
+  caps=$(awk '/^CapEff:/ {print $2}' "/proc/$1/status")
+  [ "$caps" = "$3" ] || fail "pid $1 holds capabilities $caps, not $3"
 }
 
 # fingerprint LOGNAME: the SHA-256 the hub logged.

@@ -207,6 +207,7 @@ t_setup_hub(void **state, uint32_t dead_peer_ms)
 	snprintf(e->yaml, sizeof e->yaml,
 	    "listen: [\"127.0.0.1:%u\"]\n"
 	    "state_dir: %s/state\n"
+	    "user: root\n"      /* the test process must stay itself */
 	    "hubs:\n"
 	    "  - name: DEFAULT\n"
 	    "    users:\n"

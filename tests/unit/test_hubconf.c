@@ -500,7 +500,7 @@ test_limits(void **state)
 	expect_error("state_dir: \"/a\\uFEFF\"\n",
 	    "<t>:1:12: state_dir: control characters are not allowed here");
 	expect_error("lisen: 1\n", "<t>:1:1: unknown key 'lisen' (known: "
-	    "listen, state_dir, tls, log, admin, limits, hubs, bridges)");
+	    "listen, state_dir, user, tls, log, admin, limits, hubs, bridges)");
 
 	/* Specific addresses under a wildcard of the other family are
 	 * fine; so is the same address on another port. */
