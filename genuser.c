@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <sodium.h>
 
+#include "atomic.h"
 #include "auth.h"
 #include "log.h"
 #include "srv.h"
@@ -106,7 +107,8 @@ int
 genuser_ensure(struct srv *srv)
 {
 	struct hubconf *cfg = srv->cfg;
-	char path[4096], tmp[4200], pw[24], hash[AUTH_HASH_MAX], host[64];
+	char path[4096], pw[24], hash[AUTH_HASH_MAX], host[64];
+	char line[AUTH_HASH_MAX + 2 * PROTO_MAX_NAME + 8], err[4400];
 
 	if (genuser_count(cfg) > 0)
 		return 0;
@@ -125,18 +127,12 @@ genuser_ensure(struct srv *srv)
 		log_err("cannot hash the generated password");
 		return -1;
 	}
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-	if (f == NULL) {
-		log_err("cannot write %s: %s", tmp, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	fprintf(f, "%s %s %s\n", cfg->hubs[0].name, GENUSER_NAME, hash);
-	if (fclose(f) != 0 || rename(tmp, path) != 0) {
-		log_err("cannot write %s: %s", path, strerror(errno));
+	int n = snprintf(line, sizeof line, "%s %s %s\n", cfg->hubs[0].name,
+	    GENUSER_NAME, hash);
+	if (n < 0 || (size_t)n >= sizeof line ||
+	    atomic_write(path, line, (size_t)n, 0600, err, sizeof err) != 0) {
+		log_err("%s", n < 0 || (size_t)n >= sizeof line ?
+		    "the generated user's line is too long" : err);
 		return -1;
 	}
 	genuser_load(srv->cfg, path);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cfgload.h"
+#include "atomic.h"
 #include "managed.h"
 #include "proto.h"
 
@@ -153,46 +154,17 @@ int
 managed_save(const char *state_dir, const struct managed *m, char *err,
     size_t errlen)
 {
-	char path[MANAGED_PATH_MAX], tmp[MANAGED_PATH_MAX];
-	size_t len, off = 0;
+	char path[MANAGED_PATH_MAX];
+	size_t len;
 	char *text = managed_text(m, &len);
-	int fd, dfd, rc = -1;
+	int rc;
 
 	if (text == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	managed_path(path, sizeof path, state_dir, "");
-	managed_path(tmp, sizeof tmp, state_dir, ".tmp");
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		goto out;
-	while (off < len) {
-		ssize_t w = write(fd, text + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		off += (size_t)w;
-	}
-	if (off != len || fsync(fd) != 0) {
-		close(fd);
-		goto out;
-	}
-	if (close(fd) != 0 || rename(tmp, path) != 0)
-		goto out;
-	/* The rename itself must survive a crash. */
-	if ((dfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-	rc = 0;
-out:
-	if (rc != 0) {
-		snprintf(err, errlen, "cannot save %s: %s", path,
-		    strerror(errno));
-		unlink(tmp);
-	}
+	rc = atomic_write(path, text, len, 0600, err, errlen);
 	free(text);
 	return rc;
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cert.h"
 #include "log.h"
@@ -46,15 +47,28 @@ trust_known(const char *path, const char *host, uint16_t port,
 	char *slash = strrchr(dir, '/');
 	if (slash != NULL && slash != dir) {
 		*slash = '\0';
-		mkdir(dir, 0700);
+		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+			log_warn("cannot create %s: %s", dir, strerror(errno));
 	}
 	if ((f = fopen(path, "a")) == NULL) {
+		log_warn("cannot record the hub's fingerprint in %s: %s; the "
+		    "next connection will ask to trust it again", path,
+		    strerror(errno));
+		return 0;
+	}
+	/* A full disk must not pass for a recorded fingerprint. */
+	if (fprintf(f, "%s %s\n", key, fp) < 0 || fflush(f) != 0 ||
+	    fsync(fileno(f)) != 0) {
+		log_warn("cannot record the hub's fingerprint in %s: %s", path,
+		    strerror(errno));
+		fclose(f);
+		return 0;
+	}
+	if (fclose(f) != 0) {
 		log_warn("cannot record the hub's fingerprint in %s: %s", path,
 		    strerror(errno));
 		return 0;
 	}
-	fprintf(f, "%s %s\n", key, fp);
-	fclose(f);
 	log_info("first connection to %s: recorded its certificate "
 	    "fingerprint %s in %s", key, fp, path);
 	return 0;

@@ -23,7 +23,6 @@
 #include "transport/ssh.h"
 #include "transport/transport.h"
 
-#define SSH_ENV_PROGRAM       "SOFTETHER_SSH"  /* tests run a fake ssh */
 #define SSH_PROGRAM           "ssh"
 #define SSH_ALIVE_INTERVAL_S  10u
 #define SSH_ALIVE_COUNT       3u
@@ -40,6 +39,17 @@
 #define SSH_CLOSE_FALLBACK    65536L /* fds closed one by one without close_range */
 #define SSH_EXIT_EXEC         127    /* as a shell reports "not found" */
 #define SSH_EXIT_SETUP        126
+
+/* The program run as ssh: ssh from PATH, unless a test set another (no
+ * environment variable can: a card run by root must not run what its
+ * caller's environment names). */
+static const char *ssh_program;
+
+void
+transport_ssh_set_program(const char *path)
+{
+	ssh_program = path;
+}
 
 /*
  * One ssh process. It outlives the connect that started it: after done()
@@ -744,13 +754,13 @@ ssh_connect(struct event_base *base, const struct transport_target *t,
     transport_done_fn *done, void *arg)
 {
 	char *argv[SSH_ARGV_MAX], buf[SSH_ARGV_BUF], err[256];
-	const char *prog = getenv(SSH_ENV_PROGRAM);
+	const char *prog = ssh_program;
 	struct transport_conn *conn = NULL;
 	struct ssh_child *c = NULL;
 	int err_wr = -1;
 	pid_t pid;
 
-	if (prog == NULL || prog[0] == '\0')
+	if (prog == NULL)
 		prog = SSH_PROGRAM;
 	if (ssh_build_argv(t, argv, SSH_ARGV_MAX, buf, sizeof buf, err,
 	    sizeof err) < 0) {

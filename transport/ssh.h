@@ -31,5 +31,7 @@ size_t ssh_live_children(void);
  * base is freed. A no-op when no ssh child was ever started.
  */
 void transport_ssh_shutdown(void);
+/* Tests: run path instead of ssh (NULL: ssh again). */
+void transport_ssh_set_program(const char *path);
 
 #endif

@@ -425,7 +425,7 @@ test_check(void **state)
 static void
 use_fake(const char *path)
 {
-	assert_int_equal(setenv("SOFTETHER_SSH", path, 1), 0);
+	transport_ssh_set_program(path);
 }
 
 static struct transport_conn *
