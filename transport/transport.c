@@ -1,10 +1,14 @@
 /*
  * transport.c: the table of transports and the shared TCP connector (name
- * resolution, one address after another, connect timeout).
+ * resolution on a thread of its own so a slow resolver never holds the
+ * card's loop, one address after another, connect timeout).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,8 +51,24 @@ transport_names(void)
 	return names;
 }
 
+/*
+ * One name being resolved on its own thread. The thread and the loop share
+ * it under mu: whichever of them sees the other done (or gone) frees it.
+ */
+struct tcp_resolve {
+	pthread_mutex_t mu;
+	int cancelled;         /* the loop has gone: the thread frees it */
+	int finished;          /* the thread has answered: the loop frees it */
+	int wfd;               /* the thread's end of the pipe */
+	char host[256], port[8];
+	struct addrinfo *res;
+	int rc;
+};
+
 struct transport_tcp {
 	struct event_base *base;
+	struct tcp_resolve *resolving;
+	int rfd;               /* the loop's end of the resolver's pipe */
 	struct addrinfo *res, *cur;
 	struct event *ev;      /* writable = connect finished; or timeout */
 	int fd;
@@ -140,6 +160,123 @@ transport_tcp_start(evutil_socket_t fd, short what, void *arg)
 	transport_tcp_next(arg);
 }
 
+static void *
+transport_resolve_main(void *arg)
+{
+	struct tcp_resolve *r = arg;
+	struct addrinfo hints, *res = NULL;
+	int rc;
+
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_ADDRCONFIG;
+	rc = getaddrinfo(r->host, r->port, &hints, &res);
+	pthread_mutex_lock(&r->mu);
+	if (r->cancelled) {
+		pthread_mutex_unlock(&r->mu);
+		if (rc == 0)
+			freeaddrinfo(res);
+		close(r->wfd);
+		pthread_mutex_destroy(&r->mu);
+		free(r);
+		return NULL;
+	}
+	r->rc = rc;
+	r->res = rc == 0 ? res : NULL;
+	r->finished = 1;
+	(void)write(r->wfd, "", 1);
+	close(r->wfd);
+	pthread_mutex_unlock(&r->mu);
+	return NULL;
+}
+
+/* The loop lets go of a resolution, finished or not. */
+static void
+transport_resolve_drop(struct tcp_resolve *r)
+{
+	int finished;
+
+	pthread_mutex_lock(&r->mu);
+	finished = r->finished;
+	r->cancelled = 1;
+	pthread_mutex_unlock(&r->mu);
+	if (!finished)
+		return;     /* the thread frees it */
+	if (r->res != NULL)
+		freeaddrinfo(r->res);
+	pthread_mutex_destroy(&r->mu);
+	free(r);
+}
+
+/* The resolver answered: try its addresses. */
+static void
+transport_tcp_resolved(evutil_socket_t fd, short what, void *arg)
+{
+	struct transport_tcp *c = arg;
+	struct tcp_resolve *r = c->resolving;
+
+	pthread_mutex_lock(&r->mu);
+	if (!r->finished) {
+		pthread_mutex_unlock(&r->mu);
+		return;
+	}
+	pthread_mutex_unlock(&r->mu);
+	if (r->rc != 0)
+		snprintf(c->last_err, sizeof c->last_err, "cannot resolve %s: "
+		    "%s", c->host, gai_strerror(r->rc));
+	c->res = r->res;
+	r->res = NULL;
+	c->cur = c->res;
+	transport_resolve_drop(r);
+	c->resolving = NULL;
+	event_free(c->ev);
+	c->ev = NULL;
+	close(c->rfd);
+	c->rfd = -1;
+	transport_tcp_next(c);
+}
+
+/* A name to look up off the loop: a thread, and a pipe it answers on. */
+static int
+transport_resolve_start(struct transport_tcp *c, const char *port)
+{
+	struct tcp_resolve *r = calloc(1, sizeof *r);
+	sigset_t all, old;
+	pthread_attr_t attr;
+	pthread_t t;
+	int p[2], rc;
+
+	if (r == NULL || pipe2(p, O_CLOEXEC | O_NONBLOCK) != 0) {
+		free(r);
+		return -1;
+	}
+	pthread_mutex_init(&r->mu, NULL);
+	r->wfd = p[1];
+	snprintf(r->host, sizeof r->host, "%s", c->host);
+	snprintf(r->port, sizeof r->port, "%s", port);
+	c->rfd = p[0];
+	c->ev = event_new(c->base, c->rfd, EV_READ | EV_PERSIST,
+	    transport_tcp_resolved, c);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	/* Signals are the loop's. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = c->ev == NULL || event_add(c->ev, NULL) != 0 ? -1 :
+	    pthread_create(&t, &attr, transport_resolve_main, r);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
+	if (rc != 0) {
+		close(p[1]);
+		pthread_mutex_destroy(&r->mu);
+		free(r);
+		return -1;
+	}
+	c->resolving = r;
+	return 0;
+}
+
 struct transport_tcp *
 transport_tcp_connect(struct event_base *base, const char *host,
     uint16_t port, transport_done_fn *done, void *arg)
@@ -156,16 +293,28 @@ transport_tcp_connect(struct event_base *base, const char *host,
 	c->done = done;
 	c->arg = arg;
 	c->port = port;
+	c->rfd = -1;
 	snprintf(c->host, sizeof c->host, "%s", host);
 	snprintf(portstr, sizeof portstr, "%u", port);
 	memset(&hints, 0, sizeof hints);
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_ADDRCONFIG;
-	/* Resolution blocks the loop briefly; the client has nothing else to
-	 * serve while it is not connected. */
+	hints.ai_flags = AI_NUMERICHOST;
+	/* An address needs no resolver; a name goes to a thread. */
 	rc = getaddrinfo(host, portstr, &hints, &c->res);
-	if (rc != 0) {
+	if (rc == EAI_NONAME) {
+		c->res = NULL;
+		if (transport_resolve_start(c, portstr) == 0)
+			return c;
+		snprintf(c->last_err, sizeof c->last_err, "cannot resolve %s: "
+		    "no resolver thread", host);
+		if (c->ev != NULL)
+			event_free(c->ev);
+		c->ev = NULL;
+		if (c->rfd >= 0)
+			close(c->rfd);
+		c->rfd = -1;
+	} else if (rc != 0) {
 		snprintf(c->last_err, sizeof c->last_err, "cannot resolve %s: %s",
 		    host, gai_strerror(rc));
 		c->res = NULL;
@@ -187,6 +336,10 @@ transport_tcp_cancel(struct transport_tcp *c)
 		return;
 	if (c->ev != NULL)
 		event_free(c->ev);
+	if (c->resolving != NULL)
+		transport_resolve_drop(c->resolving);
+	if (c->rfd >= 0)
+		close(c->rfd);
 	if (c->fd >= 0)
 		close(c->fd);
 	if (c->res != NULL)
