@@ -9,6 +9,12 @@ echo "== tunnel vs raw veth (bench/tunnel.sh)"
 SOFTETHER="$PWD/$BUILD/softether" bash bench/tunnel.sh
 echo "== LAN to LAN through bridge cards vs a routed path (bench/bridge.sh)"
 SOFTETHER="$PWD/$BUILD/softether" bash bench/bridge.sh
+echo "== hub memory per idle session (bench/idle_memory.sh)"
+SOFTETHER="$PWD/$BUILD/softether" bash bench/idle_memory.sh
+echo "== hub memory, 200 cut sessions under broadcast (bench/cut_memory.sh)"
+SOFTETHER="$PWD/$BUILD/softether" bash bench/cut_memory.sh
+echo "== logins per second, quiet and under a connection flood (bench/login_flood.sh)"
+SOFTETHER="$PWD/$BUILD/softether" bash bench/login_flood.sh
 echo "== keepalive cost of an idle session (bench/keepalive.sh)"
 SOFTETHER="$PWD/$BUILD/softether" bash bench/keepalive.sh
 echo "== transports (bench/transports.sh)"; SOFTETHER="$PWD/$BUILD/softether" bash bench/transports.sh

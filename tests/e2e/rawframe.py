@@ -8,6 +8,8 @@
   rawframe.py redirect IFACE                an ICMPv6 redirect
   rawframe.py flood IFACE COUNT             COUNT broadcast frames, each
                                             from a new random MAC
+  rawframe.py bcast IFACE COUNT SIZE        COUNT broadcast frames of SIZE
+                                            bytes from the interface's MAC
   rawframe.py sniff IFACE SECONDS HEXMARK   how many frames carrying the
                                             bytes HEXMARK arrive
 
@@ -98,6 +100,15 @@ def main():
             src = bytearray(os.urandom(6))
             src[0] = (src[0] & 0xFC) | 0x02       # local, unicast
             s.send(b"\xff" * 6 + bytes(src) + b"\x88\xb5" + MARK + bytes(38))
+        return 0
+    if len(a) == 4 and a[0] == "bcast":
+        s = sock(a[1])
+        me = own_mac(s, a[1])
+        size = max(60, min(1514, int(a[3])))
+        frame = b"\xff" * 6 + me + b"\x88\xb5" + MARK
+        frame += bytes(size - len(frame))
+        for _ in range(int(a[2])):
+            s.send(frame)
         return 0
     if len(a) == 4 and a[0] == "sniff":
         s = sock(a[1])
