@@ -279,11 +279,19 @@ session_pool_shed(struct session *s)
 			session_drop_oldest(c);
 		p->shed_sessions++;
 		p->shed_frames += c->st.budget_dropped - before;
-		log_warn("%s: memory budget of all sessions reached (%zu MiB); "
-		    "this session, cut %.1f s ago, gave up %llu queued frames",
-		    c->name, p->limit >> 20,
-		    (double)(clock_now_ms() - c->cut_ms) / 1e3,
-		    (unsigned long long)(c->st.budget_dropped - before));
+	}
+	/* One line every few seconds, not one per queue given up. */
+	uint64_t now = clock_now_ms();
+	if (p->shed_sessions != p->logged_sessions &&
+	    now - p->logged_ms >= SESSION_POOL_LOG_MS) {
+		log_warn("memory budget of all sessions reached (%zu MiB): cut "
+		    "sessions gave up %llu queues, %llu frames, since the last "
+		    "such line", p->limit >> 20,
+		    (unsigned long long)(p->shed_sessions - p->logged_sessions),
+		    (unsigned long long)(p->shed_frames - p->logged_frames));
+		p->logged_ms = now;
+		p->logged_sessions = p->shed_sessions;
+		p->logged_frames = p->shed_frames;
 	}
 	while (p->used > p->limit && !TAILQ_EMPTY(&s->q))
 		session_drop_oldest(s);

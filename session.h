@@ -71,6 +71,8 @@ struct session_pool {
 	struct session_list cut;    /* kept for a resume, longest cut first */
 	uint64_t shed_sessions;     /* queues given up to the limit */
 	uint64_t shed_frames;
+	uint64_t logged_ms;         /* the last summary line, and what it had */
+	uint64_t logged_sessions, logged_frames;
 };
 void session_pool_init(struct session_pool *p, size_t limit);
 
@@ -106,6 +108,7 @@ struct session {
 };
 
 #define SESSION_ACK_FRAMES   128u   /* ack at once after this many frames */
+#define SESSION_POOL_LOG_MS  5000u  /* a shedding pool says so this often */
 #define SESSION_ACK_MS       200u   /* else at most this late */
 
 /* seq a is after seq b (wrap-safe). */

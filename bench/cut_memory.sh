@@ -12,7 +12,7 @@ set -euo pipefail
 SOFTETHER=${SOFTETHER:-$(cd "$(dirname "$0")/.." && pwd)/build/softether}
 N=${N:-200}
 FRAMES=${FRAMES:-20000}
-QUEUE_MIB=${QUEUE_MIB:-64}
+QUEUE_MIB=${QUEUE_MIB-64}
 export SOFTETHER
 . "$(dirname "$0")/../tests/e2e/lib.sh"
 
@@ -20,7 +20,7 @@ star 86
 printf 'bench\n' >"$WORK/pw"
 hub_config "$WORK/hub.yaml" DEFAULT:bench:"$WORK/pw"
 printf '        policy: {max_sessions: 0}\n' >>"$WORK/hub.yaml"
-printf 'limits: {queue_memory: %s}\n' "$QUEUE_MIB" >>"$WORK/hub.yaml"
+[ -n "$QUEUE_MIB" ] && printf 'limits: {queue_memory: %s}\n' "$QUEUE_MIB" >>"$WORK/hub.yaml"
 start hub "$H" "$SOFTETHER" --hub -c "$WORK/hub.yaml" -q --dead-peer 4 --keepalive 1
 wait_listen "$H" 0.0.0.0 7777
 for ((i = 0; i < N; i++)); do
