@@ -32,12 +32,9 @@ listener_gate_conf(const struct srv *srv, const struct hubconf *cfg,
     struct gate_conf *gc)
 {
 	const struct hubconf_limits *l = &cfg->limits;
-	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
-	uint64_t phys = pages > 0 && psize > 0 ?
-	    (uint64_t)pages * (uint64_t)psize : 0;
 
 	gc->pending = l->pending != 0 ? l->pending :
-	    gate_default_pending(phys, srv->fd_limit);
+	    gate_default_pending(srv->phys_bytes, srv->fd_limit);
 	gc->reserve = l->resume_reserve != 0 ? l->resume_reserve :
 	    gc->pending / 8;
 	gc->per_source = l->per_source;

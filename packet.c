@@ -74,6 +74,7 @@ struct pkt {
 	/* During one read_batch. */
 	dev_frame_fn *fn;
 	void *fn_arg;
+	uint64_t now_ms;              /* of the message being handed up */
 	int stop;
 	struct dev *d;
 };
@@ -252,7 +253,7 @@ pkt_up(void *arg, const uint8_t *f, size_t len)
 	struct sw_meta m;
 	struct dev *d = p->d;
 
-	if (sw_input(&p->lan, &p->port_lan, f, len, clock_now_ms(), &m) ==
+	if (sw_input(&p->lan, &p->port_lan, f, len, p->now_ms, &m) ==
 	    SW_DROP) {
 		if (m.why == SW_DROP_SAME_PORT)
 			d->st.rx_local++;
@@ -297,6 +298,8 @@ packet_input(struct dev *d, uint8_t *msg, size_t len, int truncated,
 	}
 	p->fn = fn;
 	p->fn_arg = arg;
+	/* One clock reading for all the frames a super-frame becomes. */
+	p->now_ms = clock_now_ms();
 	if (vnet_frame(&vm, shift, f, len, p->scratch, pkt_up, p) == VNET_BAD)
 		d->st.rx_bad++;
 	else if (vm.gso_type != VNET_GSO_NONE)
@@ -305,7 +308,8 @@ packet_input(struct dev *d, uint8_t *msg, size_t len, int truncated,
 
 /* Received message i: not our own echo, its auxiliary data found. */
 static void
-pkt_message(struct dev *d, struct pkt *p, unsigned i)
+pkt_message(struct dev *d, struct pkt *p, unsigned i, dev_frame_fn *fn,
+    void *arg)
 {
 	struct msghdr *mh = &p->msgs[i].msg_hdr;
 	const struct tpacket_auxdata *auxp = NULL;
@@ -322,7 +326,7 @@ pkt_message(struct dev *d, struct pkt *p, unsigned i)
 			auxp = &aux;
 		}
 	packet_input(d, p->slots + (size_t)i * PKT_SLOT, p->msgs[i].msg_len,
-	    (mh->msg_flags & MSG_TRUNC) != 0, auxp, p->fn, p->fn_arg);
+	    (mh->msg_flags & MSG_TRUNC) != 0, auxp, fn, arg);
 }
 
 static int
@@ -333,8 +337,6 @@ pkt_read_batch(struct dev *d, dev_frame_fn *fn, void *arg, unsigned max)
 
 	if (p == NULL || d->fd < 0)
 		return 0;
-	p->fn = fn;
-	p->fn_arg = arg;
 	p->stop = 0;
 	while ((unsigned)n < max && !p->stop) {
 		unsigned want = max - (unsigned)n < PKT_BATCH ?
@@ -353,7 +355,7 @@ pkt_read_batch(struct dev *d, dev_frame_fn *fn, void *arg, unsigned max)
 		if (got < 0)
 			return errno == EAGAIN || errno == EINTR ? n : -1;
 		for (int i = 0; i < got; i++)
-			pkt_message(d, p, (unsigned)i);
+			pkt_message(d, p, (unsigned)i, fn, arg);
 		n += got;
 		if ((unsigned)got < want)
 			break;

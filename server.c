@@ -115,11 +115,9 @@ srv_gate_conf(struct srv *srv)
 
 	listener_gate_conf(srv, srv->cfg, &gc);
 	gate_set_conf(&srv->gate, &gc);
-	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
-	uint64_t phys = pages > 0 && psize > 0 ?
-	    (uint64_t)pages * (uint64_t)psize : 0;
 	size_t q = srv->cfg->limits.queue_mib != 0 ?
-	    (size_t)srv->cfg->limits.queue_mib << 20 : (size_t)(phys / 8);
+	    (size_t)srv->cfg->limits.queue_mib << 20 :
+	    (size_t)(srv->phys_bytes / 8);
 	if (q == 0)
 		q = (size_t)512 << 20;
 	srv->pool.limit = q;
@@ -428,6 +426,9 @@ server_new(struct event_base *base, struct hubconf *cfg,
 	TAILQ_INIT(&srv->hubs);
 	TAILQ_INIT(&srv->bridges);
 	session_pool_init(&srv->pool, 0);
+	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+	srv->phys_bytes = pages > 0 && psize > 0 ?
+	    (uint64_t)pages * (uint64_t)psize : 0;
 	srv_raise_nofile(srv);
 	gate_init(&srv->gate, &(struct gate_conf){ .pending = 1 });
 	if (srv_identity(srv) != 0 || srv_managed(srv) != 0 ||

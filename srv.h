@@ -129,6 +129,8 @@ struct srv {
 	struct session_pool pool;       /* what all sessions may queue */
 	struct gate_stats gate_logged;  /* refusals as last logged */
 	uint64_t fd_limit;              /* RLIMIT_NOFILE as raised at start */
+	uint64_t phys_bytes;            /* the machine's memory (0: unknown);
+	                                   the memory-sized limits' base */
 	struct remote_list remotes;
 	struct bridge_list bridges;
 	uint64_t next_id;
