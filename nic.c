@@ -20,6 +20,7 @@
 #include "dchan.h"
 #include "log.h"
 #include "nic.h"
+#include "privdrop.h"
 #include "session.h"
 #include "trust.h"
 
@@ -667,6 +668,13 @@ nic_setup(struct nic *n)
 			log_err("%s", err);
 			return -1;
 		}
+	}
+	/* What needed root is open: keep CAP_NET_ADMIN (carrier, and a
+	 * bridge's CAP_NET_RAW to reopen its interface), give up the rest. */
+	if (privdrop_card((o->dev->flags & DEV_F_BRIDGE) != 0, err,
+	    sizeof err) != 0) {
+		log_err("%s", err);
+		return -1;
 	}
 	if (o->dev->flags & DEV_F_BRIDGE)
 		return 0;	/* it logged what it opened */

@@ -13,6 +13,7 @@
 #include "nicconf.h"
 #include "dev.h"
 #include "nic.h"
+#include "privdrop.h"
 #include "proto.h"
 #include "transport/transport.h"
 
@@ -370,7 +371,7 @@ int
 nicconf_to_opts(const struct nicconf *cfg, struct nic_opts *o, char *err,
     size_t errlen)
 {
-	const char *home = getenv("HOME");
+	const char *home = privdrop_card_home();
 	const char *need = cfg->connect == NULL ? "connect" :
 	    cfg->user == NULL ? "user" : cfg->password_file == NULL ?
 	    "password_file" : NULL;

@@ -11,9 +11,11 @@
 #include <ftw.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <linux/securebits.h>
 #include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -38,17 +40,23 @@ privdrop_chown_one(const char *path, const struct stat *st, int flag,
 	return 0;
 }
 
+/* Effective and permitted become exactly want (capabilities below 32). */
 static int
-privdrop_caps(int keep_net)
+privdrop_set_caps(uint32_t want)
 {
 	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
-	uint32_t want = keep_net ? (1u << CAP_NET_RAW) |
-	    (1u << CAP_NET_ADMIN) : 0;
 
 	memset(d, 0, sizeof d);
 	d[0].effective = d[0].permitted = want;
 	return (int)syscall(SYS_capset, &h, d);
+}
+
+static int
+privdrop_caps(int keep_net)
+{
+	return privdrop_set_caps(keep_net ? (1u << CAP_NET_RAW) |
+	    (1u << CAP_NET_ADMIN) : 0);
 }
 
 int
@@ -105,5 +113,113 @@ privdrop(const char *user, const char *state_dir, const char *run_dir,
 	log_info("running as %s (uid %u)%s", name, (unsigned)privdrop_uid,
 	    keep_net ? ", keeping CAP_NET_RAW and CAP_NET_ADMIN for bridges" :
 	    "");
+	return 0;
+}
+
+/* sudo's invoking user, when root runs the card through sudo: NULL if not
+ * so (or SUDO_UID names root or nobody this system knows). */
+static struct passwd *
+privdrop_sudo_user(void)
+{
+	const char *s = getenv("SUDO_UID");
+	char *end;
+	unsigned long uid;
+
+	if (geteuid() != 0 || s == NULL || *s == '\0')
+		return NULL;
+	errno = 0;
+	uid = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || uid == 0 || uid > 0x7fffffffUL)
+		return NULL;
+	return getpwuid((uid_t)uid);
+}
+
+const char *
+privdrop_card_home(void)
+{
+	struct passwd *pw = privdrop_sudo_user();
+
+	if (pw != NULL && pw->pw_dir != NULL && pw->pw_dir[0] == '/')
+		return pw->pw_dir;
+	return getenv("HOME");
+}
+
+int
+privdrop_card(int keep_raw, char *err, size_t errlen)
+{
+	uint32_t want = (1u << CAP_NET_ADMIN) |
+	    (keep_raw ? 1u << CAP_NET_RAW : 0);
+	struct passwd *pw = privdrop_sudo_user();
+	char name[64];
+	uid_t uid = 0;
+	gid_t gid = 0;
+	int cap;
+
+	if (geteuid() != 0)
+		return 0;
+	if (pw != NULL) {
+		const char *g = getenv("SUDO_GID");
+		char *end;
+		unsigned long v;
+
+		uid = pw->pw_uid;
+		gid = pw->pw_gid;
+		if (g != NULL && *g != '\0') {
+			errno = 0;
+			v = strtoul(g, &end, 10);
+			if (errno == 0 && *end == '\0' && v <= 0x7fffffffUL)
+				gid = (gid_t)v;
+		}
+		snprintf(name, sizeof name, "%s", pw->pw_name);
+		if (pw->pw_dir != NULL && pw->pw_dir[0] == '/')
+			setenv("HOME", pw->pw_dir, 1);
+	}
+	/* Nothing started later can gain what the card gives up: the
+	 * bounding set holds only what it keeps, and uid 0 is no longer
+	 * special to exec (ssh, run as root, starts with no capability). */
+	for (cap = 0; cap < 64; cap++) {
+		if (cap < 32 && (want & (1u << cap)))
+			continue;
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) {
+			if (errno == EINVAL)
+				break;	/* past the kernel's last */
+			snprintf(err, errlen, "dropping capabilities: %s",
+			    strerror(errno));
+			return -1;
+		}
+	}
+	if (prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED |
+	    SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED,
+	    0, 0, 0) != 0) {
+		snprintf(err, errlen, "dropping root's powers: %s",
+		    strerror(errno));
+		return -1;
+	}
+	if (pw != NULL) {
+		if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0 ||
+		    initgroups(name, gid) != 0 || setresgid(gid, gid, gid) != 0 ||
+		    setresuid(uid, uid, uid) != 0) {
+			snprintf(err, errlen, "becoming %s (sudo's user): %s",
+			    name, strerror(errno));
+			return -1;
+		}
+		if (setuid(0) == 0) {
+			snprintf(err, errlen, "becoming %s: root came back",
+			    name);
+			return -1;
+		}
+	}
+	if (privdrop_set_caps(want) != 0) {
+		snprintf(err, errlen, "keeping CAP_NET_ADMIN: %s",
+		    strerror(errno));
+		return -1;
+	}
+	if (pw != NULL)
+		log_info("running as %s (uid %u, sudo's user), keeping only "
+		    "CAP_NET_ADMIN%s", name, (unsigned)uid,
+		    keep_raw ? " and CAP_NET_RAW" : "");
+	else
+		log_info("keeping only CAP_NET_ADMIN%s of root's powers",
+		    keep_raw ? " and CAP_NET_RAW" : "");
 	return 0;
 }

@@ -18,4 +18,18 @@
 int privdrop(const char *user, const char *state_dir, const char *run_dir,
     int keep_net, char *err, size_t errlen);
 
+/*
+ * The card, once its device is open: run by root through sudo, it becomes
+ * the invoking user (SUDO_UID); run by root itself, it stays uid 0 but
+ * without root's powers. Either way it keeps only CAP_NET_ADMIN (carrier,
+ * addresses), plus CAP_NET_RAW if keep_raw (a bridge reopening its
+ * interface), and what it starts (ssh) gets no capability at all. Not
+ * root: nothing to do. 0, or -1 with err.
+ */
+int privdrop_card(int keep_raw, char *err, size_t errlen);
+
+/* The home of the user the card acts for: sudo's invoking user when root
+ * runs it through sudo, else $HOME; NULL if neither is known. */
+const char *privdrop_card_home(void);
+
 #endif

@@ -8,6 +8,8 @@
 # Checks: ping both ways, a 20 MB transfer with a matching checksum, a broadcast
 # (arping) reaching the other card, carrier following the session, a wrong password and
 # a wrong fingerprint refused with their messages, a killed client's MACs forgotten.
+# Each card keeps only CAP_NET_ADMIN once its TAP is up; B is started as if through
+# sudo by nobody, and becomes nobody.
 . "$(dirname "$0")/lib.sh"
 
 star 77
@@ -30,17 +32,24 @@ start nicA "$A" "$SOFTETHER" --nic --connect 10.77.1.1:7777 --user alice \
   --password-file "$WORK/alice.pw" --fingerprint "$FP" --mac $MAC_A --ip 192.168.77.1/24
 # Before B exists, A's card has no peer but is up; B's card starts unplugged.
 # B's card takes its options from a client config file.
+mkdir "$WORK/nobody" && chown nobody "$WORK/nobody"
+KH=$WORK/nobody/known_hubs
 cat >"$WORK/bob.yaml" <<CONF
 connect: 10.77.2.1:7777
 user: bob
 password_file: $WORK/bob.pw
-known_hubs: $WORK/known_hubs
+known_hubs: $KH
 mac: "$MAC_B"
 ip: 192.168.77.2/24
 CONF
-start nicB "$B" "$SOFTETHER" --nic -c "$WORK/bob.yaml"
+start nicB "$B" env SUDO_UID="$(id -u nobody)" SUDO_GID="$(id -g nobody)" \
+  "$SOFTETHER" --nic -c "$WORK/bob.yaml"
 wait_log nicA 'vpn0 up'
 wait_log nicB 'vpn0 up'
+runs_as "$PID_nicA" root 0000000000001000
+runs_as "$PID_nicB" nobody 0000000000001000
+wait_log nicB 'running as nobody \(uid [0-9]+, sudo.s user\), keeping only CAP_NET_ADMIN'
+ok "the cards keep only CAP_NET_ADMIN; through sudo, B runs as the invoking user"
 grep -q "recorded its certificate fingerprint $FP" "$WORK/nicB.log" || fail "known_hubs not recorded"
 ip -n "$A" link show vpn0 | grep -q 'NO-CARRIER' && fail "vpn0 reports no carrier while connected"
 ok "two cards connected (pinned fingerprint, trust on first use)"
@@ -94,9 +103,9 @@ grep -q 'fingerprint mismatch' "$WORK/wrongfp.log" || fail "wrong fingerprint me
 ok "wrong fingerprint refused"
 
 # A changed certificate against known_hubs: refused like ssh.
-sed -i "s/ $FP/ $(printf 'f%.0s' {1..64})/" "$WORK/known_hubs"
+sed -i "s/ $FP/ $(printf 'f%.0s' {1..64})/" "$KH"
 ip netns exec "$B" "$SOFTETHER" --nic --connect 10.77.2.1:7777 --user bob \
-  --password-file "$WORK/bob.pw" --known-hubs "$WORK/known_hubs" --tap vpnx \
+  --password-file "$WORK/bob.pw" --known-hubs "$KH" --tap vpnx \
   >"$WORK/tofu.log" 2>&1 &
 PIDS+=($!)
 wait_exit $! 20; st=$ST

@@ -107,7 +107,9 @@ CONF
 start gwB "$GB" "$SOFTETHER" --nic -c "$WORK/gwB.yaml"
 wait_log gwA 'lan up: connected'
 wait_log gwB 'vpn up: connected'
-ok "both bridge cards up"
+runs_as "$PID_gwA" root 0000000000003000
+runs_as "$PID_gwB" root 0000000000003000
+ok "both bridge cards up, keeping only CAP_NET_RAW and CAP_NET_ADMIN"
 
 ip netns exec ${PFX}a1 ping -c 3 -i 0.2 -W 2 192.168.50.21 >/dev/null || fail "ping a1 -> b1"
 ip netns exec ${PFX}b1 ping -c 3 -i 0.2 -W 2 192.168.50.12 >/dev/null || fail "ping b1 -> a2"

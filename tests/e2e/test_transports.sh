@@ -67,6 +67,7 @@ through() {
     sleep 0.1
   done
   [ $i -lt 50 ] || fail "$name: no '$proof' in the $slog log"
+  [ -z "${THROUGH_HOOK:-}" ] || "$THROUGH_HOOK"
   ip netns exec "$C" ping -c 3 -i 0.2 -W 2 "192.168.83.2" >/dev/null || fail "$name: ping C -> B"
   port=$((port + 1))
   ip netns exec "$B" timeout 60 nc -l -N 192.168.83.2 $port >"$WORK/blob.out" &
@@ -88,8 +89,23 @@ through socks4 socks4 dante "pass\(1\): tcp/connect .*$HUB\.7777" --proxy "$HP:1
 through socks5 socks5 dante "pass\(1\): tcp/connect .*$HUB\.7777" --proxy "$HP:1080"
 through socks5auth socks5 danteauth "pass\(1\): tcp/connect .*$TR_USER.*$HUB\.7777" \
   --proxy "$HP:1081" --proxy-user "$TR_USER" --proxy-password-file "$WORK/socks.pw"
-tr_ssh_opts id_ok
+# Through ssh as if started with sudo by nobody: the card becomes nobody and
+# ssh runs as nobody, with nobody's copy of the key.
+mkdir -m 700 "$WORK/nobody"
+cp "$WORK/id_ok" "$WORK/nobody/id_ok"
+chown -R nobody "$WORK/nobody"
+tr_ssh_opts id_ok nobody
+TR_ENV=(env SUDO_UID="$(id -u nobody)" SUDO_GID="$(id -g nobody)")
+ssh_runs_as_nobody() {
+  local ssh
+  ssh=$(pgrep -P "$PID_ssh" -x ssh) || fail "no ssh under the card"
+  runs_as "$PID_ssh" nobody 0000000000001000
+  runs_as "$ssh" nobody 0000000000000000
+  ok "the card and its ssh run as sudo's user (nobody); ssh holds no capability"
+}
+THROUGH_HOOK=ssh_runs_as_nobody
 through ssh ssh sshd "Accepted publickey for root" --ssh "root@$HP:2222" "${SSH_OPTS[@]}"
+TR_ENV=() THROUGH_HOOK=
 [ "$(grep -c "session [0-9]* up: user=u from=10.83.3.2:" "$WORK/hub.log")" = 6 ] ||
   fail "the hub did not see all six sessions come from the proxy host"
 ok "the hub saw every session come from the proxy host"

@@ -75,10 +75,12 @@ tr_hub() {
 }
 
 # tr_card NAME ARGS...: the card in C (192.168.N.1, fixed MAC so B's
-# neighbour entry stays right from one transport to the next).
+# neighbour entry stays right from one transport to the next), started
+# through the command in TR_ENV (an array) if set.
+TR_ENV=()
 tr_card() {
   local name=$1; shift
-  start "$name" "$C" "$SOFTETHER" --nic --connect "$HUB:${HUBPORT:-7777}" --user u \
+  start "$name" "$C" ${TR_ENV[@]+"${TR_ENV[@]}"} "$SOFTETHER" --nic --connect "$HUB:${HUBPORT:-7777}" --user u \
       --password-file "$WORK/pw" --fingerprint "$FP" --mac 5e:00:00:00:00:0c \
       --ip "192.168.$TR_N.1/24" "$@"
 }
@@ -167,10 +169,12 @@ EOF
   wait_port "$1" "$P" "$PROXY" "$2"
 }
 
-# tr_ssh_opts KEY: the client's ssh options for the throwaway known_hosts.
+# tr_ssh_opts KEY [DIR]: the client's ssh options for the throwaway known_hosts
+# (in DIR under $WORK, if given, with the key).
 tr_ssh_opts() {
-  SSH_OPTS=(--ssh-option "IdentityFile=$WORK/$1" --ssh-option IdentitiesOnly=yes
-      --ssh-option "UserKnownHostsFile=$WORK/known_hosts"
+  local d=$WORK${2:+/$2}
+  SSH_OPTS=(--ssh-option "IdentityFile=$d/$1" --ssh-option IdentitiesOnly=yes
+      --ssh-option "UserKnownHostsFile=$d/known_hosts"
       --ssh-option GlobalKnownHostsFile=/dev/null
       --ssh-option StrictHostKeyChecking=accept-new --ssh-option UpdateHostKeys=no)
 }
