@@ -323,6 +323,7 @@ run_nic(const char *config_path, struct nicconf *cli, int check,
 		}
 		log_init("softether", log_get_level(), 1);
 	}
+	no.drop_privileges = 1;
 	rc = nic_run(&no);
 	nicconf_free(&fc);
 	return rc;

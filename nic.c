@@ -671,8 +671,8 @@ nic_setup(struct nic *n)
 	}
 	/* What needed root is open: keep CAP_NET_ADMIN (carrier, and a
 	 * bridge's CAP_NET_RAW to reopen its interface), give up the rest. */
-	if (privdrop_card((o->dev->flags & DEV_F_BRIDGE) != 0, err,
-	    sizeof err) != 0) {
+	if (o->drop_privileges && privdrop_card((o->dev->flags &
+	    DEV_F_BRIDGE) != 0, err, sizeof err) != 0) {
 		log_err("%s", err);
 		return -1;
 	}

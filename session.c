@@ -348,12 +348,18 @@ session_flush(struct session *s)
 	s->flush_pending = 0;
 	if (b != NULL && b->nframes > 0) {
 		/* A mostly empty batch is kept only as big as it is: the
-		 * budget counts memory. */
+		 * budget counts memory. Copied to a block of its own size
+		 * (the full-size one goes back to be reused), not shrunk in
+		 * place: shrinking leaves a hole too small for the next full
+		 * batch after every small one, and the heap keeps growing
+		 * when many sessions each queue a few frames. */
 		if (b->len < b->cap / 2) {
-			struct session_batch *nb = realloc(b, sizeof *b + b->len);
+			struct session_batch *nb = malloc(sizeof *b + b->len);
 			if (nb != NULL) {
+				memcpy(nb, b, sizeof *b + b->len);
+				nb->cap = b->len;
+				session_batch_free(b);
 				b = nb;
-				b->cap = b->len;
 			}
 		}
 		s->open = NULL;
