@@ -193,6 +193,12 @@ conn_send_plain(struct conn *c, const uint8_t *a, size_t alen,
 			memcpy(c->tx + PROTO_REC_HDR + alen, b, blen);
 		n = dchan_seal(&c->dc, c->tx, alen + blen);
 	}
+	if (n == 0) {
+		/* Nothing sealed (no memory for the cipher): the sequence
+		 * cannot go on without this record. */
+		conn_close(c, "cannot seal a record");
+		return -1;
+	}
 	c->ctr.tx_records++;
 	c->ctr.tx_bytes += n;
 	c->last_tx_ms = clock_now_ms();

@@ -8,21 +8,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "dchan.h"
 #include "proto.h"
 
 #define BENCH_SECONDS   1.0
 #define BENCH_SMALL     1536u /* about one full-size frame */
 #define BENCH_CHECK     64u   /* records between clock reads */
-
-static double
-bench_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int
 bench_run(enum dchan_cipher c, size_t plain_len, uint8_t *rec)
@@ -38,7 +30,7 @@ bench_run(enum dchan_cipher c, size_t plain_len, uint8_t *rec)
 	if (dchan_init(&a, c, k1, k2) == -1 || dchan_init(&b, c, k2, k1) == -1)
 		return -1;
 	memset(rec + PROTO_REC_HDR, 0xa5, plain_len);
-	start = bench_now();
+	start = clock_now_s();
 	do {
 		for (int i = 0; i < (int)BENCH_CHECK; i++) {
 			n = dchan_seal(&a, rec, plain_len);
@@ -49,7 +41,7 @@ bench_run(enum dchan_cipher c, size_t plain_len, uint8_t *rec)
 			}
 		}
 		records += BENCH_CHECK;
-		elapsed = bench_now() - start;
+		elapsed = clock_now_s() - start;
 	} while (elapsed < BENCH_SECONDS);
 	printf("%-18s %6zu B records: %9.1f MB/s seal+open, "
 	    "%9.0f records/s\n", dchan_cipher_name(c), plain_len,

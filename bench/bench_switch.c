@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "switch.h"
 #include "proto.h"
 
@@ -140,15 +141,6 @@ b_dhcp(uint8_t *f, int ack, uint32_t chaddr, uint32_t ip)
 	o[9] = 255;
 }
 
-static double
-b_secs(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Replays the frame list for about B_SECONDS; returns frames/s. */
 static double
 b_run(struct sw *h, const struct b_frame *fr, enum sw_verdict want,
@@ -156,7 +148,7 @@ b_run(struct sw *h, const struct b_frame *fr, enum sw_verdict want,
 {
 	struct sw_meta m;
 	uint64_t n = 0;
-	double t0 = b_secs(), t;
+	double t0 = clock_now_s(), t;
 	uint32_t i;
 
 	do {
@@ -165,7 +157,7 @@ b_run(struct sw *h, const struct b_frame *fr, enum sw_verdict want,
 			    B_NOW, &m) != want)
 				(*bad)++;
 		n += B_FRAMES;
-		t = b_secs() - t0;
+		t = clock_now_s() - t0;
 	} while (t < B_SECONDS);
 	return (double)n / t;
 }
@@ -352,7 +344,7 @@ b_big_case(struct b_frame *fr, uint8_t *buf)
 	ports = b_ports(&h, B_PORTS);
 	server = b_ports(&h, 1);
 	/* MAC n behind port n % B_PORTS; it holds IPs n * 10 .. n * 10 + 9. */
-	t0 = b_secs();
+	t0 = clock_now_s();
 	for (i = 1; i <= B_BIG_MACS; i++) {
 		b_dhcp(f, 0, i, 0);
 		if (sw_input(&h, &ports[i % B_PORTS], f, B_DHCP_LEN, B_NOW,
@@ -365,7 +357,7 @@ b_big_case(struct b_frame *fr, uint8_t *buf)
 		    SW_FLOOD)
 			bad++;
 	}
-	setup = b_secs() - t0;
+	setup = clock_now_s() - t0;
 	for (i = 0; i < B_FRAMES; i++) {
 		s = (uint32_t)(b_rand() % nips);
 		do

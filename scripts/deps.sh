@@ -3,8 +3,8 @@
 # this machine lacks. Idempotent and quiet when everything is present.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config clang libevent-dev libmbedtls-dev
-      libsodium-dev libyaml-dev libcmocka-dev libedit-dev iproute2 iputils-ping
-      iputils-arping iperf3 procps psmisc netcat-openbsd python3
+      libsodium-dev libssl-dev libyaml-dev libcmocka-dev libedit-dev iproute2
+      iputils-ping iputils-arping iperf3 procps psmisc netcat-openbsd python3
       tinyproxy dante-server openssh-server openssh-client dnsmasq-base
       busybox nftables bc)
 missing=()

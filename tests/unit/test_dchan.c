@@ -554,6 +554,177 @@ test_wire_format(void **state)
 	}
 }
 
+/* libsodium's side of a record, as proto.h documents it: the nonce is four
+ * zero bytes then the header's seq, the additional data the header. */
+static int
+sodium_aead(enum dchan_cipher c, int seal_it, uint8_t *rec, size_t len,
+    const uint8_t key[DCHAN_KEY_LEN])
+{
+	uint8_t nonce[12] = { 0 };
+	uint8_t *p = rec + PROTO_REC_HDR;
+
+	memcpy(nonce + 4, rec + 4, 8);
+	if (c == DCHAN_AES256GCM && seal_it)
+		return crypto_aead_aes256gcm_encrypt_detached(p, p + len, NULL,
+		    p, len, rec, PROTO_REC_HDR, NULL, nonce, key);
+	if (c == DCHAN_AES256GCM)
+		return crypto_aead_aes256gcm_decrypt_detached(p, NULL, p, len,
+		    p + len, rec, PROTO_REC_HDR, nonce, key);
+	if (seal_it)
+		return crypto_aead_chacha20poly1305_ietf_encrypt_detached(p,
+		    p + len, NULL, p, len, rec, PROTO_REC_HDR, NULL, nonce,
+		    key);
+	return crypto_aead_chacha20poly1305_ietf_decrypt_detached(p, NULL, p,
+	    len, p + len, rec, PROTO_REC_HDR, nonce, key);
+}
+
+/*
+ * Records sealed by the data channel open with libsodium and the other way
+ * round, for both ciphers, at every size from empty to the largest, across a
+ * ratchet boundary; a record altered in transit is refused either way.
+ */
+static void
+test_libsodium_interop(void **state)
+{
+	static const size_t lens[] = {
+		0, 1, 15, 16, 17, 1500, 16384, 61440, PROTO_REC_MAX_PLAIN,
+	};
+	static uint8_t rec[PROTO_REC_HDR + PROTO_REC_MAX_PLAIN + PROTO_REC_TAG];
+	static uint8_t bad[sizeof rec], want[PROTO_REC_MAX_PLAIN];
+	struct dchan a, b;
+	uint8_t k1[DCHAN_KEY_LEN];
+	const uint8_t *key;
+	uint8_t *plain;
+	size_t plain_len, len, n;
+	const char *why;
+	uint64_t seq;
+
+	(void)state;
+	expected_ratchet(k1, key_ab);
+	for (size_t i = 0; i < NCIPHERS; i++) {
+		if (!have(ciphers[i]))
+			continue;
+		pair(ciphers[i], &a, &b);
+		a.tx.seq = b.rx.seq = PROTO_REKEY_RECORDS - 4;
+		for (size_t j = 0; j < sizeof lens / sizeof lens[0]; j++) {
+			len = lens[j];
+			seq = a.tx.seq;
+			key = seq < PROTO_REKEY_RECORDS ? key_ab : k1;
+
+			/* The data channel seals, libsodium opens. */
+			make_plain(want, len, (uint8_t)j);
+			memcpy(rec + PROTO_REC_HDR, want, len);
+			n = dchan_seal(&a, rec, len);
+			assert_int_equal(n,
+			    PROTO_REC_HDR + len + PROTO_REC_TAG);
+			memcpy(bad, rec, n);
+			bad[n - 1] ^= 0x80;
+			assert_int_not_equal(sodium_aead(ciphers[i], 0, bad,
+			    len, key), 0);
+			assert_int_equal(sodium_aead(ciphers[i], 0, rec, len,
+			    key), 0);
+			assert_memory_equal(rec + PROTO_REC_HDR, want, len);
+
+			/* libsodium seals, the data channel opens. */
+			make_plain(want, len, (uint8_t)(j + 100));
+			memcpy(rec + PROTO_REC_HDR, want, len);
+			proto_rec_hdr_put(rec, (uint32_t)(len + PROTO_REC_TAG),
+			    seq);
+			assert_int_equal(sodium_aead(ciphers[i], 1, rec, len,
+			    key), 0);
+			rec[PROTO_REC_HDR + len] ^= 1;
+			assert_int_equal(dchan_open(&b, rec, n, &plain,
+			    &plain_len, &why), -1);
+			assert_string_equal(why,
+			    "record failed authentication");
+			assert_true(b.rx.seq == seq);
+			memcpy(rec + PROTO_REC_HDR, want, len);
+			assert_int_equal(sodium_aead(ciphers[i], 1, rec, len,
+			    key), 0);
+			assert_int_equal(dchan_open(&b, rec, n, &plain,
+			    &plain_len, &why), 0);
+			assert_ptr_equal(plain, rec + PROTO_REC_HDR);
+			assert_int_equal(plain_len, len);
+			assert_memory_equal(plain, want, len);
+			assert_true(a.tx.seq == seq + 1 && b.rx.seq == seq + 1);
+		}
+		/* Both ends went through the ratchet with libsodium's keys. */
+		assert_memory_equal(a.tx.key, k1, DCHAN_KEY_LEN);
+		assert_memory_equal(b.rx.key, k1, DCHAN_KEY_LEN);
+		dchan_clear(&a);
+		dchan_clear(&b);
+	}
+}
+
+/*
+ * Channels are plain values sharing the thread's cipher state: channels of
+ * both ciphers and of different keys taking turns, one cleared, one set up
+ * again without a clear and one ratcheting, all keep working, and none
+ * opens a record sealed under another's key.
+ */
+static void
+test_channels_interleaved(void **state)
+{
+	/* [cipher][0]: keys ab/ba, [cipher][1]: the same keys swapped. */
+	struct dchan a[NCIPHERS][2], b[NCIPHERS][2], gone;
+	uint8_t rec[REC_LEN];
+	const char *why;
+	uint8_t r;
+
+	(void)state;
+	for (size_t i = 0; i < NCIPHERS; i++) {
+		if (!have(ciphers[i]))
+			continue;
+		pair(ciphers[i], &a[i][0], &b[i][0]);
+		pair(ciphers[i], &b[i][1], &a[i][1]);
+	}
+	for (r = 0; r < 12; r++) {
+		for (size_t i = 0; i < NCIPHERS; i++) {
+			if (!have(ciphers[i]))
+				continue;
+			if (r == 4)
+				a[i][0].tx.seq = b[i][0].rx.seq =
+				    PROTO_REKEY_RECORDS - 1;
+			for (size_t k = 0; k < 2; k++) {
+				struct dchan *x = &a[i][k], *y = &b[i][k];
+				struct dchan w = b[i][!k];
+
+				assert_int_equal(seal(x, rec, r), REC_LEN);
+				/* The other pair's receiver (a copy, at the
+				 * right seq) has the wrong key. */
+				w.rx.seq = x->tx.seq - 1;
+				assert_int_equal(open_copy(&w, rec, REC_LEN, r,
+				    &why), -1);
+				assert_string_equal(why,
+				    "record failed authentication");
+				assert_int_equal(open_copy(y, rec, REC_LEN, r,
+				    &why), 0);
+				assert_int_equal(seal(y, rec, r + 50),
+				    REC_LEN);
+				assert_int_equal(open_copy(x, rec, REC_LEN,
+				    r + 50, &why), 0);
+			}
+		}
+		if (r == 2) {
+			pair(DCHAN_CHACHA20POLY1305, &gone, &gone);
+			assert_true(dchan_seal(&gone, rec, PLAIN_LEN) > 0);
+			dchan_clear(&gone);
+		}
+		if (r == 7) {
+			/* Set up again on top of the old state, mid-stream. */
+			pair(DCHAN_CHACHA20POLY1305, &a[1][0], &b[1][0]);
+		}
+	}
+	if (have(ciphers[0]))
+		assert_true(a[0][0].tx.seq == PROTO_REKEY_RECORDS + 7);
+	assert_true(a[1][0].tx.seq == 4 && a[1][1].tx.seq == 12);
+	for (size_t i = 0; i < NCIPHERS; i++)
+		for (size_t k = 0; k < 2; k++) {
+			dchan_clear(&a[i][k]);
+			dchan_clear(&b[i][k]);
+		}
+}
+
 int
 main(void)
 {
@@ -571,6 +742,8 @@ main(void)
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_ratchet),
 		cmocka_unit_test(test_wire_format),
+		cmocka_unit_test(test_libsodium_interop),
+		cmocka_unit_test(test_channels_interleaved),
 	};
 
 	if (!(dchan_local_caps() & PROTO_CAP_AESGCM))
