@@ -20,11 +20,11 @@
 static const struct sw_port_ops bridge_port_ops;
 
 static int
-bridge_frame(void *arg, const uint8_t *f, size_t len)
+bridge_frame(void *arg, const struct vnet_meta *vm, uint8_t *f, size_t len)
 {
 	struct bridge *b = arg;
 
-	sw_forward(&b->hub->engine, &b->port, f, len, clock_now_ms());
+	sw_forward(&b->hub->engine, &b->port, vm, f, len, clock_now_ms());
 	return 0;
 }
 
@@ -61,12 +61,14 @@ bridge_watch_cb(evutil_socket_t fd, short what, void *arg)
 		log_err("bridge %s: out of memory; not reading it", b->iface);
 }
 
+/* The interface takes offload metadata as it is (the kernel segments). */
 static void
-bridge_output(struct sw_port *p, const uint8_t *f, size_t len)
+bridge_output(struct sw_port *p, const struct vnet_meta *vm,
+    const uint8_t *f, size_t len)
 {
 	struct bridge *b = p->owner;
 
-	b->dev.ops->write(&b->dev, f, len);
+	b->dev.ops->write(&b->dev, vm, f, len);
 }
 
 static const struct sw_port_ops bridge_port_ops = {

@@ -18,6 +18,8 @@ dev_init(struct dev *d, const struct dev_ops *ops, const char *name)
 	d->carrier = 0;
 	d->priv = NULL;
 	d->wait_link = 0;
+	d->no_offload = 0;
+	d->offload = 0;
 	memset(&d->st, 0, sizeof d->st);
 }
 
@@ -31,15 +33,17 @@ dev_fd_read_batch(struct dev *d, dev_frame_fn *fn, void *arg, unsigned max)
 		if (r < 0)
 			return errno == EAGAIN || errno == EINTR ? n : -1;
 		n++;
-		if (fn(arg, d->buf, (size_t)r) != 0)
+		if (fn(arg, NULL, d->buf, (size_t)r) != 0)
 			break;
 	}
 	return n;
 }
 
 int
-dev_fd_write(struct dev *d, const uint8_t *f, size_t len)
+dev_fd_write(struct dev *d, const struct vnet_meta *vm, const uint8_t *f,
+    size_t len)
 {
+	(void)vm;	/* never given: these kinds have no offload */
 	return write(d->fd, f, len) < 0 ? -1 : 0;
 }
 

@@ -11,9 +11,11 @@
 #include <stdint.h>
 
 #include "ether.h"
+#include "vnet.h"
 
 #define DEV_NAME_MAX    15u    /* IFNAMSIZ - 1 */
-#define DEV_FRAME_MAX   65536u /* the largest frame a device hands over */
+#define DEV_FRAME_MAX   VNET_FRAME_MAX /* the largest frame a device hands
+                                          over (an offload super-frame) */
 #define DEV_WATCH_MS    2000u  /* how often an owner calls ops->watch */
 
 /* dev_ops.flags */
@@ -22,8 +24,12 @@
 
 struct dev;
 
-/* One frame read; return nonzero to stop the batch (backpressure). */
-typedef int dev_frame_fn(void *arg, const uint8_t *f, size_t len);
+/* One frame read; return nonzero to stop the batch (backpressure). vm:
+ * NULL, or the frame's offload metadata (a super-frame, or a partial
+ * checksum; flags other than NEEDS_CSUM cleared), from a device whose
+ * offload is on. The frame is the reader's to change until it returns. */
+typedef int dev_frame_fn(void *arg, const struct vnet_meta *vm, uint8_t *f,
+    size_t len);
 
 struct dev_ops {
 	const char *kind;
@@ -35,8 +41,10 @@ struct dev_ops {
 	 * 0 when none waits, -1 on a device error. */
 	int (*read_batch)(struct dev *d, dev_frame_fn *fn, void *arg,
 	    unsigned max);
-	/* One frame out; 0, or -1 (dropped). */
-	int (*write)(struct dev *d, const uint8_t *f, size_t len);
+	/* One frame out; 0, or -1 (dropped). vm: NULL, or (only where
+	 * d->offload) the frame's offload metadata, checked by vnet_check. */
+	int (*write)(struct dev *d, const struct vnet_meta *vm,
+	    const uint8_t *f, size_t len);
 	/* Cable plugged in (1) or out (0). */
 	int (*set_carrier)(struct dev *d, int on);
 	/* "ADDR/PREFIX" onto the interface; NULL: the kind has none. */
@@ -56,7 +64,7 @@ struct dev_stats {
 	uint64_t rx_frames, rx_bytes; /* handed up */
 	uint64_t rx_local;     /* read, but for a host on the same LAN */
 	uint64_t rx_bad;       /* malformed or oversized: dropped */
-	uint64_t gso_frames;   /* offload super-frames cut into frames */
+	uint64_t gso_frames;   /* offload super-frames read */
 	uint64_t tx_frames, tx_bytes;
 	uint64_t tx_dropped;   /* the interface refused or was gone */
 	uint64_t lost;         /* times the interface went away */
@@ -71,8 +79,12 @@ struct dev {
 	void *priv;                 /* the kind's own state, if any */
 	int wait_link;              /* set before open: a missing interface
 	                               is waited for (watch), not an error */
+	int no_offload;             /* set before open: plain frames only */
+	int offload;                /* set by open: frames may come with
+	                               offload metadata, and write takes it */
 	struct dev_stats st;
-	uint8_t buf[DEV_FRAME_MAX]; /* one frame being read */
+	uint8_t buf[VNET_HDR_LEN + DEV_FRAME_MAX]; /* one frame being read,
+	                               after its virtio_net_hdr if any */
 };
 
 extern const struct dev_ops dev_tap;
@@ -83,7 +95,8 @@ extern const struct dev_ops dev_packet;
  * boundaries (TAP, a SOCK_SEQPACKET pair). */
 int dev_fd_read_batch(struct dev *d, dev_frame_fn *fn, void *arg,
     unsigned max);
-int dev_fd_write(struct dev *d, const uint8_t *f, size_t len);
+int dev_fd_write(struct dev *d, const struct vnet_meta *vm,
+    const uint8_t *f, size_t len);
 /* set_carrier for kinds with no carrier of their own: only remembered. */
 int dev_carrier_noop(struct dev *d, int on);
 /* Close d->fd and d->peer_fd, whichever are open. */

@@ -137,7 +137,11 @@ login_send_welcome(struct login *l, struct remote *r, enum dchan_cipher ci,
 	memset(&m, 0, sizeof m);
 	m.type = PROTO_MSG_WELCOME;
 	m.u.welcome.version = PROTO_VERSION;
-	m.u.welcome.caps = dchan_local_caps() & l->peer_caps;
+	/* Offload items both ways if the card takes them (it says so again
+	 * when it resumes). */
+	m.u.welcome.caps = (dchan_local_caps() | PROTO_CAP_OFFLOAD) &
+	    l->peer_caps;
+	r->offload = (l->peer_caps & PROTO_CAP_OFFLOAD) != 0;
 	m.u.welcome.cipher = (uint8_t)ci;
 	m.u.welcome.session_id = r->id;
 	m.u.welcome.max_frame = PROTO_ETH_MAX_FRAME;

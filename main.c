@@ -83,6 +83,8 @@ usage(FILE *f)
 "  --keepalive S       idle keepalives at random every S/2..S seconds\n"
 "                      (default 10; never rarer than a third of --dead-peer)\n"
 "  --resume-budget MiB frames kept per cut session (default 8)\n"
+"  --no-offload        plain frames only: no TCP/UDP super-frames from the\n"
+"                      TAP, none asked of the hub (--offload false)\n"
 "  --proxy HOST:PORT   the HTTP proxy or SOCKS server (--via http-proxy,\n"
 "                      socks4, socks5)\n"
 "  --proxy-user U, --proxy-password-file F  proxy credentials\n"
@@ -98,11 +100,11 @@ usage(FILE *f)
 enum {
 	OPT_HUB = 256, OPT_NIC, OPT_CHECK, OPT_HASH, OPT_VERSION, OPT_STATE,
 	OPT_SYSLOG, OPT_DAEMON, OPT_ADMIN, OPT_JSON, OPT_RUN_DIR,
-	OPT_ADMIN_PWFILE,
+	OPT_ADMIN_PWFILE, OPT_NO_OFFLOAD,
 	OPT_CARD = 1024,	/* + the index of a card option (nicconf.c) */
 };
 
-#define MAIN_FIXED_OPTS 16u
+#define MAIN_FIXED_OPTS 17u
 #define MAIN_MAX_OPTS   (MAIN_FIXED_OPTS + 32u + 1u)
 
 static const struct option main_fixed_opts[MAIN_FIXED_OPTS] = {
@@ -122,6 +124,7 @@ static const struct option main_fixed_opts[MAIN_FIXED_OPTS] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "run-dir", required_argument, NULL, OPT_RUN_DIR },
 	{ "admin-password-file", required_argument, NULL, OPT_ADMIN_PWFILE },
+	{ "no-offload", no_argument, NULL, OPT_NO_OFFLOAD },
 };
 
 /* The fixed options, then every card option from its table. */
@@ -396,6 +399,14 @@ main(int argc, char **argv)
 		case 'e': exec_cmd = optarg; break;
 		case OPT_ADMIN_PWFILE: admin_pwfile = optarg; break;
 		case OPT_SYSLOG: use_syslog = 1; break;
+		case OPT_NO_OFFLOAD:	/* --offload false */
+			if (nicconf_arg(&cli, "offload", "false", err,
+			    sizeof err) != 0) {
+				fprintf(stderr, "softether: %s\n", err);
+				nicconf_free(&cli);
+				return 1;
+			}
+			break;
 		case OPT_DAEMON: daemonize = 1; break;
 		case 'v': verbose = 1; break;
 		case 'q': quiet = 1; break;

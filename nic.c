@@ -61,11 +61,14 @@ struct nic {
 	char proxy_password[PROTO_MAX_SECRET + 1];
 	struct transport_target target;
 	uint64_t dev_drops;
+	uint64_t dev_bad;              /* offload metadata that did not fit */
+	int offload;                   /* the hub takes offload items */
 	/* The session outlives connections while it can be resumed. */
 	struct session sess;
 	int have_sess;
 	uint64_t sess_id;
 	uint8_t token[PROTO_TOKEN_LEN];
+	uint8_t scratch[VNET_FRAME_MAX]; /* super-frames cut */
 };
 
 static const char *const nic_state_names[] = {
@@ -243,7 +246,8 @@ nic_tls_up(struct conn *c, void *arg)
 	m.type = PROTO_MSG_HELLO;
 	m.u.hello.magic = PROTO_MAGIC;
 	m.u.hello.version = PROTO_VERSION;
-	m.u.hello.caps = dchan_local_caps();
+	m.u.hello.caps = dchan_local_caps() | (n->dev.offload &&
+	    !n->o->no_offload ? PROTO_CAP_OFFLOAD : 0);
 	snprintf(m.u.hello.hub, sizeof m.u.hello.hub, "%s", n->o->hub_name);
 	snprintf(m.u.hello.via, sizeof m.u.hello.via, "%s", n->o->via->name);
 	if (conn_send_msg(c, &m) != 0)
@@ -353,6 +357,8 @@ nic_login_msg(struct conn *c, const struct proto_msg *m, void *arg)
 		conn_close(c, "cannot start the data channel");
 		return;
 	}
+	n->offload = n->dev.offload && !n->o->no_offload &&
+	    (w->caps & PROTO_CAP_OFFLOAD) != 0;
 	if (w->resumed && n->have_sess && w->session_id == n->sess_id) {
 		uint64_t before = n->sess.st.retransmitted;
 		double cut_s = (double)(clock_now_ms() - n->sess.cut_ms) / 1e3;
@@ -370,10 +376,11 @@ nic_login_msg(struct conn *c, const struct proto_msg *m, void *arg)
 		}
 		session_attach(&n->sess, c, 0);
 		log_info("%s up: connected to %s:%u via %s, hub=%s "
-		    "session=%llu cipher=%s", n->o->ifname, n->o->host,
-		    n->o->port, n->o->via->name, n->o->hub_name,
+		    "session=%llu cipher=%s offload=%s", n->o->ifname,
+		    n->o->host, n->o->port, n->o->via->name, n->o->hub_name,
 		    (unsigned long long)w->session_id,
-		    dchan_cipher_name((enum dchan_cipher)w->cipher));
+		    dchan_cipher_name((enum dchan_cipher)w->cipher),
+		    n->offload ? "on" : n->dev.offload ? "off (hub)" : "off");
 	}
 	nic_set_state(n, NIC_UP);
 	n->backoff_ms = NIC_BACKOFF_MIN_MS;
@@ -409,13 +416,36 @@ static const struct conn_cbs nic_login_cbs = {
 	.closed = nic_login_closed,
 };
 
-/* A frame from the hub, in order and once: onto the card's wire. */
-static void
-nic_deliver(void *arg, const uint8_t *f, size_t len, uint64_t now_ms)
+static int
+nic_write_plain(void *arg, const uint8_t *f, size_t len)
 {
 	struct nic *n = arg;
 
-	if (n->o->dev->write(&n->dev, f, len) != 0)
+	if (n->o->dev->write(&n->dev, NULL, f, len) != 0)
+		n->dev_drops++;
+	return 0;
+}
+
+/* A frame from the hub, in order and once: onto the card's wire. A
+ * super-frame goes to the kernel whole if the device takes offloads and
+ * its metadata fits it; else it is cut here. */
+static void
+nic_deliver(void *arg, const struct vnet_meta *vm, const uint8_t *f,
+    size_t len, uint64_t now_ms)
+{
+	struct nic *n = arg;
+
+	if (vm != NULL && vnet_check(vm, f, len, PROTO_ETH_MAX_FRAME) !=
+	    VNET_OK) {
+		n->dev_bad++;
+		return;
+	}
+	if (vm != NULL && vnet_meta_plain(vm))
+		vm = NULL;
+	if (vm == NULL || !n->dev.offload)
+		vm == NULL ? (void)nic_write_plain(n, f, len) :
+		    (void)vnet_undo(vm, f, len, n->scratch, nic_write_plain, n);
+	else if (n->o->dev->write(&n->dev, vm, f, len) != 0)
 		n->dev_drops++;
 }
 
@@ -467,14 +497,31 @@ static const struct session_cbs nic_session_cbs = {
 	.ended = nic_ended,
 };
 
-/* A frame from the device into the session; nonzero stops the batch. */
 static int
-nic_dev_frame(void *arg, const uint8_t *f, size_t len)
+nic_send_plain(void *arg, const uint8_t *f, size_t len)
+{
+	struct nic *n = arg;
+
+	session_send_frame(&n->sess, f, len);
+	return 0;
+}
+
+/* A frame from the device into the session; nonzero stops the batch. A
+ * super-frame goes whole to a hub that takes it; else it is cut here. */
+static int
+nic_dev_frame(void *arg, const struct vnet_meta *vm, uint8_t *f, size_t len)
 {
 	struct nic *n = arg;
 
 	/* While cut, frames queue in the session for the resume. */
-	session_send_frame(&n->sess, f, len);
+	if (vm == NULL)
+		session_send_frame(&n->sess, f, len);
+	else if (n->offload && vnet_check(vm, f, len, PROTO_ETH_MAX_FRAME) ==
+	    VNET_OK)
+		session_send(&n->sess, vm, f, len);
+	else if (vnet_undo(vm, f, len, n->scratch, nic_send_plain, n) ==
+	    VNET_BAD)
+		n->dev.st.rx_bad++;
 	return n->sess.conn != NULL && conn_congested(n->sess.conn);
 }
 
@@ -700,6 +747,7 @@ nic_new(struct event_base *base, const struct nic_opts *o, nic_done_fn *done,
 	n->done_arg = arg;
 	n->backoff_ms = NIC_BACKOFF_MIN_MS;
 	dev_init(&n->dev, o->dev, o->ifname);
+	n->dev.no_offload = o->no_offload;
 	if (nic_setup(n) != 0) {
 		nic_free(n);
 		return NULL;
@@ -753,7 +801,7 @@ nic_free(struct nic *n)
 	if (n->o->dev->flags & DEV_F_BRIDGE) {
 		const struct dev_stats *st = &n->dev.st;
 		log_info("bridge %s: to hub %llufr, from hub %llufr, kept on "
-		    "the LAN %llu, bad %llu, offload frames cut %llu, not "
+		    "the LAN %llu, bad %llu, super-frames %llu, not "
 		    "delivered %llu, interface lost %llu times", n->o->ifname,
 		    (unsigned long long)st->rx_frames,
 		    (unsigned long long)st->tx_frames,

@@ -36,6 +36,7 @@ struct nic_opts {
 	uint32_t dead_peer_ms;       /* silence that means the link is dead */
 	uint32_t keepalive_ms;       /* idle keepalives every [k/2, k] at most */
 	size_t resume_budget;        /* bytes kept while cut */
+	int no_offload;              /* plain frames only (--no-offload) */
 	int drop_privileges;         /* once the device is open, keep only
 	                                what it needs (privdrop_card) */
 	char proxy_host[256];        /* target.proxy_host points here */

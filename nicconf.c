@@ -206,6 +206,8 @@ static const struct cfg_key nicconf_keys[] = {
 	{ .name = "resume_budget", .type = CFG_UINT,
 	  .off = offsetof(struct nicconf, resume_budget_mib),
 	  .min = 1, .max = 1024, .arg = "MIB" },
+	{ .name = "offload", .type = CFG_BOOL,
+	  .off = offsetof(struct nicconf, offload), .arg = "true|false" },
 };
 _Static_assert(CFG_NKEYS(nicconf_keys) <= CFG_MAX_KEYS,
     "the set mask holds every key");
@@ -418,6 +420,7 @@ nicconf_to_opts(const struct nicconf *cfg, struct nic_opts *o, char *err,
 	o->known_hubs = nicconf_or(cfg->known_hubs, o->known_hubs_path);
 	o->via = transport_find(nicconf_or(cfg->via, "direct"));
 	o->proxy_password_file = cfg->proxy_password_file;
+	o->no_offload = (cfg->set & nicconf_bit("offload")) && !cfg->offload;
 	nicconf_timers(cfg, &o->resume_window_ms, &o->dead_peer_ms,
 	    &o->keepalive_ms, &o->resume_budget);
 	return nicconf_transport(cfg, o, err, errlen);

@@ -70,10 +70,7 @@ struct pkt {
 		char buf[CMSG_SPACE(sizeof(struct tpacket_auxdata))];
 	} cmsg[PKT_BATCH];
 	struct sockaddr_ll from[PKT_BATCH];
-	uint8_t scratch[VNET_FRAME_MAX];
 	/* During one read_batch. */
-	dev_frame_fn *fn;
-	void *fn_arg;
 	uint64_t now_ms;              /* of the message being handed up */
 	int stop;
 	struct dev *d;
@@ -209,6 +206,7 @@ packet_state_new(struct dev *d, char *err, size_t errlen)
 	sw_port_set_mac_cap(&p->port_lan, PKT_MAX_MACS);
 	sw_port_set_mac_cap(&p->port_tunnel, PKT_MAX_MACS);
 	p->d = d;
+	d->offload = 1;	/* PACKET_VNET_HDR: metadata both ways */
 	for (unsigned i = 0; i < PKT_BATCH; i++) {
 		p->iov[i].iov_base = p->slots + (size_t)i * PKT_SLOT;
 		p->iov[i].iov_len = PKT_SLOT;
@@ -240,16 +238,16 @@ pkt_open(struct dev *d, const uint8_t mac[ETHER_ADDR_LEN], char *err,
 		return -1;
 	}
 	log_info("bridge %s: capturing (index %d, mtu %u, promiscuous, "
-	    "offloads handled in software)", d->name, p->ifindex, p->mtu);
+	    "offloads passed on)", d->name, p->ifindex, p->mtu);
 	return 0;
 }
 
-/* One frame the LAN sent, whole and tagged again: up, unless its
- * destination lives on the LAN too. */
-static int
-pkt_up(void *arg, const uint8_t *f, size_t len)
+/* One frame the LAN sent (a super-frame, maybe), whole and tagged again:
+ * up, unless its destination lives on the LAN too. */
+static void
+pkt_up(struct pkt *p, const struct vnet_meta *vm, uint8_t *f, size_t len,
+    dev_frame_fn *fn, void *arg)
 {
-	struct pkt *p = arg;
 	struct sw_meta m;
 	struct dev *d = p->d;
 
@@ -259,15 +257,12 @@ pkt_up(void *arg, const uint8_t *f, size_t len)
 			d->st.rx_local++;
 		else
 			d->st.rx_bad++;
-		return 0;
+		return;
 	}
 	d->st.rx_frames++;
 	d->st.rx_bytes += len;
-	/* A super-frame is finished before a stop is heeded: what is left of
-	 * it would otherwise be lost. */
-	if (p->fn(p->fn_arg, f, len) != 0)
+	if (fn(arg, vm, f, len) != 0)
 		p->stop = 1;
-	return 0;
 }
 
 void
@@ -296,14 +291,19 @@ packet_input(struct dev *d, uint8_t *msg, size_t len, int truncated,
 		}
 		shift = 4;
 	}
-	p->fn = fn;
-	p->fn_arg = arg;
-	/* One clock reading for all the frames a super-frame becomes. */
+	/* Handed up as it came: whoever cannot take a super-frame or a
+	 * partial checksum undoes it (vnet_undo). The tag put back moves
+	 * the headers the metadata points at. */
+	vm.flags &= VNET_F_NEEDS_CSUM;
+	if (!vnet_meta_plain(&vm)) {
+		vm.csum_start = (uint16_t)(vm.csum_start + shift);
+		if (vm.hdr_len != 0)
+			vm.hdr_len = (uint16_t)(vm.hdr_len + shift);
+		if ((vm.gso_type & ~VNET_GSO_ECN) != VNET_GSO_NONE)
+			d->st.gso_frames++;
+	}
 	p->now_ms = clock_now_ms();
-	if (vnet_frame(&vm, shift, f, len, p->scratch, pkt_up, p) == VNET_BAD)
-		d->st.rx_bad++;
-	else if (vm.gso_type != VNET_GSO_NONE)
-		d->st.gso_frames++;
+	pkt_up(p, vnet_meta_plain(&vm) ? NULL : &vm, f, len, fn, arg);
 }
 
 /* Received message i: not our own echo, its auxiliary data found. */
@@ -363,9 +363,11 @@ pkt_read_batch(struct dev *d, dev_frame_fn *fn, void *arg, unsigned max)
 	return n;
 }
 
-/* One frame from the hub onto the LAN, as a plain frame. */
+/* One frame from the hub onto the LAN; the kernel segments a super-frame
+ * and completes a partial checksum (vm) if the interface cannot. */
 static int
-pkt_write(struct dev *d, const uint8_t *f, size_t len)
+pkt_write(struct dev *d, const struct vnet_meta *vm, const uint8_t *f,
+    size_t len)
 {
 	struct pkt *p = d->priv;
 	uint8_t hdr[VNET_HDR_LEN];
@@ -388,7 +390,10 @@ pkt_write(struct dev *d, const uint8_t *f, size_t len)
 		d->st.tx_dropped++;
 		return -1;
 	}
-	vnet_meta_put_none(hdr);
+	if (vm != NULL)
+		vnet_meta_put(hdr, vm);
+	else
+		vnet_meta_put_none(hdr);
 	if (sendmsg(d->fd, &mh, MSG_DONTWAIT) < 0) {
 		d->st.tx_dropped++;
 		return -1;

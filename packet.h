@@ -18,9 +18,10 @@ int packet_state_new(struct dev *d, char *err, size_t errlen);
 /* One message as recvmsg left it: a virtio_net_hdr, then the frame (len
  * bytes in all, writable; the header's bytes become headroom for a VLAN
  * tag); truncated if MSG_TRUNC said so; aux the PACKET_AUXDATA that came
- * with it, or NULL. Frames for the far side go to fn, whole: tag restored,
- * checksum completed, super-frames cut to wire size; LAN-local unicast
- * and malformed frames are counted in d->st and dropped. */
+ * with it, or NULL. Frames for the far side go to fn, whole, tag restored,
+ * with their offload metadata (a super-frame, a partial checksum) moved to
+ * match, unchecked; LAN-local unicast and malformed frames are counted in
+ * d->st and dropped. */
 void packet_input(struct dev *d, uint8_t *msg, size_t len, int truncated,
     const struct tpacket_auxdata *aux, dev_frame_fn *fn, void *arg);
 

@@ -521,6 +521,16 @@ proto_item_next(struct proto_item_iter *it, uint32_t max_frame,
 			goto bad;
 		}
 		break;
+	case PROTO_ITEM_OFFLOAD:
+		if (len < PROTO_OFFLOAD_HDR + PROTO_ETH_MIN_FRAME) {
+			fault = "offload frame too short";
+			goto bad;
+		}
+		if (len > PROTO_OFFLOAD_HDR + PROTO_OFFLOAD_MAX_FRAME) {
+			fault = "offload frame too long";
+			goto bad;
+		}
+		break;
 	case PROTO_ITEM_KEEPALIVE:
 		if (len > PROTO_KEEPALIVE_MAX) {
 			fault = "keepalive too long";

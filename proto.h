@@ -14,7 +14,9 @@
 #define PROTO_VERSION          1u
 #define PROTO_CAP_AESGCM       0x00000001u /* peer's CPU seals AES-256-GCM fast */
 #define PROTO_CAP_CHACHA       0x00000002u /* peer speaks ChaCha20-Poly1305 */
-#define PROTO_CAPS_KNOWN       (PROTO_CAP_AESGCM | PROTO_CAP_CHACHA)
+#define PROTO_CAP_OFFLOAD      0x00000004u /* peer takes OFFLOAD frame items */
+#define PROTO_CAPS_KNOWN       (PROTO_CAP_AESGCM | PROTO_CAP_CHACHA | \
+                                PROTO_CAP_OFFLOAD)
 
 /* ---- Login messages (inside TLS) ----------------------------------- */
 /* Each message: type u8, body length u16 (big endian), body. */
@@ -84,7 +86,19 @@ enum proto_item_type {
 	PROTO_ITEM_GOODBYE   = 3, /* reason u16, text (rest) */
 	PROTO_ITEM_ACK       = 4, /* u64: last frame seq received in order */
 	PROTO_ITEM_SEQ       = 5, /* u64: seq of the next frame item */
+	PROTO_ITEM_OFFLOAD   = 6, /* offload header, then one frame that may be
+	                             a super-frame (PROTO_CAP_OFFLOAD): counts
+	                             as one frame in the sequence */
 };
+/*
+ * The offload header: what a virtio_net_hdr says, in network byte order:
+ * flags u8 (only 0x01, "checksum from csum_start is partial"), gso_type u8
+ * (1 TCPv4, 4 TCPv6, 5 UDP per segment; 0x80 ECN), hdr_len u16, gso_size
+ * u16, csum_start u16, csum_offset u16. The frame after it is at most
+ * PROTO_OFFLOAD_MAX_FRAME bytes; its segments, ordinary frames.
+ */
+#define PROTO_OFFLOAD_HDR       10u
+#define PROTO_OFFLOAD_MAX_FRAME 65560u  /* a 64 KiB IP packet, two tags */
 #define PROTO_SEQ_ITEM_LEN     8u
 #define PROTO_ETH_HDR          14u
 #define PROTO_ETH_MIN_FRAME    PROTO_ETH_HDR
@@ -196,7 +210,8 @@ struct proto_item {
 };
 /* PROTO_OK with *it filled, PROTO_NEED_MORE at the clean end of the
  * plaintext, PROTO_BAD (with *why) on a truncated, unknown or out of range
- * item (frames must be PROTO_ETH_MIN_FRAME..max_frame bytes). */
+ * item (frames must be PROTO_ETH_MIN_FRAME..max_frame bytes; an offload
+ * item, its header and PROTO_ETH_MIN_FRAME..PROTO_OFFLOAD_MAX_FRAME). */
 enum proto_result proto_item_next(struct proto_item_iter *it,
     uint32_t max_frame, struct proto_item *item, const char **why);
 

@@ -12,6 +12,7 @@
 #include "conn.h"
 #include "log.h"
 #include "srv.h"
+#include "vnet.h"
 
 static const struct session_cbs remote_session_cbs;
 static const struct sw_port_ops remote_port_ops;
@@ -155,11 +156,12 @@ remote_close(struct remote *r, uint16_t code, const char *text)
 
 /* A frame from the card: through the engine, out to the other ports. */
 static void
-remote_deliver(void *arg, const uint8_t *f, size_t len, uint64_t now_ms)
+remote_deliver(void *arg, const struct vnet_meta *vm, const uint8_t *f,
+    size_t len, uint64_t now_ms)
 {
 	struct remote *r = arg;
 
-	sw_forward(&r->hub->engine, &r->port, f, len, now_ms);
+	sw_forward(&r->hub->engine, &r->port, vm, f, len, now_ms);
 }
 
 static void
@@ -217,12 +219,30 @@ static const struct session_cbs remote_session_cbs = {
 	.ended = remote_ended,
 };
 
-static void
-remote_output(struct sw_port *p, const uint8_t *f, size_t len)
+static int
+remote_output_plain(void *arg, const uint8_t *f, size_t len)
 {
-	struct remote *r = p->owner;
+	struct remote *r = arg;
 
 	session_send_frame(&r->sess, f, len);
+	return 0;
+}
+
+/* A super-frame goes as it is to a card that takes it; to one that does
+ * not, it is cut here (a partial checksum completed), once per such card. */
+static void
+remote_output(struct sw_port *p, const struct vnet_meta *vm,
+    const uint8_t *f, size_t len)
+{
+	static uint8_t scratch[VNET_FRAME_MAX];	/* one loop per process */
+	struct remote *r = p->owner;
+
+	if (vm == NULL)
+		session_send_frame(&r->sess, f, len);
+	else if (r->offload)
+		session_send(&r->sess, vm, f, len);
+	else
+		vnet_undo(vm, f, len, scratch, remote_output_plain, r);
 }
 
 static const struct sw_port_ops remote_port_ops = {

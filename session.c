@@ -26,13 +26,22 @@
 #include "log.h"
 #include "bytes.h"
 #include "session.h"
+#include "vnet.h"
 
 #define SESSION_ACK_ITEM   (PROTO_ITEM_HDR + PROTO_SEQ_ITEM_LEN)
 /* A batch's data starts with room for the ACK item, written afresh each
  * time the batch is sent, so a record is sealed straight from the batch. */
-#define SESSION_BATCH_CAP  (SESSION_ACK_ITEM + PROTO_ITEM_HDR + \
-    PROTO_SEQ_ITEM_LEN + PROTO_REC_BATCH_TARGET + PROTO_ITEM_HDR + \
+/* A batch is flushed once it holds PROTO_REC_BATCH_TARGET bytes: room for
+ * that and one more frame, or for one offload item alone (one that does
+ * not fit after what a batch holds goes into the next). */
+#define SESSION_FILL_MAX   (PROTO_REC_BATCH_TARGET + PROTO_ITEM_HDR + \
     PROTO_ETH_MAX_FRAME)
+#define SESSION_ITEM_MAX   (PROTO_ITEM_HDR + PROTO_OFFLOAD_HDR + \
+    PROTO_OFFLOAD_MAX_FRAME)
+#define SESSION_BATCH_CAP  (SESSION_ACK_ITEM + PROTO_ITEM_HDR + \
+    PROTO_SEQ_ITEM_LEN + (SESSION_FILL_MAX > SESSION_ITEM_MAX ? \
+    SESSION_FILL_MAX : SESSION_ITEM_MAX))
+_Static_assert(SESSION_BATCH_CAP <= PROTO_REC_MAX_PLAIN, "batch > record");
 
 /*
  * Full-size batches are recycled instead of going back to malloc: at a
@@ -375,14 +384,23 @@ session_flush(struct session *s)
 int
 session_send_frame(struct session *s, const uint8_t *f, size_t len)
 {
-	struct session_batch *b = s->open;
+	return session_send(s, NULL, f, len);
+}
 
-	if (len < PROTO_ETH_MIN_FRAME || len > PROTO_ETH_MAX_FRAME ||
+int
+session_send(struct session *s, const struct vnet_meta *vm,
+    const uint8_t *f, size_t len)
+{
+	struct session_batch *b = s->open;
+	size_t item = len + (vm != NULL ? PROTO_OFFLOAD_HDR : 0);
+
+	if (len < PROTO_ETH_MIN_FRAME || len > (vm != NULL ?
+	    PROTO_OFFLOAD_MAX_FRAME : PROTO_ETH_MAX_FRAME) ||
 	    (s->conn != NULL && conn_congested(s->conn))) {
 		s->st.tx_dropped++;
 		return -1;
 	}
-	if (b != NULL && b->len + PROTO_ITEM_HDR + len > b->cap) {
+	if (b != NULL && b->len + PROTO_ITEM_HDR + item > b->cap) {
 		session_flush(s);
 		b = NULL;
 	}
@@ -401,9 +419,18 @@ session_send_frame(struct session *s, const uint8_t *f, size_t len)
 		b->len = SESSION_ACK_ITEM + PROTO_ITEM_HDR + PROTO_SEQ_ITEM_LEN;
 		s->open = b;
 	}
-	proto_item_hdr_put(b->data + b->len, PROTO_ITEM_FRAME, (uint32_t)len);
-	memcpy(b->data + b->len + PROTO_ITEM_HDR, f, len);
-	b->len += PROTO_ITEM_HDR + (uint32_t)len;
+	if (vm != NULL) {
+		proto_item_hdr_put(b->data + b->len, PROTO_ITEM_OFFLOAD,
+		    (uint32_t)item);
+		vnet_meta_wire_put(b->data + b->len + PROTO_ITEM_HDR, vm);
+		memcpy(b->data + b->len + PROTO_ITEM_HDR + PROTO_OFFLOAD_HDR, f,
+		    len);
+	} else {
+		proto_item_hdr_put(b->data + b->len, PROTO_ITEM_FRAME,
+		    (uint32_t)len);
+		memcpy(b->data + b->len + PROTO_ITEM_HDR, f, len);
+	}
+	b->len += PROTO_ITEM_HDR + (uint32_t)item;
 	b->nframes++;
 	if (s->tx_next - 1 == s->tx_acked)
 		s->progress_ms = clock_now_ms();
@@ -544,8 +571,12 @@ session_item(struct session *s, const struct proto_item *it)
 	case PROTO_ITEM_SEQ:
 		s->rx_cur = be64_get(it->data);
 		break;
-	case PROTO_ITEM_FRAME: {
+	case PROTO_ITEM_FRAME:
+	case PROTO_ITEM_OFFLOAD: {
 		uint64_t seq = s->rx_cur++;
+		struct vnet_meta vm;
+		const uint8_t *f = it->data;
+		size_t len = it->len;
 		if (!session_seq_after(seq, s->rx_last)) {
 			s->st.rx_dup++;
 			break;
@@ -554,8 +585,15 @@ session_item(struct session *s, const struct proto_item *it)
 			s->st.rx_lost += seq - s->rx_last - 1;
 		s->rx_last = seq;
 		s->st.rx_frames++;
-		s->st.rx_bytes += it->len;
-		s->cbs->deliver(s->arg, it->data, it->len, s->rx_now_ms);
+		if (it->type == PROTO_ITEM_OFFLOAD) {
+			/* proto_item_next made sure the header is there. */
+			vnet_meta_wire_get(f, &vm);
+			f += PROTO_OFFLOAD_HDR;
+			len -= PROTO_OFFLOAD_HDR;
+		}
+		s->st.rx_bytes += len;
+		s->cbs->deliver(s->arg, it->type == PROTO_ITEM_OFFLOAD ? &vm :
+		    NULL, f, len, s->rx_now_ms);
 		break;
 	}
 	default:

@@ -18,6 +18,7 @@
 
 struct conn;
 struct event_base;
+struct vnet_meta;
 struct event;
 
 struct session_batch {
@@ -45,9 +46,10 @@ struct session_stats {
  * deliver is required. */
 struct session_cbs {
 	/* A frame from the peer, in order and once; now_ms: when the record
-	 * carrying it arrived. */
-	void (*deliver)(void *arg, const uint8_t *f, size_t len,
-	    uint64_t now_ms);
+	 * carrying it arrived. vm: its offload metadata as the peer sent it
+	 * (unchecked: vnet_check), or NULL for an ordinary frame. */
+	void (*deliver)(void *arg, const struct vnet_meta *vm,
+	    const uint8_t *f, size_t len, uint64_t now_ms);
 	/* The connection drained: the role may read its source again. */
 	void (*writable)(void *arg);
 	/* The connection is gone. kept: the session waits for a resume for
@@ -150,6 +152,11 @@ void session_close(struct session *s, uint16_t code, const char *text);
 
 /* Queue one frame. -1 if refused because the connection is congested. */
 int session_send_frame(struct session *s, const uint8_t *f, size_t len);
+/* The same with offload metadata (vm not NULL: an offload item, for a
+ * peer that negotiated PROTO_CAP_OFFLOAD; f up to PROTO_OFFLOAD_MAX_FRAME
+ * bytes). */
+int session_send(struct session *s, const struct vnet_meta *vm,
+    const uint8_t *f, size_t len);
 /* Close the open batch and send what can be sent. */
 void session_flush(struct session *s);
 /* Send queued batches while the connection takes them (call when it

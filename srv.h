@@ -77,6 +77,7 @@ struct remote {
 	char user[PROTO_MAX_NAME + 1];
 	char peer[64];                  /* where its connection came from */
 	char via[PROTO_MAX_VIA + 1];    /* its transport ("" if unsaid) */
+	int offload;                    /* the card takes offload items */
 };
 TAILQ_HEAD(remote_list, remote);
 

@@ -14,6 +14,7 @@
 #include "iptable.h"
 #include "oahash.h"
 #include "proto.h"
+#include "vnet.h"
 
 #define SW_INIT_SLOTS    1024u
 #define SW_ETH_DST       0u
@@ -1038,21 +1039,77 @@ sw_input(struct sw *h, struct sw_port *src, const uint8_t *frame,
 	return SW_FLOOD;
 }
 
-void
-sw_forward(struct sw *h, struct sw_port *src, const uint8_t *frame,
-    size_t len, uint64_t now_ms)
+/* sw_forward for one segment of a super-frame switched segment by segment. */
+struct sw_seg_ctx {
+	struct sw *h;
+	struct sw_port *src;
+	uint64_t now_ms;
+};
+
+static int
+sw_forward_seg(void *arg, const uint8_t *f, size_t len)
 {
+	struct sw_seg_ctx *c = arg;
+
+	sw_forward(c->h, c->src, NULL, f, len, c->now_ms);
+	return 0;
+}
+
+/*
+ * Whether a super-frame's segments all get the verdict the super-frame
+ * gets from its headers: true of TCP (the policies read no TCP payload),
+ * not of UDP to or from a DHCP port, whose verdict and snooping read each
+ * datagram's payload. vm has passed vnet_check: csum_start is the L4
+ * header.
+ */
+static int
+sw_gso_uniform(const struct vnet_meta *vm, const uint8_t *f)
+{
+	uint32_t sport, dport;
+
+	if ((vm->gso_type & ~VNET_GSO_ECN) != VNET_GSO_UDP_L4)
+		return 1;
+	sport = sw_be16(f + vm->csum_start);
+	dport = sw_be16(f + vm->csum_start + 2);
+	return sport != SW_DHCP_SERVER && sport != SW_DHCP_CLIENT &&
+	    dport != SW_DHCP_SERVER && dport != SW_DHCP_CLIENT &&
+	    sport != SW_DHCP6_CLIENT && sport != SW_DHCP6_SERVER &&
+	    dport != SW_DHCP6_CLIENT && dport != SW_DHCP6_SERVER;
+}
+
+void
+sw_forward(struct sw *h, struct sw_port *src, const struct vnet_meta *vm,
+    const uint8_t *frame, size_t len, uint64_t now_ms)
+{
+	static uint8_t scratch[VNET_FRAME_MAX];	/* one loop per process */
 	struct sw_port *p;
 	struct sw_meta m;
 
+	/* Metadata that does not fit its frame: a bad frame like any. */
+	if (vm != NULL && vnet_check(vm, frame, len, PROTO_ETH_MAX_FRAME) !=
+	    VNET_OK) {
+		src->rx_frames++;
+		src->rx_bytes += len;
+		h->stats.frames_in++;
+		sw_drop(h, src, NULL, SW_DROP_BAD_FRAME);
+		return;
+	}
+	if (vm != NULL && vnet_meta_plain(vm))
+		vm = NULL;
+	if (vm != NULL && (vm->gso_type & ~VNET_GSO_ECN) != VNET_GSO_NONE &&
+	    !sw_gso_uniform(vm, frame)) {
+		struct sw_seg_ctx c = { h, src, now_ms };
+		vnet_undo(vm, frame, len, scratch, sw_forward_seg, &c);
+		return;
+	}
 	switch (sw_input(h, src, frame, len, now_ms, &m)) {
 	case SW_UNICAST:
-		m.dst->ops->output(m.dst, frame, len);
+		m.dst->ops->output(m.dst, vm, frame, len);
 		break;
 	case SW_FLOOD:
 		TAILQ_FOREACH(p, &h->ports, entry)
 			if (p != src && sw_egress_ok(p, &m))
-				p->ops->output(p, frame, len);
+				p->ops->output(p, vm, frame, len);
 		break;
 	default:
 		break;

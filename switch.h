@@ -23,6 +23,7 @@
 #define SW_PORT_MAX_MACS     4096u
 
 struct sw;
+struct vnet_meta;
 
 /*
  * What a user may do on a hub; all false/0 is no restriction. The engine
@@ -73,8 +74,12 @@ struct sw_port;
 struct sw_port_ops {
 	const char *kind;              /* "session", "bridge": for status */
 	/* One frame out of the hub through p. It may drop it (and count);
-	 * it must not add or remove ports. */
-	void (*output)(struct sw_port *p, const uint8_t *f, size_t len);
+	 * it must not add or remove ports. vm: NULL, or the offload
+	 * metadata of a super-frame or a frame with a partial checksum
+	 * (checked by vnet_check: a port that cannot take it as is
+	 * undoes it with vnet_undo). f is shared: never changed. */
+	void (*output)(struct sw_port *p, const struct vnet_meta *vm,
+	    const uint8_t *f, size_t len);
 };
 
 /* One attachment to a hub: a remote session, a TAP, a bridged NIC. */
@@ -184,9 +189,13 @@ uint32_t sw_port_remove(struct sw *h, struct sw_port *p);
 enum sw_verdict sw_input(struct sw *h, struct sw_port *src,
     const uint8_t *frame, size_t len, uint64_t now_ms, struct sw_meta *m);
 
-/* The whole switching step: sw_input, then each destination's output. */
-void sw_forward(struct sw *h, struct sw_port *src, const uint8_t *frame,
-    size_t len, uint64_t now_ms);
+/* The whole switching step: sw_input, then each destination's output.
+ * vm: NULL, or offload metadata for the frame (a super-frame is switched
+ * once, on its headers, which are its segments' headers; but UDP to or
+ * from a DHCP port, whose payload the policies read, segment by segment;
+ * metadata that does not fit the frame drops it as a bad frame). */
+void sw_forward(struct sw *h, struct sw_port *src, const struct vnet_meta *vm,
+    const uint8_t *frame, size_t len, uint64_t now_ms);
 
 /* Counts a delivery held back; always returns 0. */
 int sw_egress_drop(struct sw_port *dst, const struct sw_meta *m);

@@ -251,6 +251,13 @@ vnet_pseudo(const uint8_t *f, const struct vnet_pkt *pk, size_t l4len)
 	return acc + l4len;
 }
 
+/* Where a partial checksum goes must lie inside the frame. */
+static int
+vnet_csum_range_ok(size_t len, size_t start, size_t off)
+{
+	return start >= VNET_ETH_HLEN && start <= len && off + 2 <= len - start;
+}
+
 /*
  * A partial checksum completed: the field holds the pseudo-header's sum,
  * so the sum from csum_start to the end is all that is missing. SCTP's
@@ -263,7 +270,7 @@ vnet_complete(uint8_t *f, size_t len, size_t start, size_t off)
 	uint32_t crc;
 	uint16_t c;
 
-	if (start < VNET_ETH_HLEN || start > len || off + 2 > len - start)
+	if (!vnet_csum_range_ok(len, start, off))
 		return VNET_BAD;
 	if (vnet_parse_ip(f, len, &pk) == 0 && pk.proto == VNET_PROTO_SCTP &&
 	    pk.l4 == start && off == VNET_SCTP_CSUM) {
@@ -350,31 +357,31 @@ vnet_segment(const uint8_t *f, const struct vnet_pkt *pk, size_t mss,
 }
 
 /*
- * A super-frame checked against its metadata. The legacy UFO type
- * (VIRTIO_NET_HDR_GSO_UDP) would need IP fragmentation, not segmentation,
- * and Linux has made none since 4.14: it is refused with the unknown types.
+ * A super-frame checked against its metadata; fills *pk. The legacy UFO
+ * type (VIRTIO_NET_HDR_GSO_UDP) would need IP fragmentation, not
+ * segmentation, and Linux has made none since 4.14: it is refused with the
+ * unknown types.
  */
 static enum vnet_result
-vnet_gso(const struct vnet_meta *m, size_t shift, const uint8_t *f,
-    size_t len, uint8_t *scratch, vnet_out_fn *out, void *arg)
+vnet_gso_check(const struct vnet_meta *m, size_t shift, const uint8_t *f,
+    size_t len, struct vnet_pkt *pk)
 {
 	unsigned type = m->gso_type & ~VNET_GSO_ECN;
-	struct vnet_pkt pk;
 
-	if (m->gso_size == 0 || vnet_parse_ip(f, len, &pk) == -1 ||
-	    vnet_parse_l4(f, &pk) == -1)
+	if (m->gso_size == 0 || vnet_parse_ip(f, len, pk) == -1 ||
+	    vnet_parse_l4(f, pk) == -1)
 		return VNET_BAD;
 	switch (type) {
 	case VNET_GSO_TCPV4:
-		if (pk.v6 || pk.proto != VNET_PROTO_TCP)
+		if (pk->v6 || pk->proto != VNET_PROTO_TCP)
 			return VNET_BAD;
 		break;
 	case VNET_GSO_TCPV6:
-		if (!pk.v6 || pk.proto != VNET_PROTO_TCP)
+		if (!pk->v6 || pk->proto != VNET_PROTO_TCP)
 			return VNET_BAD;
 		break;
 	case VNET_GSO_UDP_L4:
-		if (pk.proto != VNET_PROTO_UDP)
+		if (pk->proto != VNET_PROTO_UDP)
 			return VNET_BAD;
 		break;
 	default:
@@ -386,11 +393,23 @@ vnet_gso(const struct vnet_meta *m, size_t shift, const uint8_t *f,
 		return VNET_BAD;
 	/* The checksum asked for must be the transport header's own. */
 	if ((m->flags & VNET_F_NEEDS_CSUM) && (m->csum_start + shift !=
-	    pk.l4 || m->csum_offset != (pk.proto == VNET_PROTO_TCP ?
+	    pk->l4 || m->csum_offset != (pk->proto == VNET_PROTO_TCP ?
 	    VNET_TCP_CSUM : VNET_UDP_CSUM)))
+		return VNET_BAD;
+	return VNET_OK;
+}
+
+static enum vnet_result
+vnet_gso(const struct vnet_meta *m, size_t shift, const uint8_t *f,
+    size_t len, uint8_t *scratch, vnet_out_fn *out, void *arg)
+{
+	struct vnet_pkt pk;
+
+	if (vnet_gso_check(m, shift, f, len, &pk) != VNET_OK)
 		return VNET_BAD;
 	return vnet_segment(f, &pk, m->gso_size, scratch, out, arg);
 }
+
 
 enum vnet_result
 vnet_frame(const struct vnet_meta *m, size_t vlan_shift, uint8_t *f,
@@ -405,4 +424,88 @@ vnet_frame(const struct vnet_meta *m, size_t vlan_shift, uint8_t *f,
 	    m->csum_start + vlan_shift, m->csum_offset) != VNET_OK)
 		return VNET_BAD;
 	return out(arg, f, len) != 0 ? VNET_STOPPED : VNET_OK;
+}
+
+int
+vnet_meta_plain(const struct vnet_meta *m)
+{
+	return (m->gso_type & ~VNET_GSO_ECN) == VNET_GSO_NONE &&
+	    !(m->flags & VNET_F_NEEDS_CSUM);
+}
+
+void
+vnet_meta_wire_get(const uint8_t *p, struct vnet_meta *m)
+{
+	m->flags = p[0];
+	m->gso_type = p[1];
+	m->hdr_len = be16_get(p + 2);
+	m->gso_size = be16_get(p + 4);
+	m->csum_start = be16_get(p + 6);
+	m->csum_offset = be16_get(p + 8);
+}
+
+void
+vnet_meta_wire_put(uint8_t *p, const struct vnet_meta *m)
+{
+	p[0] = m->flags & VNET_F_NEEDS_CSUM;
+	p[1] = m->gso_type;
+	be16_put(p + 2, m->hdr_len);
+	be16_put(p + 4, m->gso_size);
+	be16_put(p + 6, m->csum_start);
+	be16_put(p + 8, m->csum_offset);
+}
+
+void
+vnet_meta_put(uint8_t *p, const struct vnet_meta *m)
+{
+	p[0] = m->flags & VNET_F_NEEDS_CSUM;
+	p[1] = m->gso_type;
+	memcpy(p + 2, &m->hdr_len, 2);
+	memcpy(p + 4, &m->gso_size, 2);
+	memcpy(p + 6, &m->csum_start, 2);
+	memcpy(p + 8, &m->csum_offset, 2);
+}
+
+enum vnet_result
+vnet_check(const struct vnet_meta *m, const uint8_t *f, size_t len,
+    size_t seg_max)
+{
+	struct vnet_pkt pk;
+
+	if (len < VNET_ETH_HLEN || len > VNET_FRAME_MAX ||
+	    (m->flags & ~VNET_F_NEEDS_CSUM) != 0)
+		return VNET_BAD;
+	if ((m->gso_type & ~VNET_GSO_ECN) == VNET_GSO_NONE) {
+		if (len > seg_max || (m->gso_type & VNET_GSO_ECN))
+			return VNET_BAD;
+		if ((m->flags & VNET_F_NEEDS_CSUM) &&
+		    !vnet_csum_range_ok(len, m->csum_start, m->csum_offset))
+			return VNET_BAD;
+		return VNET_OK;
+	}
+	/* A receiving kernel wants the partial checksum marked; segments
+	 * must be ordinary frames, and not absurdly many of them. */
+	if (!(m->flags & VNET_F_NEEDS_CSUM) || m->gso_size < VNET_GSO_MIN ||
+	    vnet_gso_check(m, 0, f, len, &pk) != VNET_OK ||
+	    pk.payload + m->gso_size > seg_max ||
+	    ((m->gso_type & VNET_GSO_ECN) && pk.proto != VNET_PROTO_TCP))
+		return VNET_BAD;
+	return VNET_OK;
+}
+
+enum vnet_result
+vnet_undo(const struct vnet_meta *m, const uint8_t *f, size_t len,
+    uint8_t *scratch, vnet_out_fn *out, void *arg)
+{
+	if (len > VNET_FRAME_MAX)
+		return VNET_BAD;
+	if ((m->gso_type & ~VNET_GSO_ECN) != VNET_GSO_NONE)
+		return vnet_gso(m, 0, f, len, scratch, out, arg);
+	if (!(m->flags & VNET_F_NEEDS_CSUM))
+		return out(arg, f, len) != 0 ? VNET_STOPPED : VNET_OK;
+	memcpy(scratch, f, len);
+	if (vnet_complete(scratch, len, m->csum_start, m->csum_offset) !=
+	    VNET_OK)
+		return VNET_BAD;
+	return out(arg, scratch, len) != 0 ? VNET_STOPPED : VNET_OK;
 }

@@ -74,6 +74,42 @@ enum vnet_result {
 enum vnet_result vnet_frame(const struct vnet_meta *m, size_t vlan_shift,
     uint8_t *f, size_t len, uint8_t *scratch, vnet_out_fn *out, void *arg);
 
+/* Nothing to undo: no segmentation, no partial checksum. */
+int vnet_meta_plain(const struct vnet_meta *m);
+
+/* The metadata as the protocol's offload header (10 bytes, network order;
+ * flags other than NEEDS_CSUM are not sent), and back. */
+void vnet_meta_wire_get(const uint8_t *p, struct vnet_meta *m);
+void vnet_meta_wire_put(uint8_t *p, const struct vnet_meta *m);
+/* The metadata as a struct virtio_net_hdr for the kernel (host order;
+ * flags other than NEEDS_CSUM are not passed on: a peer never says a
+ * checksum was verified). */
+void vnet_meta_put(uint8_t *p, const struct vnet_meta *m);
+
+#define VNET_GSO_MIN 64u  /* the smallest segment size taken from a peer:
+                             bounds the segments of one super-frame */
+
+/*
+ * May f go on as is, with m, to a port or kernel that takes offloads?
+ * VNET_OK if m is coherent with f: a known gso type matching the frame's
+ * IP version and transport, the partial checksum marked where that
+ * transport's is, segments (headers plus gso_size) of at most seg_max
+ * bytes and gso_size at least VNET_GSO_MIN; a frame without gso at most
+ * seg_max bytes (and at least an Ethernet header) with any partial
+ * checksum inside it. Reads only f.
+ */
+enum vnet_result vnet_check(const struct vnet_meta *m, const uint8_t *f,
+    size_t len, size_t seg_max);
+
+/*
+ * vnet_frame for a frame that must not change (the hub hands one frame to
+ * many ports): a partial checksum is completed on a copy in scratch, a
+ * super-frame is cut into scratch, a plain frame goes to out as is.
+ * scratch holds VNET_FRAME_MAX bytes.
+ */
+enum vnet_result vnet_undo(const struct vnet_meta *m, const uint8_t *f,
+    size_t len, uint8_t *scratch, vnet_out_fn *out, void *arg);
+
 /*
  * The Internet checksum (RFC 1071) of p[0..len) added to the partial sum
  * initial, complemented: what goes into a header's checksum field (in

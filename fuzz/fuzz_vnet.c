@@ -2,7 +2,10 @@
  * fuzz_vnet.c: hostile offload metadata and frames through vnet_frame, as
  * an AF_PACKET socket would hand them: a tag put back first or not, the
  * metadata shifted or not. Nothing may be read or written outside the
- * frame and the scratch buffer, and what comes out must fit.
+ * frame and the scratch buffer, and what comes out must fit. The same
+ * through vnet_check and vnet_undo, as a peer's offload item reaches the
+ * hub: whatever vnet_check accepts, vnet_undo cuts into frames of at most
+ * 1518 bytes, leaving the frame as it was.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -45,6 +48,44 @@ fz_out(void *arg, const uint8_t *f, size_t len)
 	return len % 97 == 13;
 }
 
+/* What vnet_check lets through (to the hub's ports, a peer's kernel),
+ * vnet_undo can always cut, into frames of at most 1518 bytes, without
+ * changing the frame. */
+struct fz_seg {
+	size_t max;
+	unsigned calls;
+};
+
+static int
+fz_seg(void *arg, const uint8_t *f, size_t len)
+{
+	struct fz_seg *s = arg;
+
+	if (len > s->max || len < 14)
+		abort();
+	fz_sink = f[len - 1];
+	s->calls++;
+	return 0;
+}
+
+static void
+fz_check(const struct vnet_meta *m, const uint8_t *f, size_t len,
+    uint8_t *scratch)
+{
+	struct fz_seg s = { 1518, 0 };
+	uint8_t *copy;
+
+	if (vnet_check(m, f, len, s.max) != VNET_OK)
+		return;
+	if ((copy = malloc(len > 0 ? len : 1)) == NULL)
+		abort();
+	memcpy(copy, f, len);
+	if (vnet_undo(m, f, len, scratch, fz_seg, &s) != VNET_OK ||
+	    s.calls == 0 || memcmp(copy, f, len) != 0)
+		abort();
+	free(copy);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -83,6 +124,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (f != buf || len != size + FZ_TAG_LEN)
 			abort();
 	}
+	fz_check(&m, f, len, scratch);
 	o.frame = f;
 	o.len = len;
 	o.plain = (m.gso_type & ~VNET_GSO_ECN) == VNET_GSO_NONE;

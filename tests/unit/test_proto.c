@@ -24,7 +24,7 @@ sample_hello(void)
 	m.type = PROTO_MSG_HELLO;
 	m.u.hello.magic = PROTO_MAGIC;
 	m.u.hello.version = PROTO_VERSION;
-	m.u.hello.caps = PROTO_CAPS_KNOWN;
+	m.u.hello.caps = PROTO_CAP_AESGCM | PROTO_CAP_CHACHA;
 	strcpy(m.u.hello.hub, "office");
 	return m;
 }
@@ -674,6 +674,27 @@ test_item_bad(void **state)
 	n = put_item(rec, PROTO_ITEM_FRAME, 65535 + PROTO_ETH_HDR + 1, 0);
 	assert_int_equal(one_item(rec, n, 65535 + PROTO_ETH_HDR, &why),
 	    PROTO_BAD);
+
+	/* Offload items: a header and a frame, up to a 64 KiB packet behind
+	 * two tags, whatever the plain frames' limit. */
+	n = put_item(rec, PROTO_ITEM_OFFLOAD, PROTO_OFFLOAD_HDR +
+	    PROTO_ETH_MIN_FRAME, 0);
+	assert_int_equal(one_item(rec, n, PROTO_ETH_MAX_FRAME, &why),
+	    PROTO_OK);
+	n = put_item(rec, PROTO_ITEM_OFFLOAD, PROTO_OFFLOAD_HDR +
+	    PROTO_ETH_MIN_FRAME - 1, 0);
+	assert_int_equal(one_item(rec, n, PROTO_ETH_MAX_FRAME, &why),
+	    PROTO_BAD);
+	assert_string_equal(why, "offload frame too short");
+	n = put_item(rec, PROTO_ITEM_OFFLOAD, PROTO_OFFLOAD_HDR +
+	    PROTO_OFFLOAD_MAX_FRAME, 0);
+	assert_int_equal(one_item(rec, n, PROTO_ETH_MAX_FRAME, &why),
+	    PROTO_OK);
+	n = put_item(rec, PROTO_ITEM_OFFLOAD, PROTO_OFFLOAD_HDR +
+	    PROTO_OFFLOAD_MAX_FRAME + 1, 0);
+	assert_int_equal(one_item(rec, n, PROTO_ETH_MAX_FRAME, &why),
+	    PROTO_BAD);
+	assert_string_equal(why, "offload frame too long");
 
 	/* Unknown types. */
 	n = put_item(rec, (enum proto_item_type)0, 20, 0);

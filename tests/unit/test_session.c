@@ -16,6 +16,7 @@
 #include "conn.h"
 #include "proto.h"
 #include "session.h"
+#include "vnet.h"
 
 #define T_MAX_GOT      4096u  /* frames one end receives in a test */
 #define T_BURST        10u    /* frames per event-loop turn: one record */
@@ -55,6 +56,9 @@ struct t_end {
 	size_t min_len, max_len;/* of the frames it sent */
 	uint64_t got[T_MAX_GOT];/* indices of the frames it was delivered */
 	size_t ngot;
+	size_t nvm;             /* of them, with offload metadata */
+	size_t vm_at;           /* the last such: its place in got[] */
+	struct vnet_meta vm;    /* and its metadata */
 	/* Records it sent, as seen on arrival. */
 	size_t lone_acks, data_recs;
 	uint64_t last_ack;      /* value of the ACK item of the latest */
@@ -193,12 +197,18 @@ t_frame(uint8_t dir, uint32_t idx, uint8_t f[PROTO_ETH_MAX_FRAME])
 }
 
 static void
-t_deliver(void *arg, const uint8_t *f, size_t len, uint64_t now_ms)
+t_deliver(void *arg, const struct vnet_meta *vm, const uint8_t *f,
+    size_t len, uint64_t now_ms)
 {
 	struct t_end *e = arg;
 	uint8_t want[PROTO_ETH_MAX_FRAME];
 	uint32_t idx;
 
+	if (vm != NULL) {
+		e->nvm++;
+		e->vm_at = e->ngot;
+		e->vm = *vm;
+	}
 	assert_true(len >= T_FRAME_TAG);
 	assert_int_equal(f[0], e->peer_dir);
 	idx = (uint32_t)f[1] << 24 | (uint32_t)f[2] << 16 |
@@ -233,8 +243,9 @@ t_feed(struct t_end *from, struct t_end *to, const uint8_t *p, size_t len)
 			assert_int_equal(item.type, PROTO_ITEM_SEQ);
 			want_seq = 0;
 		} else {
-			/* One batch per record. */
-			assert_int_equal(item.type, PROTO_ITEM_FRAME);
+			/* One batch per record: frames, offload or not. */
+			if (item.type != PROTO_ITEM_OFFLOAD)
+				assert_int_equal(item.type, PROTO_ITEM_FRAME);
 		}
 		session_item(&to->s, &item);
 		n++;
@@ -1047,7 +1058,8 @@ test_congestion(void **state)
 }
 
 static void
-t_nothing(void *arg, const uint8_t *f, size_t len, uint64_t now_ms)
+t_nothing(void *arg, const struct vnet_meta *vm, const uint8_t *f,
+    size_t len, uint64_t now_ms)
 {
 }
 
@@ -1123,11 +1135,53 @@ test_pool(void **state)
 	free(s);
 }
 
+/* An offload item is one frame of the sequence: delivered in its place,
+ * once, with its metadata, and sent again with it after a cut. */
+static void
+test_offload_item(void **state)
+{
+	struct t_pair *p = *state;
+	struct t_end *a = p->a, *b = p->b;
+	struct vnet_meta vm = { .flags = VNET_F_NEEDS_CSUM,
+	    .gso_type = VNET_GSO_TCPV4, .hdr_len = 54, .gso_size = 1448,
+	    .csum_start = 34, .csum_offset = 16 };
+	uint8_t f[PROTO_ETH_MAX_FRAME];
+	size_t len;
+
+	t_start(p, PROTO_RESUME_BUDGET, 1);
+	t_attach(p);
+	t_queue(a, 2);
+	len = t_frame(a->dir, a->next_idx++, f);
+	assert_int_equal(session_send(&a->s, &vm, f, len), 0);
+	t_queue(a, 2);
+	/* Lost with the connection: the resume sends all five again. */
+	t_loop(p);
+	t_drop(a);
+	t_detach(p);
+	t_attach(p);
+	t_settle(p);
+	assert_int_equal(b->ngot, 5);
+	t_expect_run(b, 0, 0, 5);
+	assert_int_equal(b->nvm, 1);
+	assert_int_equal(b->vm_at, 2);
+	assert_memory_equal(&b->vm, &vm, sizeof vm);
+	assert_int_equal(b->s.st.rx_bytes, a->s.st.tx_bytes);
+	assert_int_equal(session_unacked(&a->s), 0);
+	/* Too long even for an offload item; and a plain frame over 1518. */
+	static uint8_t big[PROTO_OFFLOAD_MAX_FRAME + 1];
+	memcpy(big, f, len);
+	assert_int_equal(session_send(&a->s, &vm, big, sizeof big), -1);
+	assert_int_equal(session_send(&a->s, NULL, big, 1519), -1);
+	assert_int_equal(session_send(&a->s, &vm, big, sizeof big - 1), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_pool, t_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(test_offload_item, t_setup,
+		    t_teardown),
 		cmocka_unit_test_setup_teardown(test_in_order, t_setup,
 		    t_teardown),
 		cmocka_unit_test_setup_teardown(test_piggyback, t_setup,

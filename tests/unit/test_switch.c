@@ -710,10 +710,12 @@ struct t_fake {
 };
 
 static void
-t_fake_output(struct sw_port *p, const uint8_t *f, size_t len)
+t_fake_output(struct sw_port *p, const struct vnet_meta *vm,
+    const uint8_t *f, size_t len)
 {
 	struct t_fake *k = p->owner;
 
+	assert_null(vm);
 	assert_ptr_equal(&k->port, p);
 	assert_int_equal(len, T_FRAME_LEN);
 	assert_true(k->n < T_FAKE_MAX);
@@ -739,7 +741,7 @@ t_forward(struct sw *h, struct t_fake *k, size_t nk, size_t src,
 		before[i] = k[i].n;
 	t_frame(f, dst, mac);
 	f[20] = (uint8_t)now;   /* tells the frames apart */
-	sw_forward(h, &k[src].port, f, sizeof f, now);
+	sw_forward(h, &k[src].port, NULL, f, sizeof f, now);
 	for (size_t i = 0; i < nk; i++) {
 		assert_int_equal(k[i].n - before[i], want[i] ? 1 : 0);
 		if (want[i])

@@ -982,6 +982,160 @@ test_reject(void **state)
 	free(o);
 }
 
+/* vnet_undo cuts as vnet_frame does, and never changes the frame it is
+ * given (the hub hands one frame to many ports). */
+static void
+test_undo_const(void **state)
+{
+	struct t_spec sp = { .proto = T_TCP, .payload = 3500, .partial = 1,
+	    .tcpflags = T_ACK | T_PSH };
+	uint8_t *f = malloc(VNET_FRAME_MAX), *o = malloc(VNET_FRAME_MAX);
+	struct t_out out = { .n = 0 };
+	struct vnet_meta m;
+	struct t_hdrs h;
+	uint32_t sum;
+
+	assert_non_null(f);
+	assert_non_null(o);
+	t_build(&sp, f, &h);
+	memcpy(o, f, h.len);
+	m = t_meta_gso(&sp, &h, VNET_GSO_TCPV4, 1448);
+	assert_int_equal(vnet_check(&m, f, h.len, 1518), VNET_OK);
+	assert_int_equal(vnet_undo(&m, f, h.len, t_scratch, t_collect, &out),
+	    VNET_OK);
+	t_verify(o, &out, 1448);
+	assert_memory_equal(f, o, h.len);
+	t_out_free(&out);
+
+	/* A partial checksum alone: completed on a copy. */
+	sp.payload = 1000;
+	t_build(&sp, f, &h);
+	memcpy(o, f, h.len);
+	m = (struct vnet_meta){ .flags = VNET_F_NEEDS_CSUM,
+	    .csum_start = (uint16_t)h.l4, .csum_offset = 16 };
+	assert_int_equal(vnet_check(&m, f, h.len, 1518), VNET_OK);
+	assert_int_equal(vnet_undo(&m, f, h.len, t_scratch, t_collect, &out),
+	    VNET_OK);
+	assert_int_equal(out.n, 1);
+	assert_ptr_not_equal(out.first, f);
+	assert_memory_equal(f, o, h.len);
+	sum = t_sum(out.f[0] + h.l4, h.len - h.l4, t_pseudo(out.f[0], h.l3, 0,
+	    T_TCP, h.len - h.l4));
+	assert_int_equal(sum, 0xffff);
+	t_out_free(&out);
+
+	/* Nothing to undo: the frame itself, once. */
+	m = (struct vnet_meta){ 0 };
+	assert_int_equal(vnet_undo(&m, f, h.len, t_scratch, t_collect, &out),
+	    VNET_OK);
+	assert_int_equal(out.n, 1);
+	assert_ptr_equal(out.first, f);
+	t_out_free(&out);
+	free(f);
+	free(o);
+}
+
+/* What a peer may send as metadata, and what it may not. */
+static void
+test_check(void **state)
+{
+	struct t_spec sp = { .proto = T_TCP, .payload = 3500, .partial = 1 };
+	uint8_t *f = malloc(VNET_FRAME_MAX);
+	struct vnet_meta g, m;
+	struct t_hdrs h;
+
+	assert_non_null(f);
+	t_build(&sp, f, &h);
+	g = t_meta_gso(&sp, &h, VNET_GSO_TCPV4, 1448);
+	assert_int_equal(vnet_check(&g, f, h.len, 1518), VNET_OK);
+	m = g;
+	m.gso_type |= VNET_GSO_ECN;
+	assert_int_equal(vnet_check(&m, f, h.len, 1518), VNET_OK);
+	/* Segments bigger than an Ethernet frame; an absurd segment size. */
+	m = g;
+	m.gso_size = 1518 - 54 + 1;	/* headers 54 */
+	assert_int_equal(vnet_check(&m, f, h.len, 1518), VNET_BAD);
+	m.gso_size = 1518 - 54;
+	assert_int_equal(vnet_check(&m, f, h.len, 1518), VNET_OK);
+	m.gso_size = VNET_GSO_MIN - 1;
+	assert_int_equal(vnet_check(&m, f, h.len, 1518), VNET_BAD);
+	m.gso_size = VNET_GSO_MIN;
+	assert_int_equal(vnet_check(&m, f, h.len, 1518), VNET_OK);
+	/* GSO without the partial checksum marked; a flag a peer may not
+	 * set (checksum verified); the wrong type; a type unknown. */
+	m = g;
+	m.flags = 0;
+	assert_int_equal(vnet_check(&m, f, h.len, 1518), VNET_BAD);
+	m = g;
+	m.flags |= 0x02;
+	assert_int_equal(vnet_check(&m, f, h.len, 1518), VNET_BAD);
+	m = g;
+	m.gso_type = VNET_GSO_TCPV6;
+	assert_int_equal(vnet_check(&m, f, h.len, 1518), VNET_BAD);
+	m.gso_type = VNET_GSO_UDP;
+	assert_int_equal(vnet_check(&m, f, h.len, 1518), VNET_BAD);
+	m.gso_type = 9;
+	assert_int_equal(vnet_check(&m, f, h.len, 1518), VNET_BAD);
+	/* The checksum pointed elsewhere. */
+	m = g;
+	m.csum_start = 14;
+	assert_int_equal(vnet_check(&m, f, h.len, 1518), VNET_BAD);
+	/* Cut short: the IP length runs past the frame. */
+	assert_int_equal(vnet_check(&g, f, h.len - 1, 1518), VNET_BAD);
+	/* No gso: a frame bigger than seg_max, a checksum outside it, ECN
+	 * without a type. */
+	m = (struct vnet_meta){ .flags = VNET_F_NEEDS_CSUM,
+	    .csum_start = (uint16_t)h.l4, .csum_offset = 16 };
+	assert_int_equal(vnet_check(&m, f, 1000, 1518), VNET_OK);
+	assert_int_equal(vnet_check(&m, f, 1519, 1518), VNET_BAD);
+	m.csum_offset = 1000;
+	assert_int_equal(vnet_check(&m, f, 1000, 1518), VNET_BAD);
+	m = (struct vnet_meta){ .gso_type = VNET_GSO_ECN };
+	assert_int_equal(vnet_check(&m, f, 1000, 1518), VNET_BAD);
+	/* Shorter than an Ethernet header, with nothing to undo. */
+	m = (struct vnet_meta){ 0 };
+	assert_int_equal(vnet_check(&m, f, 14, 1518), VNET_OK);
+	assert_int_equal(vnet_check(&m, f, 13, 1518), VNET_BAD);
+	/* UDP: ECN is TCP's. */
+	sp.proto = T_UDP;
+	t_build(&sp, f, &h);
+	g = t_meta_gso(&sp, &h, VNET_GSO_UDP_L4, 1400);
+	assert_int_equal(vnet_check(&g, f, h.len, 1518), VNET_OK);
+	g.gso_type |= VNET_GSO_ECN;
+	assert_int_equal(vnet_check(&g, f, h.len, 1518), VNET_BAD);
+	free(f);
+}
+
+/* The protocol's offload header: network order, only NEEDS_CSUM sent. */
+static void
+test_wire(void **state)
+{
+	struct vnet_meta m = { .flags = VNET_F_NEEDS_CSUM | 0x02,
+	    .gso_type = VNET_GSO_TCPV6 | VNET_GSO_ECN, .hdr_len = 0x0102,
+	    .gso_size = 0x0304, .csum_start = 0x0506, .csum_offset = 0x0708 };
+	static const uint8_t want[VNET_HDR_LEN] = {
+		0x01, 0x84, 1, 2, 3, 4, 5, 6, 7, 8,
+	};
+	uint8_t p[VNET_HDR_LEN];
+	struct vnet_meta back;
+
+	vnet_meta_wire_put(p, &m);
+	assert_memory_equal(p, want, sizeof want);
+	vnet_meta_wire_get(p, &back);
+	m.flags = VNET_F_NEEDS_CSUM;
+	assert_memory_equal(&back, &m, sizeof m);
+	/* For the kernel: host order, the same flags rule. */
+	m.flags |= 0x02;
+	vnet_meta_put(p, &m);
+	vnet_meta_get(p, &back);
+	assert_int_equal(back.flags, VNET_F_NEEDS_CSUM);
+	assert_int_equal(back.gso_size, 0x0304);
+	assert_int_equal(back.csum_offset, 0x0708);
+	assert_false(vnet_meta_plain(&m));
+	m = (struct vnet_meta){ .hdr_len = 54 };
+	assert_true(vnet_meta_plain(&m));
+}
+
 int
 main(void)
 {
@@ -1001,6 +1155,9 @@ main(void)
 		cmocka_unit_test(test_captured),
 		cmocka_unit_test(test_stopped),
 		cmocka_unit_test(test_reject),
+		cmocka_unit_test(test_undo_const),
+		cmocka_unit_test(test_check),
+		cmocka_unit_test(test_wire),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
