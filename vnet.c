@@ -251,11 +251,26 @@ vnet_pseudo(const uint8_t *f, const struct vnet_pkt *pk, size_t l4len)
 	return acc + l4len;
 }
 
-/* Where a partial checksum goes must lie inside the frame. */
+/*
+ * Where a partial checksum goes must lie inside the frame: 2 bytes, or 4
+ * for SCTP's CRC32c (the transport header at start, the field at offset
+ * 8). 1 if it does (*sctp says which), else 0.
+ */
 static int
-vnet_csum_range_ok(size_t len, size_t start, size_t off)
+vnet_csum_at(const uint8_t *f, size_t len, size_t start, size_t off,
+    int *sctp)
 {
-	return start >= VNET_ETH_HLEN && start <= len && off + 2 <= len - start;
+	struct vnet_pkt pk;
+
+	*sctp = 0;
+	if (start < VNET_ETH_HLEN || start > len || off + 2 > len - start)
+		return 0;
+	if (vnet_parse_ip(f, len, &pk) == 0 && pk.proto == VNET_PROTO_SCTP &&
+	    pk.l4 == start && off == VNET_SCTP_CSUM) {
+		*sctp = 1;
+		return len - start >= off + 4;
+	}
+	return 1;
 }
 
 /*
@@ -266,16 +281,13 @@ vnet_csum_range_ok(size_t len, size_t start, size_t off)
 static enum vnet_result
 vnet_complete(uint8_t *f, size_t len, size_t start, size_t off)
 {
-	struct vnet_pkt pk;
 	uint32_t crc;
 	uint16_t c;
+	int sctp;
 
-	if (!vnet_csum_range_ok(len, start, off))
+	if (!vnet_csum_at(f, len, start, off, &sctp))
 		return VNET_BAD;
-	if (vnet_parse_ip(f, len, &pk) == 0 && pk.proto == VNET_PROTO_SCTP &&
-	    pk.l4 == start && off == VNET_SCTP_CSUM) {
-		if (len - start < off + 4)
-			return VNET_BAD;
+	if (sctp) {
 		memset(f + start + off, 0, 4);
 		crc = vnet_crc32c(f + start, len - start);
 		f[start + off] = (uint8_t)crc;
@@ -471,6 +483,7 @@ vnet_check(const struct vnet_meta *m, const uint8_t *f, size_t len,
     size_t seg_max)
 {
 	struct vnet_pkt pk;
+	int sctp;
 
 	if (len < VNET_ETH_HLEN || len > VNET_FRAME_MAX ||
 	    (m->flags & ~VNET_F_NEEDS_CSUM) != 0)
@@ -478,8 +491,8 @@ vnet_check(const struct vnet_meta *m, const uint8_t *f, size_t len,
 	if ((m->gso_type & ~VNET_GSO_ECN) == VNET_GSO_NONE) {
 		if (len > seg_max || (m->gso_type & VNET_GSO_ECN))
 			return VNET_BAD;
-		if ((m->flags & VNET_F_NEEDS_CSUM) &&
-		    !vnet_csum_range_ok(len, m->csum_start, m->csum_offset))
+		if ((m->flags & VNET_F_NEEDS_CSUM) && !vnet_csum_at(f, len,
+		    m->csum_start, m->csum_offset, &sctp))
 			return VNET_BAD;
 		return VNET_OK;
 	}

@@ -1092,6 +1092,23 @@ test_check(void **state)
 	assert_int_equal(vnet_check(&m, f, 1000, 1518), VNET_BAD);
 	m = (struct vnet_meta){ .gso_type = VNET_GSO_ECN };
 	assert_int_equal(vnet_check(&m, f, 1000, 1518), VNET_BAD);
+	/* SCTP's CRC32c needs 4 bytes where an Internet checksum needs 2:
+	 * what vnet_check passes, vnet_undo must be able to complete. */
+	{
+		struct t_spec sc = { .proto = T_SCTP };
+		t_build(&sc, f, &h);
+		be16_put(f + 16, 20 + 10);
+		m = (struct vnet_meta){ .flags = VNET_F_NEEDS_CSUM,
+		    .csum_start = (uint16_t)h.l4, .csum_offset = 8 };
+		assert_int_equal(vnet_check(&m, f, h.len - 2, 1518), VNET_BAD);
+		be16_put(f + 16, 20 + 12);
+		assert_int_equal(vnet_check(&m, f, h.len, 1518), VNET_OK);
+		struct t_out out = { .n = 0 };
+		assert_int_equal(vnet_undo(&m, f, h.len, t_scratch, t_collect,
+		    &out), VNET_OK);
+		assert_int_equal(out.n, 1);
+		t_out_free(&out);
+	}
 	/* Shorter than an Ethernet header, with nothing to undo. */
 	m = (struct vnet_meta){ 0 };
 	assert_int_equal(vnet_check(&m, f, 14, 1518), VNET_OK);
