@@ -2,6 +2,7 @@
 #   make run    install what is missing, build, start a hub on the defaults
 #   make test   install what is missing, build, run every test with ctest
 #   make bench  build and print benchmark figures
+#   make install / make uninstall  (PREFIX, default /usr/local; DESTDIR)
 BUILD    ?= build
 CMAKEFLAGS ?=
 JOBS     ?= $(shell nproc)
@@ -9,7 +10,9 @@ ifeq ($(WERROR),1)
 CMAKEFLAGS += -DSOFTETHER_WERROR=ON
 endif
 
-.PHONY: all deps build run test bench asan clean
+PREFIX   ?= /usr/local
+
+.PHONY: all deps build run test bench asan clean install uninstall
 all: build
 
 deps:
@@ -20,6 +23,7 @@ build: deps
 	@cmake --build $(BUILD) -j $(JOBS)
 
 run: build
+	@bash scripts/install.sh user
 	./$(BUILD)/softether --hub
 
 test: build
@@ -34,6 +38,12 @@ asan: deps
 		-DSOFTETHER_FUZZ=ON $(CMAKEFLAGS) >/dev/null
 	@cmake --build build-asan -j $(JOBS)
 	cd build-asan && ctest --output-on-failure
+
+install: build
+	@PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) bash scripts/install.sh install $(BUILD)
+
+uninstall:
+	@PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) bash scripts/install.sh uninstall $(BUILD)
 
 clean:
 	rm -rf $(BUILD) build-asan

@@ -16,6 +16,7 @@
 #include "cert.h"
 #include "hubconf.h"
 #include "nicconf.h"
+#include "pidfile.h"
 #include "log.h"
 #include "nic.h"
 #include "proto.h"
@@ -93,18 +94,20 @@ usage(FILE *f)
 "  --ssh-option K=V    passed to ssh as -o K=V (repeatable)\n"
 "  -v, --verbose       debug logging;  -q, --quiet  warnings and errors only\n"
 "  --syslog            log to syslog instead of stderr\n"
-"  --daemon            detach into the background (implies --syslog)\n",
+"  --daemon            detach into the background (implies --syslog)\n"
+"  --pidfile FILE      write the process id there once it runs (and detached,\n"
+"                      with --daemon); removed when it stops\n",
 	    transport_names(), PROTO_DEFAULT_PORT);
 }
 
 enum {
 	OPT_HUB = 256, OPT_NIC, OPT_CHECK, OPT_HASH, OPT_VERSION, OPT_STATE,
 	OPT_SYSLOG, OPT_DAEMON, OPT_ADMIN, OPT_JSON, OPT_RUN_DIR,
-	OPT_ADMIN_PWFILE, OPT_NO_OFFLOAD,
+	OPT_ADMIN_PWFILE, OPT_NO_OFFLOAD, OPT_PIDFILE,
 	OPT_CARD = 1024,	/* + the index of a card option (nicconf.c) */
 };
 
-#define MAIN_FIXED_OPTS 17u
+#define MAIN_FIXED_OPTS 18u
 #define MAIN_MAX_OPTS   (MAIN_FIXED_OPTS + 32u + 1u)
 
 static const struct option main_fixed_opts[MAIN_FIXED_OPTS] = {
@@ -125,7 +128,10 @@ static const struct option main_fixed_opts[MAIN_FIXED_OPTS] = {
 	{ "run-dir", required_argument, NULL, OPT_RUN_DIR },
 	{ "admin-password-file", required_argument, NULL, OPT_ADMIN_PWFILE },
 	{ "no-offload", no_argument, NULL, OPT_NO_OFFLOAD },
+	{ "pidfile", required_argument, NULL, OPT_PIDFILE },
 };
+
+static const char *main_pidfile;	/* --pidfile FILE */
 
 /* The fixed options, then every card option from its table. */
 static void
@@ -217,7 +223,8 @@ run_hub(const char *config_path, const char *state_dir, const char *run_dir,
     const struct nicconf *cli, int daemonize, int verbose, int quiet)
 {
 	struct server_opts so = { .daemonize = daemonize, .run_dir = run_dir,
-	    .config_path = config_path, .state_dir = state_dir };
+	    .config_path = config_path, .state_dir = state_dir,
+	    .pidfile = main_pidfile };
 	struct hubconf cfg;
 	int rc;
 
@@ -317,17 +324,29 @@ run_nic(const char *config_path, struct nicconf *cli, int check,
 		nicconf_free(&fc);
 		return 0;
 	}
+	/* Opened while it can still be made (before root is given up). */
+	int pidfd = -1;
+	if (main_pidfile != NULL && (pidfd = pidfile_open(main_pidfile)) < 0) {
+		fprintf(stderr, "softether: --pidfile %s: %s\n", main_pidfile,
+		    strerror(errno));
+		nicconf_free(&fc);
+		return 1;
+	}
 	if (daemonize) {
 		if (daemon(0, 0) != 0) {
 			fprintf(stderr, "softether: daemon: %s\n",
 			    strerror(errno));
+			pidfile_remove(main_pidfile, pidfd);
 			nicconf_free(&fc);
 			return 1;
 		}
 		log_init("softether", log_get_level(), 1);
 	}
+	if (pidfd >= 0 && pidfile_write(pidfd) != 0)
+		log_warn("cannot write %s: %s", main_pidfile, strerror(errno));
 	no.drop_privileges = 1;
 	rc = nic_run(&no);
+	pidfile_remove(main_pidfile, pidfd);
 	nicconf_free(&fc);
 	return rc;
 }
@@ -347,6 +366,11 @@ main_role(int role, int check, int daemonize)
 	}
 	if (check && role != OPT_NIC)
 		role = OPT_CHECK;
+	if (main_pidfile != NULL && role != OPT_HUB && role != OPT_NIC) {
+		fprintf(stderr, "softether: --pidfile goes with --hub or "
+		    "--nic\n");
+		return -1;
+	}
 	if (daemonize && role != OPT_HUB && role != OPT_NIC) {
 		fprintf(stderr, "softether: --daemon goes with --hub or --nic\n");
 		return -1;
@@ -399,6 +423,7 @@ main(int argc, char **argv)
 		case 'e': exec_cmd = optarg; break;
 		case OPT_ADMIN_PWFILE: admin_pwfile = optarg; break;
 		case OPT_SYSLOG: use_syslog = 1; break;
+		case OPT_PIDFILE: main_pidfile = optarg; break;
 		case OPT_NO_OFFLOAD:	/* --offload false */
 			if (nicconf_arg(&cli, "offload", "false", err,
 			    sizeof err) != 0) {

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "nic.h"
 #include "privdrop.h"
+#include "sdnotify.h"
 #include "session.h"
 #include "trust.h"
 
@@ -94,6 +95,14 @@ nic_set_state(struct nic *n, enum nic_state st)
 	log_debug("%s: %s -> %s", n->o->ifname, nic_state_names[n->state],
 	    nic_state_names[st]);
 	n->state = st;
+	if (n->o->drop_privileges) {
+		/* Under systemd: the state in `systemctl status`. */
+		char text[sizeof n->o->host + 64];
+		snprintf(text, sizeof text, "STATUS=%s: %s (hub %s:%u)",
+		    n->o->ifname, nic_state_names[st], n->o->host,
+		    (unsigned)n->o->port);
+		sd_notify_text(text);
+	}
 }
 
 enum nic_state
@@ -200,13 +209,24 @@ nic_drop_session(struct nic *n, const char *why)
 {
 	struct session_stats *st = &n->sess.st;
 
+	uint64_t undelivered;
+
 	if (!n->have_sess)
 		return;
-	log_warn("session %llu lost: %s (%llu frames not delivered; in=%llufr "
-	    "out=%llufr resumes=%u)", (unsigned long long)n->sess_id, why,
-	    (unsigned long long)(session_unacked(&n->sess) +
-	    st->budget_dropped), (unsigned long long)st->rx_frames,
-	    (unsigned long long)st->tx_frames, st->resumes);
+	undelivered = session_unacked(&n->sess) + st->budget_dropped;
+	/* Stopping as asked, with nothing lost, is no warning. */
+	if (nic_stopping(n) && undelivered == 0)
+		log_info("session %llu ended: %s (in=%llufr out=%llufr "
+		    "resumes=%u)", (unsigned long long)n->sess_id, why,
+		    (unsigned long long)st->rx_frames,
+		    (unsigned long long)st->tx_frames, st->resumes);
+	else
+		log_warn("session %llu lost: %s (%llu frames not delivered; "
+		    "in=%llufr out=%llufr resumes=%u)",
+		    (unsigned long long)n->sess_id, why,
+		    (unsigned long long)undelivered,
+		    (unsigned long long)st->rx_frames,
+		    (unsigned long long)st->tx_frames, st->resumes);
 	session_free(&n->sess);
 	n->have_sess = 0;
 	n->resume_tries = 0;
@@ -835,11 +855,42 @@ nic_run_done(void *arg, int code)
 	event_base_loopexit(l->base, NULL);
 }
 
+/* SIGUSR1: how the card is, in one line. */
+static void
+nic_log_status(const struct nic *n)
+{
+	const struct session_stats *st = &n->sess.st;
+	int up = n->have_sess;
+
+	log_info("status %s: %s, hub %s:%u via %s, session %llu, in=%lluB/"
+	    "%llufr out=%lluB/%llufr resumes=%u lost=%llu dropped=%llu "
+	    "offload=%s", n->o->ifname, nic_state_names[n->state], n->o->host,
+	    (unsigned)n->o->port, n->o->via->name,
+	    (unsigned long long)(up ? n->sess_id : 0),
+	    (unsigned long long)(up ? st->rx_bytes : 0),
+	    (unsigned long long)(up ? st->rx_frames : 0),
+	    (unsigned long long)(up ? st->tx_bytes : 0),
+	    (unsigned long long)(up ? st->tx_frames : 0), up ? st->resumes : 0,
+	    (unsigned long long)(up ? st->budget_dropped + st->rx_lost : 0),
+	    (unsigned long long)((up ? st->tx_dropped : 0) + n->dev_drops),
+	    n->offload ? "on" : "off");
+}
+
 static void
 nic_signal_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct nic_loop *l = arg;
 
+	if (sig == SIGUSR1) {
+		nic_log_status(l->nic);
+		return;
+	}
+	if (sig == SIGHUP) {
+		/* Not a reason to drop the line without a goodbye. */
+		log_info("signal %d: a card reads its options only at start; "
+		    "restart it to change them", (int)sig);
+		return;
+	}
 	if (nic_stopping(l->nic)) {
 		event_base_loopexit(l->base, NULL);
 		return;
@@ -852,7 +903,8 @@ int
 nic_run(const struct nic_opts *o)
 {
 	struct nic_loop l = { NULL, NULL, 1, 0 };
-	struct event *sig_int = NULL, *sig_term = NULL;
+	struct event *sig_int = NULL, *sig_term = NULL, *sig_usr1 = NULL;
+	struct event *sig_hup = NULL;
 
 	signal(SIGPIPE, SIG_IGN);
 	if ((l.base = event_base_new()) == NULL) {
@@ -861,16 +913,24 @@ nic_run(const struct nic_opts *o)
 	}
 	l.nic = nic_new(l.base, o, nic_run_done, &l);
 	if (l.nic != NULL) {
+		/* The device is up (no carrier yet): systemd may go on. */
+		sd_notify_text("READY=1");
 		sig_int = evsignal_new(l.base, SIGINT, nic_signal_cb, &l);
 		sig_term = evsignal_new(l.base, SIGTERM, nic_signal_cb, &l);
+		sig_usr1 = evsignal_new(l.base, SIGUSR1, nic_signal_cb, &l);
+		sig_hup = evsignal_new(l.base, SIGHUP, nic_signal_cb, &l);
+		event_add(sig_hup, NULL);
 		event_add(sig_int, NULL);
 		event_add(sig_term, NULL);
+		event_add(sig_usr1, NULL);
 		event_base_dispatch(l.base);
 		if (!l.stopped)
 			l.code = l.nic->exit_code;
 		nic_free(l.nic);
 		event_free(sig_int);
 		event_free(sig_term);
+		event_free(sig_usr1);
+		event_free(sig_hup);
 	}
 	event_base_free(l.base);
 	return l.code;

@@ -20,7 +20,9 @@
 #include "control.h"
 #include "ether.h"
 #include "log.h"
+#include "pidfile.h"
 #include "privdrop.h"
+#include "sdnotify.h"
 #include "srv.h"
 
 #define SRV_AGE_INTERVAL_MS    5000u
@@ -183,6 +185,8 @@ srv_grace_cb(evutil_socket_t fd, short what, void *arg)
 	event_base_loopexit(srv->base, NULL);
 }
 
+static void srv_notify(struct srv *srv, const char *state);
+
 void
 server_stop(struct srv *srv)
 {
@@ -193,6 +197,7 @@ server_stop(struct srv *srv)
 	if (srv->stopping)
 		return;
 	srv->stopping = 1;
+	srv_notify(srv, "STOPPING=1");
 	listener_stop(srv);
 	event_del(srv->age_ev);
 	login_close_all(srv, "hub shutting down");
@@ -337,6 +342,30 @@ srv_start_bridge(const struct srv *srv, struct hubconf *cfg)
 	return -1;
 }
 
+/* systemd (Type=notify) hears how the hub is, with a status line. */
+static void
+srv_notify(struct srv *srv, const char *state)
+{
+	char text[256];
+
+	snprintf(text, sizeof text, "%s\nMAINPID=%ld\nSTATUS=%s, %zu virtual "
+	    "hub%s", state, (long)getpid(), srv->stopping ? "stopping" :
+	    "running", srv->cfg->nhubs, srv->cfg->nhubs == 1 ? "" : "s");
+	if (sd_notify_text(text) < 0)
+		log_warn("cannot tell systemd the hub is ready: %s",
+		    strerror(errno));
+}
+
+/* --pidfile: the running hub's pid, once it has detached (if it does);
+ * it goes when the hub stops. */
+static void
+srv_write_pidfile(struct srv *srv)
+{
+	if (srv->pidfd >= 0 && pidfile_write(srv->pidfd) != 0)
+		log_warn("cannot write %s: %s", srv->opts.pidfile,
+		    strerror(errno));
+}
+
 /* Everything that needs root is open: become the configured user. */
 static int
 srv_drop_privileges(struct srv *srv)
@@ -420,6 +449,7 @@ server_new(struct event_base *base, struct hubconf *cfg,
 	srv->cfg = cfg;
 	srv->opts = *o;
 	srv->next_id = 1;
+	srv->pidfd = -1;
 	srv->started_ms = clock_now_ms();
 	TAILQ_INIT(&srv->logins);
 	TAILQ_INIT(&srv->remotes);
@@ -439,6 +469,10 @@ server_new(struct event_base *base, struct hubconf *cfg,
 	srv_gate_conf(srv);
 	srv_control(srv);
 	srv_console(srv);
+	if (o->pidfile != NULL && (srv->pidfd = pidfile_open(o->pidfile)) < 0) {
+		log_err("--pidfile %s: %s", o->pidfile, strerror(errno));
+		goto fail;
+	}
 	if (srv_drop_privileges(srv) != 0)
 		goto fail;
 	if ((srv->throttle = auth_throttle_new()) == NULL) {
@@ -470,6 +504,8 @@ server_new(struct event_base *base, struct hubconf *cfg,
 	    cfg->nhubs > 1 ? ", ..." : "",
 	    dchan_cipher_name(dchan_pick(dchan_local_caps(),
 	    dchan_local_caps())));
+	srv_write_pidfile(srv);
+	srv_notify(srv, "READY=1");
 	return srv;
 fail:
 	server_free(srv);
@@ -484,6 +520,7 @@ server_free(struct srv *srv)
 
 	if (srv == NULL)
 		return;
+	pidfile_remove(srv->opts.pidfile, srv->pidfd);
 	/* Whatever is left goes without a word (the loop is done). */
 	while ((l = TAILQ_FIRST(&srv->logins)) != NULL) {
 		TAILQ_REMOVE(&srv->logins, l, entry);
@@ -535,15 +572,20 @@ srv_signal_cb(evutil_socket_t sig, short what, void *arg)
 	}
 	if (sig == SIGHUP) {
 		log_info("signal %d: reloading the configuration", (int)sig);
+		srv_notify(srv, "RELOADING=1");
 		if (!srv->stopping && reload_config(srv, err, sizeof err) != 0)
 			log_err("reload refused: %s; the running configuration "
 			    "stays", err);
+		srv_notify(srv, "READY=1");
 		return;
 	}
 	if (srv->stopping)
 		return;
-	log_info("signal %d: stopping; telling %s goodbye", (int)sig,
-	    TAILQ_EMPTY(&srv->remotes) ? "no sessions" : "every session");
+	if (TAILQ_EMPTY(&srv->remotes))
+		log_info("signal %d: stopping", (int)sig);
+	else
+		log_info("signal %d: stopping; telling every session goodbye",
+		    (int)sig);
 	server_stop(srv);
 }
 

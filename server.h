@@ -27,6 +27,7 @@ struct server_opts {
 	const char *state_dir;       /* --state-dir, over the file's */
 	const char *bridge;          /* --bridge IFACE: onto hub DEFAULT, as
 	                                if bridges: in the file said so */
+	const char *pidfile;         /* --pidfile FILE, or NULL */
 };
 
 /*

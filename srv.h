@@ -114,6 +114,7 @@ struct srv {
 	struct event_base *base;
 	struct hubconf *cfg;
 	struct server_opts opts;
+	int pidfd;                      /* --pidfile, or -1 */
 	struct tlsio_conf tls;
 	int have_tls;
 	char fingerprint[CERT_FP_HEX];

@@ -70,8 +70,9 @@ tap_open(struct dev *d, const uint8_t mac[ETHER_ADDR_LEN], char *err,
 	    IFF_VNET_HDR);
 	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", name);
 	if (ioctl(fd, TUNSETIFF, &ifr) != 0) {
-		snprintf(err, errlen, "creating TAP %s: %s", name,
-		    strerror(errno));
+		snprintf(err, errlen, "creating TAP %s: %s%s", name,
+		    strerror(errno), errno == EBUSY ? " (another card or "
+		    "program has it: name another with --tap NAME)" : "");
 		goto fail;
 	}
 	if (!d->no_offload && tap_offload(fd, err, errlen, name) != 0)

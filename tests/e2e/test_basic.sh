@@ -122,10 +122,20 @@ grep -q "mac=$MAC_B" "$WORK/hub.log" && fail "hub still knows B's MAC after B di
 grep -q "mac hub=DEFAULT mac=$MAC_A" "$WORK/hub.log" || fail "hub forgot A's MAC"
 ok "killed client's MACs forgotten"
 
+# A card asked how it is answers in its log, and SIGHUP does not kill it.
+kill -USR1 "$PID_nicA"
+wait_log nicA 'status vpn0: up, hub 10\.77\.1\.1:7777 via direct, session [0-9]+, in=[0-9]+B/[0-9]+fr out=[0-9]+B/[0-9]+fr resumes=0'
+kill -HUP "$PID_nicA"
+wait_log nicA 'a card reads its options only at start'
+kill -0 "$PID_nicA" || fail "SIGHUP killed the card"
+ok "SIGUSR1 logs the card's state and counters; SIGHUP leaves it running"
+
 # Clean stop: A says goodbye, its TAP is removed; the hub stops cleanly.
 kill -TERM "$PID_nicA"
 wait_exit "$PID_nicA" 10; [ "$ST" = 0 ] || fail "client did not stop cleanly on SIGTERM"
 ip -n "$A" link show vpn0 >/dev/null 2>&1 && fail "vpn0 still exists after the client stopped"
+grep -Eq 'session [0-9]+ ended: ' "$WORK/nicA.log" || fail "a clean stop was not logged as ended"
+grep -q 'warn' "$WORK/nicA.log" && fail "a clean run warned: $(grep warn "$WORK/nicA.log" | head -2)"
 wait_log hub 'session [0-9]+ down: user=alice .*reason=peer said goodbye'
 kill -TERM "$PID_hub"
 wait_exit "$PID_hub" 10; [ "$ST" = 0 ] || fail "hub did not stop cleanly on SIGTERM"
