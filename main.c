@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -355,6 +356,14 @@ run_nic(const char *config_path, struct nicconf *cli, int check,
 static int
 main_role(int role, int check, int daemonize)
 {
+	/* The data path allocates and frees blocks of 64-256 KiB (batches,
+	 * input chunks) thousands of times a second. glibc's defaults give
+	 * such memory back to the kernel at once (trimming the heap, or
+	 * mmap/munmap) and fault it in again, zeroed, moments later: a
+	 * quarter of the tunnel's CPU. Big blocks come from the heap and up
+	 * to 8 MiB of free heap top is kept. */
+	mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 8 * 1024 * 1024);
 	if (sodium_init() < 0) {
 		fprintf(stderr, "softether: libsodium failed to initialise\n");
 		return -1;
