@@ -50,7 +50,7 @@ uninstall)
   [ -f "$build/install_manifest.txt" ] ||
     { echo "nothing installed from $build (no install_manifest.txt)"; exit 1; }
   # The manifest names each file where it runs, without the DESTDIR.
-  while IFS= read -r f; do
+  while IFS= read -r f || [ -n "$f" ]; do
     [ -e "$DESTDIR$f" ] || continue
     rm -f -- "$DESTDIR$f" && echo "-- Removed: $DESTDIR$f"
   done <"$build/install_manifest.txt"

@@ -100,8 +100,13 @@ ok "a card's --pidfile holds its pid and goes when it stops; elsewhere --pidfile
 
 DESTDIR=$DEST PREFIX=/usr bash "$SRC/scripts/install.sh" uninstall "$BUILD" >"$WORK/uninstall.log"
 for f in usr/sbin/softether usr/lib/systemd/system/softether-hub.service \
-    usr/share/doc/softether/README.md; do
+    usr/share/doc/softether/README.md \
+    usr/lib/systemd/system/softether-nic@.service; do
   [ ! -e "$DEST/$f" ] || fail "make uninstall left /$f"
 done
+# Every line of the manifest, the last one too (it has no newline).
+while IFS= read -r f || [ -n "$f" ]; do
+  [ ! -e "$DEST$f" ] || fail "make uninstall left $f (in the manifest)"
+done <"$BUILD/install_manifest.txt"
 [ -e "$DEST/etc/softether/config.yaml" ] || fail "make uninstall removed /etc/softether/config.yaml"
 ok "make uninstall removes what was installed, keeps /etc/softether"
