@@ -3,6 +3,8 @@
 #   make test   install what is missing, build, run every test with ctest
 #   make bench  build and print benchmark figures
 #   make install / make uninstall  (PREFIX, default /usr/local; DESTDIR)
+#   make deb    build, then a Debian package of it (scripts/deb.sh):
+#               $(BUILD)/softether_VERSION_ARCH.deb, for dpkg -i or apt install
 BUILD    ?= build
 CMAKEFLAGS ?=
 JOBS     ?= $(shell nproc)
@@ -12,7 +14,7 @@ endif
 
 PREFIX   ?= /usr/local
 
-.PHONY: all deps build run test bench asan clean install uninstall
+.PHONY: all deps build run test bench asan clean install uninstall deb
 all: build
 
 deps:
@@ -44,6 +46,9 @@ install: build
 
 uninstall:
 	@PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) bash scripts/install.sh uninstall $(BUILD)
+
+deb: build
+	@bash scripts/deb.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) build-asan
