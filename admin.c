@@ -109,10 +109,7 @@ admin_status(struct srv *srv, int json, struct evbuffer *out)
 	struct remote *r;
 
 	TAILQ_FOREACH(r, &srv->remotes, entry) {
-		t.rx_frames += r->sess.st.rx_frames;
-		t.rx_bytes += r->sess.st.rx_bytes;
-		t.tx_frames += r->sess.st.tx_frames;
-		t.tx_bytes += r->sess.st.tx_bytes;
+		remote_totals_add(&t, r);
 		live++;
 	}
 	const struct srv_hub *h;

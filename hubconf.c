@@ -161,6 +161,17 @@ static const struct cfg_table hubconf_admin_table = {
 	.nkeys = CFG_NKEYS(hubconf_admin_keys),
 };
 
+static const struct cfg_key hubconf_metrics_keys[] = {
+	{ .name = "listen", .type = CFG_ADDR,
+	  .off = offsetof(struct hubconf_metrics, listen),
+	  .help = "e.g. 127.0.0.1:9100" },
+};
+static const struct cfg_table hubconf_metrics_table = {
+	.what = "metrics", .keys = hubconf_metrics_keys,
+	.nkeys = CFG_NKEYS(hubconf_metrics_keys),
+	.has_set = 1, .set_off = offsetof(struct hubconf_metrics, set),
+};
+
 #define HUBCONF_LIMIT(k, f, lo, hi, d) \
 	{ .name = k, .type = CFG_UINT, \
 	  .off = offsetof(struct hubconf, limits.f), .min = lo, .max = hi, \
@@ -201,6 +212,9 @@ static const struct cfg_key hubconf_top_keys[] = {
 	{ .name = "tls", .type = CFG_MAP, .sub = &hubconf_tls_table },
 	{ .name = "log", .type = CFG_MAP, .sub = &hubconf_log_table },
 	{ .name = "admin", .type = CFG_MAP, .sub = &hubconf_admin_table },
+	{ .name = "metrics", .type = CFG_MAP, .flags = CFG_QUIET,
+	  .off = offsetof(struct hubconf, metrics),
+	  .sub = &hubconf_metrics_table },
 	{ .name = "limits", .type = CFG_MAP, .sub = &hubconf_limits_table },
 	{ .name = "hubs", .type = CFG_LIST, .flags = CFG_UNIQUE,
 	  .off = offsetof(struct hubconf, hubs),
@@ -246,6 +260,9 @@ const char hubconf_default_yaml[] =
     "# admin.password holds a hash (softether --hash-password).\n"
     "admin:\n"
     "  listen: \"" HUBCONF_ADMIN_LISTEN "\"\n"
+    "\n"
+    "# Prometheus metrics (GET /metrics), off until an address is given:\n"
+    "# metrics: {listen: \"127.0.0.1:9100\"}\n"
     "\n"
     "# Before login: connections at once (0: sized from memory), the share\n"
     "# kept for resumes (0: an eighth), and per source (an IPv4 address or\n"

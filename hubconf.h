@@ -83,6 +83,12 @@ struct hubconf_admin {
 	bool allow_remote;    /* a non-loopback listen needs it */
 };
 
+/* The Prometheus endpoint (metrics.c); off unless listen is given. */
+struct hubconf_metrics {
+	char *listen;         /* "ADDR:PORT", "[V6]:PORT", "*:PORT"; NULL: off */
+	uint32_t set;         /* keys given (printed only then) */
+};
+
 struct hubconf {
 	char *source;         /* file path, or "<default>" for the embedded one */
 	char **listen;        /* "ADDR:PORT" or "[V6ADDR]:PORT" or "*:PORT" */
@@ -97,6 +103,7 @@ struct hubconf {
 	size_t nbridges;
 	enum log_level log_level; /* default info */
 	struct hubconf_admin admin;
+	struct hubconf_metrics metrics;
 	struct hubconf_limits limits;
 };
 

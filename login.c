@@ -112,6 +112,10 @@ login_refuse(struct login *l, uint16_t code, const char *text)
 {
 	struct proto_msg m;
 
+	if (l->authing && l->hub != NULL) {
+		l->hub->logins_failed++;
+		l->authing = 0;
+	}
 	memset(&m, 0, sizeof m);
 	m.type = PROTO_MSG_ERROR;
 	m.u.error.code = code;
@@ -188,6 +192,7 @@ login_welcome(struct login *l)
 		return;
 	}
 	remote_start(r, l->c, ci);
+	hub->logins_ok++;
 	login_free(l);
 }
 
@@ -455,6 +460,7 @@ login_msg(struct conn *c, const struct proto_msg *m, void *arg)
 		if (!l->got_hello || l->got_login)
 			break;
 		l->got_login = 1;
+		l->authing = !l->admin;
 		if (l->reserved && !l->admin) {
 			log_warn("login refused: user=%s from=%s: the hub is "
 			    "busy; its last slots are kept for resumes",

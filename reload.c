@@ -13,6 +13,7 @@
 #include "auth.h"
 #include "conn.h"
 #include "log.h"
+#include "metrics.h"
 #include "srv.h"
 
 #define RELOAD_USER_GONE "your account was removed from the hub"
@@ -109,6 +110,7 @@ reload_apply(struct srv *srv, struct hubconf *newcfg)
 	reload_users(srv);
 	bridge_sync(srv, 0);
 	srv_gate_conf(srv);
+	metrics_sync(srv);
 	if (old != NULL) {
 		hubconf_free(old);
 		free(old);

@@ -112,6 +112,39 @@ remote_count_user(struct srv *srv, const struct srv_hub *hub,
 	return n;
 }
 
+void
+remote_totals_add(struct srv_totals *t, const struct remote *r)
+{
+	const struct session_stats *st = &r->sess.st;
+
+	t->rx_frames += st->rx_frames;
+	t->rx_bytes += st->rx_bytes;
+	t->tx_frames += st->tx_frames;
+	t->tx_bytes += st->tx_bytes;
+	t->resumes += st->resumes;
+}
+
+/* The hub's ports lead to its sessions: no walk over every hub's. */
+void
+remote_hub_totals(const struct srv_hub *hub, struct srv_totals *t,
+    uint32_t *up, uint32_t *cut)
+{
+	const struct sw_port *p;
+
+	*t = hub->ended;
+	*up = *cut = 0;
+	TAILQ_FOREACH(p, &hub->engine.ports, entry) {
+		const struct remote *r = p->owner;
+		if (p->ops != &remote_port_ops)
+			continue;
+		remote_totals_add(t, r);
+		if (r->sess.conn != NULL)
+			(*up)++;
+		else
+			(*cut)++;
+	}
+}
+
 /* Frames the engine refused from this session, per reason. */
 static void
 remote_log_drops(const struct remote *r)
@@ -200,10 +233,9 @@ remote_ended(void *arg, const char *reason)
 	    st->rx_lost), forgot, reason);
 	remote_log_drops(r);
 	srv->ended.sessions++;
-	srv->ended.rx_frames += st->rx_frames;
-	srv->ended.rx_bytes += st->rx_bytes;
-	srv->ended.tx_frames += st->tx_frames;
-	srv->ended.tx_bytes += st->tx_bytes;
+	remote_totals_add(&srv->ended, r);
+	r->hub->ended.sessions++;
+	remote_totals_add(&r->hub->ended, r);
 	session_free(&r->sess);
 	TAILQ_REMOVE(&srv->remotes, r, entry);
 	/* A removed hub goes with its last session. */

@@ -20,6 +20,7 @@
 #include "control.h"
 #include "ether.h"
 #include "log.h"
+#include "metrics.h"
 #include "pidfile.h"
 #include "privdrop.h"
 #include "sdnotify.h"
@@ -80,6 +81,7 @@ srv_age_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	gate_sweep(&srv->gate, now);
 	listener_log_refusals(srv);
+	metrics_tick(srv->metrics);
 }
 
 /* As many descriptors as the system lets this process have: each session
@@ -451,6 +453,9 @@ server_new(struct event_base *base, struct hubconf *cfg,
 	srv->next_id = 1;
 	srv->pidfd = -1;
 	srv->started_ms = clock_now_ms();
+	struct timespec wall;
+	clock_gettime(CLOCK_REALTIME, &wall);
+	srv->started_unix = (double)wall.tv_sec + (double)wall.tv_nsec / 1e9;
 	TAILQ_INIT(&srv->logins);
 	TAILQ_INIT(&srv->remotes);
 	TAILQ_INIT(&srv->hubs);
@@ -464,7 +469,8 @@ server_new(struct event_base *base, struct hubconf *cfg,
 	if (srv_identity(srv) != 0 || srv_managed(srv) != 0 ||
 	    srv_start_bridge(srv, cfg) != 0 || srv_hubs(srv) != 0 ||
 	    bridge_sync(srv, 1) != 0 ||
-	    genuser_ensure(srv) != 0 || listener_open_all(srv) != 0)
+	    genuser_ensure(srv) != 0 || listener_open_all(srv) != 0 ||
+	    metrics_start(srv) != 0)
 		goto fail;
 	srv_gate_conf(srv);
 	srv_control(srv);
@@ -536,6 +542,7 @@ server_free(struct srv *srv)
 	bridge_free_all(srv);
 	control_free(srv->control);
 	console_free(srv->console);
+	metrics_free(srv->metrics);
 	if (srv->age_ev)
 		event_free(srv->age_ev);
 	if (srv->grace_ev)

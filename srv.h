@@ -30,7 +30,16 @@ struct auth_job;
 struct conn;
 struct console;
 struct control;
+struct metrics;
 struct srv;
+
+/* Traffic of sessions: of those that have ended (kept, so that totals
+ * survive them), or of those and the live ones (remote_hub_totals). */
+struct srv_totals {
+	uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes;
+	uint64_t resumes;
+	uint64_t sessions;
+};
 
 /* A virtual hub: its switching engine and its configuration. */
 struct srv_hub {
@@ -38,6 +47,10 @@ struct srv_hub {
 	struct sw engine;
 	const struct hubconf_hub *cfg;  /* NULL: removed, sessions ending */
 	uint32_t nsessions;
+	struct srv_totals ended;        /* its sessions that have ended */
+	uint64_t logins_ok;             /* logins that started a session */
+	uint64_t logins_failed;         /* logins refused (password, policy,
+	                                   throttled, offline, full) */
 };
 TAILQ_HEAD(srv_hub_list, srv_hub);
 
@@ -48,6 +61,8 @@ struct login {
 	struct conn *c;
 	struct srv_hub *hub;            /* set by HELLO */
 	int got_hello, got_login;
+	int authing;                    /* sent AUTH to a hub: a refusal is
+	                                   one of its failed logins */
 	uint32_t peer_caps;
 	struct auth_try try;            /* its password check, if running */
 	const struct hubconf_user *ucfg; /* the user it claims to be */
@@ -97,12 +112,6 @@ struct bridge {
 };
 TAILQ_HEAD(bridge_list, bridge);
 
-/* Traffic of sessions that have ended, so totals survive them. */
-struct srv_totals {
-	uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes;
-	uint64_t sessions;
-};
-
 struct listener {
 	struct srv *srv;
 	int fd;
@@ -141,9 +150,11 @@ struct srv {
 	struct event *age_ev, *grace_ev;
 	int stopping;
 	uint64_t started_ms;
+	double started_unix;            /* the same instant, Unix time */
 	struct srv_totals ended;
 	struct control *control;        /* the local control socket */
 	struct console *console;        /* the telnet console, if open */
+	struct metrics *metrics;        /* metrics.listen, if set */
 };
 
 /* server.c */
@@ -203,6 +214,12 @@ struct remote *remote_find(struct srv *srv, struct srv_hub *hub,
 /* Sessions of user on hub, for the per-user limit. */
 uint32_t remote_count_user(struct srv *srv, const struct srv_hub *hub,
     const char *user);
+/* What r has carried so far, added onto t (t->sessions untouched). */
+void remote_totals_add(struct srv_totals *t, const struct remote *r);
+/* hub's traffic, its ended sessions' and its live ones' (t->sessions: the
+ * ended), and its live sessions by state. */
+void remote_hub_totals(const struct srv_hub *hub, struct srv_totals *t,
+    uint32_t *up, uint32_t *cut);
 void remote_log_status(const struct remote *r);
 
 /* bridge.c */

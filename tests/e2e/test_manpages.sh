@@ -77,6 +77,7 @@ hub|Top level|nope: 1\n
 hub|tls|tls: {nope: 1}\n
 hub|log|log: {nope: 1}\n
 hub|admin|admin: {nope: 1}\n
+hub|metrics|metrics: {nope: 1}\n
 hub|limits|limits: {nope: 1}\n
 hub|hubs|hubs: [{name: X, nope: 1}]\n
 hub|users|hubs: [{name: X, users: [{name: u, nope: 1}]}]\n
