@@ -17,6 +17,7 @@
 #include "conn.h"
 #include "dchan.h"
 #include "log.h"
+#include "relogin.h"
 #include "srv.h"
 
 /* A connection that has had this long for its TLS handshake may lose its
@@ -153,6 +154,11 @@ login_send_welcome(struct login *l, struct remote *r, enum dchan_cipher ci,
 	memcpy(m.u.welcome.token, r->token, PROTO_TOKEN_LEN);
 	m.u.welcome.resumed = (uint8_t)resumed;
 	m.u.welcome.rx_last = r->sess.rx_last;
+	/* A fresh ticket at every welcome, resumes too: a card that keeps
+	 * its session for days keeps a ticket that works. */
+	if ((l->peer_caps & PROTO_CAP_TICKET) && r->hub->cfg != NULL)
+		m.u.welcome.ticket_len = (uint16_t)relogin_issue(srv,
+		    r->hub->cfg->name, r->ucfg, m.u.welcome.ticket);
 	conn_send_msg(c, &m);
 	sodium_memzero(&m, sizeof m);
 	if (conn_start_data(c, ci, PROTO_ETH_MAX_FRAME,
@@ -193,6 +199,8 @@ login_welcome(struct login *l)
 	}
 	remote_start(r, l->c, ci);
 	hub->logins_ok++;
+	if (l->by_ticket)
+		hub->logins_ticket++;
 	login_free(l);
 }
 
@@ -395,6 +403,31 @@ login_admin_cmd(struct login *l, const struct proto_admin *a)
 	evbuffer_free(out);
 }
 
+/* AUTH with a re-login ticket: no Argon2 check. One that does not admit
+ * is no failed login (nothing was guessed: the card holds it from us) and
+ * sends the card back to its password at once. */
+static void
+login_ticket(struct login *l, const struct proto_auth *a)
+{
+	const struct hubconf_user *u;
+	enum ticket_result r = relogin_admit(l->srv, l->hub->cfg, a, &u);
+
+	if (r != TICKET_OK) {
+		l->hub->tickets_refused++;
+		l->authing = 0;
+		log_info("re-login ticket refused: user=%s from=%s hub=%s: %s; "
+		    "the card uses its password", l->user_shown, l->c->peer,
+		    l->hub->engine.name, ticket_result_str(r));
+		login_refuse(l, PROTO_ERR_TICKET, "re-login ticket refused; "
+		    "log in with the password");
+		return;
+	}
+	l->ucfg = u;
+	l->by_ticket = 1;
+	if (login_policy(l) == 0)
+		login_welcome(l);
+}
+
 static void
 login_auth(struct login *l, const struct proto_auth *a)
 {
@@ -407,7 +440,8 @@ login_auth(struct login *l, const struct proto_auth *a)
 		login_admin_auth(l, a);
 		return;
 	}
-	if (a->method != PROTO_AUTH_PASSWORD) {
+	if (a->method != PROTO_AUTH_PASSWORD &&
+	    a->method != PROTO_AUTH_TICKET) {
 		login_refuse(l, PROTO_ERR_AUTH, "unsupported login method");
 		return;
 	}
@@ -416,6 +450,10 @@ login_auth(struct login *l, const struct proto_auth *a)
 		    "offline", l->user_shown, l->c->peer,
 		    l->hub->engine.name);
 		login_refuse(l, PROTO_ERR_FULL, "hub is offline");
+		return;
+	}
+	if (a->method == PROTO_AUTH_TICKET) {
+		login_ticket(l, a);
 		return;
 	}
 	l->ucfg = hubconf_find_user(l->hub->cfg, a->user);

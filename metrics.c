@@ -130,6 +130,10 @@ metrics_render(struct evbuffer *out, const struct metrics_snap *s)
 	    "sessions whose queues were given up to the memory limit.");
 	evbuffer_add_printf(out, "softether_session_queues_shed_total %"
 	    PRIu64 "\n", s->queues_shed);
+	metrics_family(out, "tls_resumed_total", "counter", "TLS handshakes "
+	    "resumed from a session ticket (no public-key operation).");
+	evbuffer_add_printf(out, "softether_tls_resumed_total %" PRIu64 "\n",
+	    s->tls_resumed);
 
 	METRICS_PER_HUB(out, s, "hub_online", "gauge", "1 if the virtual hub "
 	    "admits new sessions, 0 if it is offline.", online);
@@ -165,6 +169,13 @@ metrics_render(struct evbuffer *out, const struct metrics_snap *s)
 	    "user or password, throttled, policy, offline, full).", "result",
 	    "ok", offsetof(struct metrics_hub, logins_ok), "failed",
 	    offsetof(struct metrics_hub, logins_failed));
+	METRICS_PER_HUB(out, s, "logins_by_ticket_total", "counter", "Of the "
+	    "logins that started a session, those admitted by a re-login "
+	    "ticket (no password check).", logins_ticket);
+	METRICS_PER_HUB(out, s, "tickets_refused_total", "counter", "Re-login "
+	    "tickets that did not admit (expired, rotated out, password "
+	    "changed, user removed): the card then used its password.",
+	    tickets_refused);
 	METRICS_PER_HUB(out, s, "mac_table_entries", "gauge", "MAC addresses "
 	    "the virtual hub's switch has learned.", macs);
 	metrics_family(out, "ip_table_entries", "gauge", "IP addresses in the "
@@ -191,6 +202,7 @@ metrics_snap_take(struct srv *srv, struct metrics_snap *s)
 	s->queue_used = srv->pool.used;
 	s->queue_limit = srv->pool.limit;
 	s->queues_shed = srv->pool.shed_sessions;
+	s->tls_resumed = srv->tls.resumed;
 	TAILQ_FOREACH(h, &srv->hubs, entry)
 		n++;
 	if ((s->hubs = calloc(n > 0 ? n : 1, sizeof *s->hubs)) == NULL)
@@ -211,6 +223,8 @@ metrics_snap_take(struct srv *srv, struct metrics_snap *s)
 		m->resumes = t.resumes;
 		m->logins_ok = h->logins_ok;
 		m->logins_failed = h->logins_failed;
+		m->logins_ticket = h->logins_ticket;
+		m->tickets_refused = h->tickets_refused;
 		memcpy(m->drops, h->engine.stats.drops, sizeof m->drops);
 		m->macs = h->engine.nmacs;
 		m->ip4s = h->engine.ips.n4;

@@ -36,6 +36,8 @@ struct metrics_hub {
 	uint64_t in_frames, in_bytes, out_frames, out_bytes;
 	uint64_t resumes;
 	uint64_t logins_ok, logins_failed;
+	uint64_t logins_ticket;       /* of logins_ok: by re-login ticket */
+	uint64_t tickets_refused;
 	uint64_t drops[SW_DROP_NREASONS];
 	uint32_t macs, ip4s, ip6s;
 };
@@ -46,6 +48,7 @@ struct metrics_snap {
 	double start_time_s;          /* Unix time the hub started */
 	uint64_t queue_used, queue_limit; /* session_pool, bytes */
 	uint64_t queues_shed;         /* cut sessions' queues given up */
+	uint64_t tls_resumed;         /* handshakes resumed from a ticket */
 	struct metrics_hub *hubs;
 	size_t nhubs;
 };

@@ -197,6 +197,14 @@ proto_msg_encode(const struct proto_msg *m, uint8_t *buf, size_t cap)
 		proto_w_bytes(&w, m->u.welcome.token, PROTO_TOKEN_LEN);
 		proto_w_u8(&w, m->u.welcome.resumed);
 		proto_w_u64(&w, m->u.welcome.rx_last);
+		if (m->u.welcome.ticket_len > PROTO_TICKET_MAX)
+			return 0;
+		if (m->u.welcome.ticket_len > 0) {
+			proto_w_u8(&w, PROTO_WELCOME_EXT_TICKET);
+			proto_w_u16(&w, m->u.welcome.ticket_len);
+			proto_w_bytes(&w, m->u.welcome.ticket,
+			    m->u.welcome.ticket_len);
+		}
 		break;
 	case PROTO_MSG_RESUME:
 		proto_w_u64(&w, m->u.resume.session_id);
@@ -327,7 +335,23 @@ proto_dec_welcome(struct proto_r *r, struct proto_welcome *w)
 		memcpy(w->token, t, PROTO_TOKEN_LEN);
 	w->resumed = proto_r_u8(r);
 	w->rx_last = proto_r_u64(r);
-	return r->trunc ? "message body truncated" : NULL;
+	if (r->trunc)
+		return "message body truncated";
+	/* Extensions may follow (older hubs send none): type u8, length
+	 * u16, value. What is not understood, or does not fit, ends them
+	 * and is ignored, as trailing bytes of any message are: a card
+	 * without a ticket logs in with its password. */
+	while (r->left >= 3) {
+		uint8_t type = proto_r_u8(r);
+		size_t n = proto_r_u16(r);
+		if (type != PROTO_WELCOME_EXT_TICKET || n == 0 ||
+		    n > PROTO_TICKET_MAX || n > r->left)
+			break;
+		t = proto_r_take(r, n);
+		memcpy(w->ticket, t, n);
+		w->ticket_len = (uint16_t)n;
+	}
+	return NULL;
 }
 
 static const char *

@@ -15,8 +15,10 @@
 #define PROTO_CAP_AESGCM       0x00000001u /* peer's CPU seals AES-256-GCM fast */
 #define PROTO_CAP_CHACHA       0x00000002u /* peer speaks ChaCha20-Poly1305 */
 #define PROTO_CAP_OFFLOAD      0x00000004u /* peer takes OFFLOAD frame items */
+#define PROTO_CAP_TICKET       0x00000008u /* card keeps re-login tickets;
+                                              hub issues them */
 #define PROTO_CAPS_KNOWN       (PROTO_CAP_AESGCM | PROTO_CAP_CHACHA | \
-                                PROTO_CAP_OFFLOAD)
+                                PROTO_CAP_OFFLOAD | PROTO_CAP_TICKET)
 
 /* ---- Login messages (inside TLS) ----------------------------------- */
 /* Each message: type u8, body length u16 (big endian), body. */
@@ -27,7 +29,9 @@ enum proto_msg_type {
 	PROTO_MSG_AUTH    = 2, /* client: method u8, user str8, secret str16 */
 	PROTO_MSG_WELCOME = 3, /* hub: version u16, caps u32, cipher u8, session u64,
 	                          max_frame u32, keepalive_ms u32, token[32],
-	                          resumed u8, rx_last u64 */
+	                          resumed u8, rx_last u64, then extensions:
+	                          type u8, length u16, value (see
+	                          PROTO_WELCOME_EXT_*) */
 	PROTO_MSG_ERROR   = 4, /* hub: code u16, text str16 */
 	PROTO_MSG_RESUME  = 5, /* client, instead of AUTH: session u64,
 	                          token[32], rx_last u64 */
@@ -47,6 +51,11 @@ enum proto_msg_type {
 #define PROTO_ADMIN_TEXT       (PROTO_MSG_MAX_BODY - 3u)
 #define PROTO_TOKEN_LEN        32u
 #define PROTO_AUTH_PASSWORD    1u
+#define PROTO_AUTH_TICKET      3u    /* the secret is a re-login ticket */
+#define PROTO_TICKET_MAX       256u  /* a re-login ticket's bytes */
+/* WELCOME's extensions; one not understood ends them, ignored. */
+#define PROTO_WELCOME_EXT_TICKET 1u  /* a re-login ticket (to a card with
+                                        PROTO_CAP_TICKET) */
 #define PROTO_MAX_NAME         64u   /* hub and user names */
 #define PROTO_MAX_VIA          16u   /* a transport's name, [a-z0-9-] */
 #define PROTO_MAX_SECRET       1024u /* password bytes */
@@ -63,6 +72,8 @@ enum proto_error_code {
 	PROTO_ERR_CIPHER      = 8, /* no common data-channel cipher */
 	PROTO_ERR_RESUME      = 9, /* session unknown, expired or not resumable:
 	                              log in afresh */
+	PROTO_ERR_TICKET      = 10, /* re-login ticket refused: log in with the
+	                               password */
 };
 
 /* ---- Data-channel records (on the raw stream, after WELCOME) -------- */
@@ -147,6 +158,8 @@ struct proto_welcome {
 	uint8_t token[PROTO_TOKEN_LEN];  /* presented by RESUME */
 	uint8_t resumed;                 /* 1: the session continues */
 	uint64_t rx_last;                /* resumed: last frame seq received */
+	uint16_t ticket_len;             /* 0: none (absent on the wire) */
+	uint8_t ticket[PROTO_TICKET_MAX];
 };
 struct proto_resume {
 	uint64_t session_id;

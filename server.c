@@ -21,6 +21,7 @@
 #include "ether.h"
 #include "log.h"
 #include "metrics.h"
+#include "relogin.h"
 #include "pidfile.h"
 #include "privdrop.h"
 #include "sdnotify.h"
@@ -82,6 +83,7 @@ srv_age_cb(evutil_socket_t fd, short what, void *arg)
 	gate_sweep(&srv->gate, now);
 	listener_log_refusals(srv);
 	metrics_tick(srv->metrics);
+	relogin_tick(srv);
 }
 
 /* As many descriptors as the system lets this process have: each session
@@ -466,7 +468,8 @@ server_new(struct event_base *base, struct hubconf *cfg,
 	    (uint64_t)pages * (uint64_t)psize : 0;
 	srv_raise_nofile(srv);
 	gate_init(&srv->gate, &(struct gate_conf){ .pending = 1 });
-	if (srv_identity(srv) != 0 || srv_managed(srv) != 0 ||
+	if (srv_identity(srv) != 0 || relogin_init(srv) != 0 ||
+	    srv_managed(srv) != 0 ||
 	    srv_start_bridge(srv, cfg) != 0 || srv_hubs(srv) != 0 ||
 	    bridge_sync(srv, 1) != 0 ||
 	    genuser_ensure(srv) != 0 || listener_open_all(srv) != 0 ||
@@ -543,6 +546,7 @@ server_free(struct srv *srv)
 	control_free(srv->control);
 	console_free(srv->console);
 	metrics_free(srv->metrics);
+	relogin_free(srv);
 	if (srv->age_ev)
 		event_free(srv->age_ev);
 	if (srv->grace_ev)

@@ -24,6 +24,7 @@
 #include "server.h"
 #include "session.h"
 #include "switch.h"
+#include "ticket.h"
 #include "tlsio.h"
 
 struct auth_job;
@@ -51,6 +52,10 @@ struct srv_hub {
 	uint64_t logins_ok;             /* logins that started a session */
 	uint64_t logins_failed;         /* logins refused (password, policy,
 	                                   throttled, offline, full) */
+	uint64_t logins_ticket;         /* of logins_ok, admitted by a
+	                                   re-login ticket (no Argon2) */
+	uint64_t tickets_refused;       /* tickets that did not admit (the
+	                                   card then used its password) */
 };
 TAILQ_HEAD(srv_hub_list, srv_hub);
 
@@ -63,6 +68,7 @@ struct login {
 	int got_hello, got_login;
 	int authing;                    /* sent AUTH to a hub: a refusal is
 	                                   one of its failed logins */
+	int by_ticket;                  /* admitted by a re-login ticket */
 	uint32_t peer_caps;
 	struct auth_try try;            /* its password check, if running */
 	const struct hubconf_user *ucfg; /* the user it claims to be */
@@ -155,6 +161,8 @@ struct srv {
 	struct control *control;        /* the local control socket */
 	struct console *console;        /* the telnet console, if open */
 	struct metrics *metrics;        /* metrics.listen, if set */
+	struct ticket_keys tkeys;       /* re-login tickets (relogin.c) */
+	int tkeys_ok;
 };
 
 /* server.c */

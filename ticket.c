@@ -13,6 +13,9 @@
 
 #define TICKET_KEYFILE_MAGIC "softether-ticket-keys 1"
 
+_Static_assert(TICKET_MAX_LEN <= PROTO_TICKET_MAX,
+    "a ticket must fit WELCOME's extension and AUTH's secret");
+
 const char *
 ticket_result_str(enum ticket_result r)
 {

@@ -64,6 +64,31 @@ tlsio_export_cb(void *arg, const unsigned char *ms, const unsigned char *kb,
 	return 0;
 }
 
+/* mbedTLS's ticket sealing and check (both get the conf: the check counts
+ * resumed handshakes). */
+static int
+tlsio_ticket_write(void *arg, const mbedtls_ssl_session *session,
+    unsigned char *start, const unsigned char *end, size_t *tlen,
+    uint32_t *lifetime)
+{
+	struct tlsio_conf *c = arg;
+
+	return mbedtls_ssl_ticket_write(&c->ticket, session, start, end, tlen,
+	    lifetime);
+}
+
+static int
+tlsio_ticket_parse(void *arg, mbedtls_ssl_session *session,
+    unsigned char *buf, size_t len)
+{
+	struct tlsio_conf *c = arg;
+	int rc = mbedtls_ssl_ticket_parse(&c->ticket, session, buf, len);
+
+	if (rc == 0)
+		c->resumed++;
+	return rc;
+}
+
 static int
 tlsio_conf_common(struct tlsio_conf *c, int endpoint, char *err,
     size_t errlen)
@@ -73,6 +98,8 @@ tlsio_conf_common(struct tlsio_conf *c, int endpoint, char *err,
 
 	memset(c, 0, sizeof *c);
 	mbedtls_ssl_config_init(&c->ssl);
+	mbedtls_ssl_ticket_init(&c->ticket);
+	mbedtls_ssl_session_init(&c->last);
 	mbedtls_entropy_init(&c->entropy);
 	mbedtls_ctr_drbg_init(&c->drbg);
 	mbedtls_x509_crt_init(&c->cert);
@@ -128,6 +155,15 @@ tlsio_conf_server(struct tlsio_conf *c, const char *cert_path,
 		return -1;
 	}
 	mbedtls_ssl_conf_authmode(&c->ssl, MBEDTLS_SSL_VERIFY_NONE);
+	/* Without tickets every handshake is a full one: no reason to
+	 * refuse to start. */
+	if (mbedtls_ssl_ticket_setup(&c->ticket, mbedtls_ctr_drbg_random,
+	    &c->drbg, MBEDTLS_CIPHER_AES_256_GCM, TLSIO_TICKET_LIFETIME_S) ==
+	    0) {
+		c->have_ticket = 1;
+		mbedtls_ssl_conf_session_tickets_cb(&c->ssl,
+		    tlsio_ticket_write, tlsio_ticket_parse, c);
+	}
 	return 0;
 }
 
@@ -139,6 +175,8 @@ tlsio_conf_client(struct tlsio_conf *c, const char *ca_path, char *err,
 
 	if (tlsio_conf_common(c, MBEDTLS_SSL_IS_CLIENT, err, errlen) != 0)
 		return -1;
+	mbedtls_ssl_conf_session_tickets(&c->ssl,
+	    MBEDTLS_SSL_SESSION_TICKETS_ENABLED);
 	if (ca_path != NULL) {
 		if ((rc = mbedtls_x509_crt_parse_file(&c->cert, ca_path)) < 0) {
 			tlsio_strerror(rc, ca_path, err, errlen);
@@ -159,6 +197,9 @@ void
 tlsio_conf_free(struct tlsio_conf *c)
 {
 	mbedtls_ssl_config_free(&c->ssl);
+	mbedtls_ssl_ticket_free(&c->ticket);
+	mbedtls_ssl_session_free(&c->last);
+	c->have_ticket = c->have_last = 0;
 	mbedtls_x509_crt_free(&c->cert);
 	mbedtls_pk_free(&c->key);
 	mbedtls_ctr_drbg_free(&c->drbg);
@@ -199,6 +240,16 @@ tlsio_init(struct tlsio *t, struct tlsio_conf *c, struct evbuffer *in,
 	if (server_name != NULL && !c->is_server &&
 	    mbedtls_ssl_set_hostname(&t->ssl, server_name) != 0)
 		return -1;
+	snprintf(t->name, sizeof t->name, "%s", server_name != NULL ?
+	    server_name : "");
+	/* The last session's ticket, offered to the server it came from (a
+	 * resumed handshake checks no certificate: the ticket only opens
+	 * for the hub that made it, under the name it was verified for);
+	 * a hub that cannot use it (restarted, rotated) makes a full
+	 * handshake of it. */
+	if (!c->is_server && c->have_last &&
+	    strcmp(c->last_name, t->name) == 0)
+		(void)mbedtls_ssl_set_session(&t->ssl, &c->last);
 	mbedtls_ssl_set_bio(&t->ssl, t, tlsio_bio_send, tlsio_bio_recv, NULL);
 	return 0;
 }
@@ -222,6 +273,29 @@ tlsio_release(struct tlsio *t)
 	t->released = 1;
 }
 
+/* A client keeps its session (with the hub's ticket) for the next
+ * connection. */
+static void
+tlsio_keep_session(struct tlsio *t)
+{
+	struct tlsio_conf *c = t->conf;
+
+	if (c->is_server)
+		return;
+	tlsio_conf_forget(c);
+	c->have_last = mbedtls_ssl_get_session(&t->ssl, &c->last) == 0;
+	snprintf(c->last_name, sizeof c->last_name, "%s", t->name);
+}
+
+void
+tlsio_conf_forget(struct tlsio_conf *c)
+{
+	mbedtls_ssl_session_free(&c->last);
+	mbedtls_ssl_session_init(&c->last);
+	c->have_last = 0;
+	c->last_name[0] = '\0';
+}
+
 int
 tlsio_handshake(struct tlsio *t, char *err, size_t errlen)
 {
@@ -235,12 +309,14 @@ tlsio_handshake(struct tlsio *t, char *err, size_t errlen)
 			snprintf(err, errlen, "TLS key export failed");
 			return -1;
 		}
+		tlsio_keep_session(t);
 		return 0;
 	}
 	if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE)
 		return 1;
 	if (rc == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
 		char why[512];
+		t->untrusted = 1;
 		mbedtls_x509_crt_verify_info(why, sizeof why, "",
 		    mbedtls_ssl_get_verify_result(&t->ssl));
 		why[strcspn(why, "\n")] = '\0';

@@ -12,6 +12,7 @@
 #include <mbedtls/entropy.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/ssl.h>
+#include <mbedtls/ssl_ticket.h>
 #include <mbedtls/x509_crt.h>
 
 struct evbuffer;
@@ -19,6 +20,7 @@ struct tlsio;
 
 #define TLSIO_EXPORT_LEN   64u   /* two 32-byte keys: client->hub, hub->client */
 #define TLSIO_EXPORT_LABEL "EXPORTER-softether-data-channel"
+#define TLSIO_TICKET_LIFETIME_S 86400u /* a TLS session ticket's life */
 
 /* Shared by every connection of one role. */
 struct tlsio_conf {
@@ -30,6 +32,15 @@ struct tlsio_conf {
 	int is_server;
 	int have_ca;
 	struct tlsio *current;   /* whose handshake is running (key export) */
+	/* RFC 5077 session tickets, so that a reconnection skips the
+	 * public-key operations: the hub seals them (keys in memory,
+	 * rotated by mbedTLS), a client keeps its last session. */
+	mbedtls_ssl_ticket_context ticket;
+	int have_ticket;
+	mbedtls_ssl_session last;
+	int have_last;
+	char last_name[256];     /* the server name it was made with */
+	uint64_t resumed;        /* hub: handshakes resumed from a ticket */
 };
 
 struct tlsio {
@@ -37,7 +48,10 @@ struct tlsio {
 	struct tlsio_conf *conf;
 	struct evbuffer *in, *out;  /* raw stream bytes, not owned */
 	int have_keys;
+	int untrusted;              /* the handshake failed: the peer's chain
+	                               did not verify against the CA */
 	int released;               /* the context is gone (tlsio_release) */
+	char name[256];             /* client: the server name asked for */
 	char suite[64];             /* the suite it used, once released */
 	uint8_t keys[TLSIO_EXPORT_LEN];
 };
@@ -50,6 +64,9 @@ int tlsio_conf_server(struct tlsio_conf *c, const char *cert_path,
 int tlsio_conf_client(struct tlsio_conf *c, const char *ca_path,
     char *err, size_t errlen);
 void tlsio_conf_free(struct tlsio_conf *c);
+/* A client forgets its last session: the next handshake is a full one
+ * (a session is only ever offered again to the same server name). */
+void tlsio_conf_forget(struct tlsio_conf *c);
 
 int tlsio_init(struct tlsio *t, struct tlsio_conf *c, struct evbuffer *in,
     struct evbuffer *out, const char *server_name);

@@ -214,7 +214,7 @@ test_render(void **state)
 	struct metrics_snap s = {
 		.version = "1.2\"3", .start_time_s = 1700000000.25,
 		.queue_used = 4096, .queue_limit = 1u << 30,
-		.queues_shed = 3, .hubs = hubs, .nhubs = 2,
+		.queues_shed = 3, .tls_resumed = 11, .hubs = hubs, .nhubs = 2,
 	};
 	char *text, line[256];
 
@@ -232,6 +232,8 @@ test_render(void **state)
 	hubs[0].resumes = 4;
 	hubs[0].logins_ok = 9;
 	hubs[0].logins_failed = 5;
+	hubs[0].logins_ticket = 8;
+	hubs[0].tickets_refused = 1;
 	for (int r = 0; r < SW_DROP_NREASONS; r++)
 		hubs[0].drops[r] = 100u + (uint64_t)r;
 	hubs[0].macs = 3;
@@ -242,9 +244,10 @@ test_render(void **state)
 	hubs[1].sessions_up = 1;
 
 	text = t_render(&s);
-	/* 5 process-wide, 2 x (1 online + 2 sessions + 1 ended + 2 frames +
-	 * 2 bytes + drops + 1 resumes + 2 logins + 1 macs + 2 ips). */
-	assert_int_equal(t_check_format(text), 5u + 2u * (14u +
+	/* 6 process-wide, 2 x (1 online + 2 sessions + 1 ended + 2 frames +
+	 * 2 bytes + drops + 1 resumes + 2 logins + 1 by ticket + 1 tickets
+	 * refused + 1 macs + 2 ips). */
+	assert_int_equal(t_check_format(text), 6u + 2u * (16u +
 	    SW_DROP_NREASONS));
 	t_has_line(text, "# TYPE softether_frames_total counter");
 	t_has_line(text, "# TYPE softether_sessions gauge");
@@ -253,6 +256,7 @@ test_render(void **state)
 	t_has_line(text, "softether_session_queue_bytes 4096");
 	t_has_line(text, "softether_session_queue_limit_bytes 1073741824");
 	t_has_line(text, "softether_session_queues_shed_total 3");
+	t_has_line(text, "softether_tls_resumed_total 11");
 	t_has_line(text, "softether_hub_online{hub=\"lab\"} 1");
 	t_has_line(text, "softether_sessions{hub=\"lab\",state=\"up\"} 2");
 	t_has_line(text, "softether_sessions{hub=\"lab\",state=\"cut\"} 1");
@@ -269,6 +273,8 @@ test_render(void **state)
 	t_has_line(text, "softether_logins_total{hub=\"lab\",result=\"ok\"} 9");
 	t_has_line(text, "softether_logins_total{hub=\"lab\",result="
 	    "\"failed\"} 5");
+	t_has_line(text, "softether_logins_by_ticket_total{hub=\"lab\"} 8");
+	t_has_line(text, "softether_tickets_refused_total{hub=\"lab\"} 1");
 	t_has_line(text, "softether_mac_table_entries{hub=\"lab\"} 3");
 	t_has_line(text, "softether_ip_table_entries{hub=\"lab\",family="
 	    "\"ipv4\"} 2");
@@ -293,7 +299,7 @@ test_render(void **state)
 	/* No hubs: every family still says what it is. */
 	s.nhubs = 0;
 	text = t_render(&s);
-	assert_int_equal(t_check_format(text), 5);
+	assert_int_equal(t_check_format(text), 6);
 	t_has_line(text, "# TYPE softether_logins_total counter");
 	free(text);
 }

@@ -214,6 +214,65 @@ test_msg_layout(void **state)
 	assert_memory_equal(buf, welcome, sizeof welcome);
 }
 
+/* A ticket rides at the end of WELCOME, only when there is one: a welcome
+ * without one is byte for byte what older cards know, and a card that
+ * reads one from an older hub sees none. */
+static void
+test_msg_welcome_ticket(void **state)
+{
+	struct proto_msg m = sample_welcome(), out;
+	const char *why;
+	size_t n, plain, used;
+
+	(void)state;
+	plain = proto_msg_encode(&m, buf, sizeof buf);
+	assert_int_equal(proto_msg_decode(buf, plain, &out, &used, &why),
+	    PROTO_OK);
+	assert_int_equal(out.u.welcome.ticket_len, 0);
+
+	m.u.welcome.ticket_len = PROTO_TICKET_MAX;
+	memset(m.u.welcome.ticket, 0x5c, PROTO_TICKET_MAX);
+	n = proto_msg_encode(&m, buf, sizeof buf);
+	assert_int_equal(n, plain + 3 + PROTO_TICKET_MAX);
+	assert_int_equal(proto_msg_decode(buf, n, &out, &used, &why),
+	    PROTO_OK);
+	assert_int_equal(used, n);
+	assert_int_equal(out.u.welcome.ticket_len, PROTO_TICKET_MAX);
+	assert_memory_equal(out.u.welcome.ticket, m.u.welcome.ticket,
+	    PROTO_TICKET_MAX);
+
+	/* Too long to send. */
+	m.u.welcome.ticket_len = PROTO_TICKET_MAX + 1;
+	assert_int_equal(proto_msg_encode(&m, buf, sizeof buf), 0);
+
+	/* Received: a zero or oversized length, a length past the end, or
+	 * another extension type: ignored (no ticket), as trailing bytes. */
+	m.u.welcome.ticket_len = 4;
+	n = proto_msg_encode(&m, buf, sizeof buf);
+	assert_int_equal(n, plain + 3 + 4);
+	assert_int_equal(buf[plain], PROTO_WELCOME_EXT_TICKET);
+	static const uint8_t bad[][3] = {
+		{ PROTO_WELCOME_EXT_TICKET, 0, 0 },
+		{ PROTO_WELCOME_EXT_TICKET, (PROTO_TICKET_MAX + 1) >> 8,
+		  (PROTO_TICKET_MAX + 1) & 0xff },
+		{ PROTO_WELCOME_EXT_TICKET, 0, 5 },
+		{ 0x7f, 0, 4 },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		memcpy(buf + plain, bad[i], 3);
+		assert_int_equal(proto_msg_decode(buf, n, &out, &used, &why),
+		    PROTO_OK);
+		assert_int_equal(used, n);
+		assert_int_equal(out.u.welcome.ticket_len, 0);
+	}
+	/* An unknown extension first ends them: a ticket after it is not
+	 * seen (extensions are only ever appended). */
+	memcpy(buf + plain, bad[3], 3);
+	assert_int_equal(proto_msg_decode(buf, n, &out, &used, &why),
+	    PROTO_OK);
+	assert_int_equal(out.u.welcome.ticket_len, 0);
+}
+
 static void
 test_msg_consecutive(void **state)
 {
@@ -766,6 +825,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_msg_round_trip),
 		cmocka_unit_test(test_msg_layout),
+		cmocka_unit_test(test_msg_welcome_ticket),
 		cmocka_unit_test(test_msg_consecutive),
 		cmocka_unit_test(test_msg_truncated),
 		cmocka_unit_test(test_msg_trailing_ignored),

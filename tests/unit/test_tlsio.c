@@ -387,7 +387,9 @@ test_raw_tail(void **state)
 	pipe_close(&p);
 
 	/* The hub's last flight, a two-record message and the stream bytes
-	 * all arrive in one burst before the client has finished. */
+	 * all arrive in one burst before the client has finished (a full
+	 * handshake: the first one's session is not offered). */
+	tlsio_conf_forget(&k.cc);
 	pipe_open(&p, &k, "hub", 0);
 	for (i = 0; i < HS_ROUNDS && p.src == 1 && p.crc >= 0; i++) {
 		p.crc = tlsio_handshake(&p.c, p.cerr, sizeof p.cerr);
@@ -697,6 +699,78 @@ test_export_live(void **state)
 #endif
 }
 
+/* A second connection resumes the first one's session from the hub's
+ * ticket (no public-key operation), with fresh keys and the hub's
+ * certificate still known; another server name, a forgotten session or a
+ * restarted hub (new ticket keys) make a full handshake. */
+static void
+test_resumption(void **state)
+{
+	const struct fixture *f = *state;
+	struct confs k;
+	struct pipe p;
+	uint8_t first[TLSIO_EXPORT_LEN];
+	char hex[CERT_FP_HEX];
+
+	confs_open(&k, f, NULL);
+	assert_true(k.sc.have_ticket);
+	pipe_open(&p, &k, "hub", 0);
+	handshake(&p, HS_ROUNDS);
+	assert_done(&p);
+	memcpy(first, p.c.keys, sizeof first);
+	pipe_close(&p);
+	assert_int_equal(k.sc.resumed, 0);
+	assert_true(k.cc.have_last);
+
+	pipe_open(&p, &k, "hub", 0);
+	handshake(&p, HS_ROUNDS);
+	assert_done(&p);
+	assert_int_equal(k.sc.resumed, 1);
+	assert_memory_equal(p.c.keys, p.s.keys, TLSIO_EXPORT_LEN);
+	assert_memory_not_equal(p.c.keys, first, TLSIO_EXPORT_LEN);
+	assert_int_equal(tlsio_peer_fingerprint(&p.c, hex), 0);
+	assert_string_equal(hex, f->fp);
+	pipe_close(&p);
+
+	/* And again, from the ticket the resumed handshake renewed. */
+	pipe_open(&p, &k, "hub", 0);
+	handshake(&p, HS_ROUNDS);
+	assert_done(&p);
+	assert_int_equal(k.sc.resumed, 2);
+	pipe_close(&p);
+
+	/* Another name: a full handshake. */
+	pipe_open(&p, &k, "other", 0);
+	handshake(&p, HS_ROUNDS);
+	assert_done(&p);
+	assert_int_equal(k.sc.resumed, 2);
+	pipe_close(&p);
+
+	tlsio_conf_forget(&k.cc);
+	assert_false(k.cc.have_last);
+	pipe_open(&p, &k, "other", 0);
+	handshake(&p, HS_ROUNDS);
+	assert_done(&p);
+	assert_int_equal(k.sc.resumed, 2);
+	pipe_close(&p);
+
+	/* The hub restarts: its ticket keys are new; the ticket offered is
+	 * refused and the handshake is a full one. */
+	char err[ERRLEN];
+	tlsio_conf_free(&k.sc);
+	assert_int_equal(tlsio_conf_server(&k.sc, f->crt, f->key, err,
+	    sizeof err), 0);
+	assert_true(k.cc.have_last);
+	pipe_open(&p, &k, "other", 0);
+	handshake(&p, HS_ROUNDS);
+	assert_done(&p);
+	assert_int_equal(k.sc.resumed, 0);
+	assert_int_equal(tlsio_peer_fingerprint(&p.c, hex), 0);
+	assert_string_equal(hex, f->fp);
+	pipe_close(&p);
+	confs_close(&k);
+}
+
 static void
 test_ca_file(void **state)
 {
@@ -778,6 +852,7 @@ main(void)
 		cmocka_unit_test(test_fresh_keys),
 		cmocka_unit_test(test_export_known_answer),
 		cmocka_unit_test(test_export_live),
+		cmocka_unit_test(test_resumption),
 		cmocka_unit_test(test_ca_file),
 		cmocka_unit_test(test_bad_conf),
 	};
