@@ -230,4 +230,29 @@ enum proto_result proto_item_next(struct proto_item_iter *it,
 
 const char *proto_error_name(uint16_t code);
 
+/* ---- DHCPv4 (RFC 2131/2132): the hub's service, the card's client ----- */
+/* dhcp.c, dhcpsrv.c and dhcpcli.c; not part of the tunnel's protocol. */
+#define PROTO_DHCP_SERVER_PORT   67u
+#define PROTO_DHCP_CLIENT_PORT   68u
+#define PROTO_DHCP_COOKIE        0x63825363u
+#define PROTO_DHCP_FIXED_LEN     236u   /* the BOOTP header, before the cookie */
+#define PROTO_DHCP_OPTIONS_OFF   240u   /* options follow the cookie */
+#define PROTO_DHCP_MIN_LEN       300u   /* what we send is padded to this
+                                           (the BOOTP minimum, RFC 1542) */
+#define PROTO_DHCP_MAX_FRAME     PROTO_ETH_MAX_FRAME /* a longer frame
+                                           carrying DHCP is refused */
+#define PROTO_DHCP_MAX_OPTIONS   128u   /* options in one message, pads not
+                                           counted: more is an option bomb */
+#define PROTO_DHCP_OPT_MAX       255u   /* bytes of one option's value, after
+                                           concatenating repeats (RFC 3396) */
+#define PROTO_DHCP_MAX_DNS       4u     /* DNS servers kept and sent */
+#define PROTO_DHCP_TTL           64u    /* of what we send */
+/* The client's timers (RFC 2131 4.1, 4.4.5). */
+#define PROTO_DHCP_RETRANS_MS     4000u  /* first retransmission ... */
+#define PROTO_DHCP_RETRANS_MAX_MS 64000u /* ... doubling up to this ... */
+#define PROTO_DHCP_JITTER_MS      1000u  /* ... each +-this, at random */
+#define PROTO_DHCP_REQUEST_TRIES  4u     /* REQUESTs unanswered: start over */
+#define PROTO_DHCP_RENEW_MIN_MS   60000u /* renewing, rebinding: no sooner */
+#define PROTO_DHCP_DECLINE_WAIT_MS 10000u /* after a DECLINE, before DISCOVER */
+
 #endif
