@@ -16,28 +16,13 @@
 #include "admin.h"
 #include "cfgload.h"
 #include "clock.h"
+#include "control.h"
 #include "ether.h"
 #include "log.h"
 #include "srv.h"
 
 #define ADMIN_KICK_TEXT "disconnected by the hub's administrator"
 #define ADMIN_HELP_COL  24  /* where the help text starts */
-
-/* A JSON string: quotes, backslashes and control bytes escaped. */
-static void
-admin_json_str(struct evbuffer *out, const char *s)
-{
-	evbuffer_add(out, "\"", 1);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			evbuffer_add_printf(out, "\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
-			evbuffer_add_printf(out, "\\u%04x", *p);
-		else
-			evbuffer_add(out, p, 1);
-	}
-	evbuffer_add(out, "\"", 1);
-}
 
 /* Text output: control bytes a peer may have chosen become '?'. */
 static const char *
@@ -63,7 +48,7 @@ admin_fail(struct evbuffer *out, int json, const char *fmt, ...)
 	va_end(ap);
 	if (json) {
 		evbuffer_add_printf(out, "{\"ok\":false,\"error\":");
-		admin_json_str(out, msg);
+		control_json_str(out, msg);
 		evbuffer_add_printf(out, "}\n");
 	} else
 		evbuffer_add_printf(out, "%s\n", msg);
@@ -172,7 +157,7 @@ admin_hub_list(struct srv *srv, int json, struct evbuffer *out)
 			continue; /* removed, its sessions ending */
 		if (json) {
 			evbuffer_add_printf(out, "%s{\"name\":", first ? "" : ",");
-			admin_json_str(out, h->engine.name);
+			control_json_str(out, h->engine.name);
 			evbuffer_add_printf(out, ",\"online\":%s,\"sessions\":%u,"
 			    "\"macs\":%u,\"frames\":%" PRIu64 ",\"unicast\":%"
 			    PRIu64 ",\"flooded\":%" PRIu64 ",\"dropped\":%" PRIu64
@@ -207,13 +192,13 @@ admin_session_json(struct evbuffer *out, const struct remote *r)
 
 	evbuffer_add_printf(out, "{\"id\":%" PRIu64 ",\"kind\":\"session\","
 	    "\"hub\":", r->id);
-	admin_json_str(out, r->hub->engine.name);
+	control_json_str(out, r->hub->engine.name);
 	evbuffer_add_printf(out, ",\"user\":");
-	admin_json_str(out, r->user);
+	control_json_str(out, r->user);
 	evbuffer_add_printf(out, ",\"from\":");
-	admin_json_str(out, r->peer);
+	control_json_str(out, r->peer);
 	evbuffer_add_printf(out, ",\"transport\":");
-	admin_json_str(out, r->via[0] ? r->via : "unknown");
+	control_json_str(out, r->via[0] ? r->via : "unknown");
 	evbuffer_add_printf(out, ",\"since\":%.3f,\"state\":\"%s\","
 	    "\"in_frames\":%" PRIu64 ",\"in_bytes\":%" PRIu64 ",\"out_frames\":%"
 	    PRIu64 ",\"out_bytes\":%" PRIu64 ",\"resumes\":%u,\"unacked\":%"
@@ -269,9 +254,9 @@ admin_bridge_json(struct evbuffer *out, const struct bridge *b)
 
 	evbuffer_add_printf(out, "{\"id\":%" PRIu64 ",\"kind\":\"bridge\","
 	    "\"hub\":", b->id);
-	admin_json_str(out, b->hub->engine.name);
+	control_json_str(out, b->hub->engine.name);
 	evbuffer_add_printf(out, ",\"interface\":");
-	admin_json_str(out, b->iface);
+	control_json_str(out, b->iface);
 	evbuffer_add_printf(out, ",\"since\":%.3f,\"state\":\"%s\","
 	    "\"in_frames\":%" PRIu64 ",\"in_bytes\":%" PRIu64 ",\"out_frames\":%"
 	    PRIu64 ",\"out_bytes\":%" PRIu64 ",\"local\":%" PRIu64 ",\"bad\":%"
@@ -479,9 +464,9 @@ admin_mac_one(void *arg, const struct sw_mac_entry *e)
 	if (w->json) {
 		evbuffer_add_printf(w->out, "%s{\"mac\":\"%s\",\"session\":",
 		    w->first ? "" : ",", mac);
-		admin_json_str(w->out, owner);
+		control_json_str(w->out, owner);
 		evbuffer_add_printf(w->out, ",\"port\":");
-		admin_json_str(w->out, e->port->name);
+		control_json_str(w->out, e->port->name);
 		evbuffer_add_printf(w->out, ",\"age_s\":%" PRIu64 "}", age);
 	} else
 		evbuffer_add_printf(w->out, "%-17s %-8s %-32s %6" PRIu64 "s\n",
@@ -505,7 +490,7 @@ admin_ip_one(void *arg, const struct iptable_view *v)
 	if (w->json) {
 		evbuffer_add_printf(w->out, "%s{\"ip\":\"%s\",\"session\":",
 		    w->first ? "" : ",", addr);
-		admin_json_str(w->out, owner);
+		control_json_str(w->out, owner);
 		evbuffer_add_printf(w->out, ",\"source\":\"%s\",\"expires_s\":%"
 		    PRId64 "}", src, left);
 	} else
@@ -612,7 +597,7 @@ admin_config_show(struct srv *srv, int json, struct evbuffer *out)
 	fclose(f);
 	if (json) {
 		evbuffer_add_printf(out, "{\"ok\":true,\"config\":");
-		admin_json_str(out, text);
+		control_json_str(out, text);
 		evbuffer_add_printf(out, "}\n");
 	} else
 		evbuffer_add(out, text, len);
@@ -644,7 +629,7 @@ admin_help(const struct admincmd_line *l, int json, struct evbuffer *out)
 			evbuffer_add_printf(out, "%s{\"command\":\"%s\","
 			    "\"args\":\"%s\",\"help\":", first ? "" : ",",
 			    t[i].words, t[i].args);
-			admin_json_str(out, t[i].help);
+			control_json_str(out, t[i].help);
 			evbuffer_add_printf(out, "}");
 		} else {
 			int w = (int)(strlen(t[i].words) + (t[i].args[0] ?
@@ -756,7 +741,7 @@ admin_users(struct srv *srv, const struct admincmd_line *l, int json,
 		if (json) {
 			evbuffer_add_printf(out, "%s{\"name\":", first ? "" :
 			    ",");
-			admin_json_str(out, u->name);
+			control_json_str(out, u->name);
 			evbuffer_add_printf(out, ",\"from\":\"%s\",\"sessions\":"
 			    "%u,\"policy\":", from, n);
 			admin_policy(out, &u->policy, show, 1);
@@ -845,6 +830,11 @@ admin_exec(struct srv *srv, const struct admincmd_line *l, int json,
 		if (json)
 			evbuffer_add_printf(out, "{\"ok\":true}\n");
 		return 0;
+	case ADMINCMD_HUB_CAPTURE:
+		/* The control socket streams it (capture.c) before this. */
+		return admin_fail(out, json, "hub capture is local only: run "
+		    "softether --admin -e 'hub capture HUB' on the hub's "
+		    "machine (its control socket)");
 	}
 	return admin_fail(out, json, "unknown command");
 }

@@ -29,6 +29,10 @@ static const struct admincmd admincmd_cmds[] = {
 	{ ADMINCMD_HUB_SET, "hub set", 3, 3, "NAME KEY VALUE",
 	  "mac_aging, max_sessions or default_policy.KEY (VALUE clear: "
 	  "back to the file's) (saved)" },
+	{ ADMINCMD_HUB_CAPTURE, "hub capture", 1, 6,
+	  "HUB [--count N] [--seconds S] [FILE|-]",
+	  "what the hub forwards, as pcap, to FILE or standard output "
+	  "(| tcpdump -r -); Ctrl-C stops; local control socket only" },
 	{ ADMINCMD_USER_LIST, "user list", 1, 1, "HUB",
 	  "a hub's users: where each is defined, sessions, own policy" },
 	{ ADMINCMD_USER_SHOW, "user show", 2, 2, "HUB USER",
@@ -74,8 +78,7 @@ admincmd_table(size_t *n)
 	return admincmd_cmds;
 }
 
-/* Split into words in out->buf; -1 on an open quote or too many words. */
-static int
+int
 admincmd_split(const char *line, size_t len, struct admincmd_line *out,
     char *err, size_t errlen)
 {
@@ -83,6 +86,15 @@ admincmd_split(const char *line, size_t len, struct admincmd_line *out,
 	size_t i = 0;
 
 	out->argc = 0;
+	if (len > ADMINCMD_LINE_MAX) {
+		snprintf(err, errlen, "line too long (at most %u bytes)",
+		    ADMINCMD_LINE_MAX);
+		return -1;
+	}
+	if (memchr(line, '\0', len) != NULL) {
+		snprintf(err, errlen, "NUL byte in the line");
+		return -1;
+	}
 	while (i < len) {
 		char quote = 0;
 		int any = 0;
@@ -127,12 +139,13 @@ admincmd_split(const char *line, size_t len, struct admincmd_line *out,
 	return 0;
 }
 
-/* The command whose words start argv, or NULL. */
+/* The command of table t whose words start argv, or NULL. */
 static const struct admincmd *
-admincmd_find(char **argv, size_t argc, size_t *nwords)
+admincmd_find(const struct admincmd *t, size_t n, char **argv, size_t argc,
+    size_t *nwords)
 {
-	for (size_t i = 0; i < ADMINCMD_N; i++) {
-		const char *p = admincmd_cmds[i].words;
+	for (size_t i = 0; i < n; i++) {
+		const char *p = t[i].words;
 		size_t k = 0;
 		while (k < argc && k < ADMINCMD_WORDS_MAX) {
 			size_t l = strcspn(p, " ");
@@ -142,7 +155,7 @@ admincmd_find(char **argv, size_t argc, size_t *nwords)
 			p += l;
 			if (*p == '\0') {
 				*nwords = k;
-				return &admincmd_cmds[i];
+				return &t[i];
 			}
 			p++;
 		}
@@ -166,6 +179,14 @@ int
 admincmd_parse(const char *line, size_t len, struct admincmd_line *out,
     char *err, size_t errlen)
 {
+	return admincmd_parse_table(admincmd_cmds, ADMINCMD_N, line, len, out,
+	    err, errlen);
+}
+
+int
+admincmd_parse_table(const struct admincmd *t, size_t n, const char *line,
+    size_t len, struct admincmd_line *out, char *err, size_t errlen)
+{
 	const struct admincmd *c;
 	size_t nwords = 0;
 	char show[48];
@@ -173,20 +194,11 @@ admincmd_parse(const char *line, size_t len, struct admincmd_line *out,
 	memset(out, 0, sizeof *out);
 	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 		len--;
-	if (len > ADMINCMD_LINE_MAX) {
-		snprintf(err, errlen, "line too long (at most %u bytes)",
-		    ADMINCMD_LINE_MAX);
-		return -1;
-	}
-	if (memchr(line, '\0', len) != NULL) {
-		snprintf(err, errlen, "NUL byte in the line");
-		return -1;
-	}
 	if (admincmd_split(line, len, out, err, errlen) != 0)
 		return -1;
 	if (out->argc == 0)
 		return 0;
-	if ((c = admincmd_find(out->argv, out->argc, &nwords)) == NULL) {
+	if ((c = admincmd_find(t, n, out->argv, out->argc, &nwords)) == NULL) {
 		snprintf(err, errlen, "unknown command '%s' (try: help)",
 		    admincmd_show(show, out->argv[0]));
 		return -1;
@@ -207,33 +219,53 @@ admincmd_parse(const char *line, size_t len, struct admincmd_line *out,
 	return 0;
 }
 
+static const char *const admincmd_frame_words[] = {
+	[ADMINCMD_FRAME_ERR] = "ERR",
+	[ADMINCMD_FRAME_OK] = "OK",
+	[ADMINCMD_FRAME_STREAM] = "STREAM",
+	[ADMINCMD_FRAME_DATA] = "DATA",
+};
+#define ADMINCMD_NFRAMES \
+	(sizeof admincmd_frame_words / sizeof admincmd_frame_words[0])
+
 size_t
-admincmd_reply_hdr(char hdr[ADMINCMD_REPLY_HDR], int ok, size_t len)
+admincmd_frame_hdr(char hdr[ADMINCMD_REPLY_HDR], enum admincmd_frame kind,
+    size_t len)
 {
-	int n = snprintf(hdr, ADMINCMD_REPLY_HDR, "%s %zu\n", ok ? "OK" : "ERR",
-	    len);
+	int n = snprintf(hdr, ADMINCMD_REPLY_HDR, "%s %zu\n",
+	    admincmd_frame_words[kind], len);
 
 	return n > 0 ? (size_t)n : 0;
 }
 
+size_t
+admincmd_reply_hdr(char hdr[ADMINCMD_REPLY_HDR], int ok, size_t len)
+{
+	return admincmd_frame_hdr(hdr, ok ? ADMINCMD_FRAME_OK :
+	    ADMINCMD_FRAME_ERR, len);
+}
+
 int
-admincmd_reply_parse(const char *buf, size_t n, int *ok, size_t *len,
-    size_t *used)
+admincmd_frame_parse(const char *buf, size_t n, enum admincmd_frame *kind,
+    size_t *len, size_t *used)
 {
 	const char *nl = memchr(buf, '\n', n < ADMINCMD_REPLY_HDR ? n :
 	    ADMINCMD_REPLY_HDR);
-	const char *p;
+	const char *p = NULL;
 	size_t v = 0;
 
 	if (nl == NULL)
 		return n >= ADMINCMD_REPLY_HDR ? -1 : 0;
-	if (nl - buf > 3 && memcmp(buf, "OK ", 3) == 0) {
-		*ok = 1;
-		p = buf + 3;
-	} else if (nl - buf > 4 && memcmp(buf, "ERR ", 4) == 0) {
-		*ok = 0;
-		p = buf + 4;
-	} else
+	for (size_t k = 0; k < ADMINCMD_NFRAMES; k++) {
+		size_t wl = strlen(admincmd_frame_words[k]);
+		if ((size_t)(nl - buf) > wl + 1 &&
+		    memcmp(buf, admincmd_frame_words[k], wl) == 0 &&
+		    buf[wl] == ' ') {
+			*kind = (enum admincmd_frame)k;
+			p = buf + wl + 1;
+		}
+	}
+	if (p == NULL)
 		return -1;
 	for (; p < nl; p++) {
 		if (*p < '0' || *p > '9' || v > ADMINCMD_REPLY_MAX)
@@ -245,4 +277,90 @@ admincmd_reply_parse(const char *buf, size_t n, int *ok, size_t *len,
 	*len = v;
 	*used = (size_t)(nl - buf) + 1;
 	return 1;
+}
+
+int
+admincmd_reply_parse(const char *buf, size_t n, int *ok, size_t *len,
+    size_t *used)
+{
+	enum admincmd_frame kind;
+	int r = admincmd_frame_parse(buf, n, &kind, len, used);
+
+	if (r != 1)
+		return r;
+	if (kind != ADMINCMD_FRAME_OK && kind != ADMINCMD_FRAME_ERR)
+		return -1;
+	*ok = kind == ADMINCMD_FRAME_OK;
+	return 1;
+}
+
+/* A whole decimal number in [min, max]: 0, or -1. */
+static int
+admincmd_number(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (*s == '\0')
+		return -1;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9' || v > (UINT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	if (v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int
+admincmd_capture_parse(const struct admincmd_line *l,
+    struct admincmd_capture *c, char *err, size_t errlen)
+{
+	uint64_t v;
+
+	memset(c, 0, sizeof *c);
+	if (l->argc < 1) {
+		snprintf(err, errlen, "hub capture: expected HUB");
+		return -1;
+	}
+	c->hub = l->argv[0];
+	for (size_t i = 1; i < l->argc; i++) {
+		const char *a = l->argv[i];
+		int count = strcmp(a, "--count") == 0 || strcmp(a, "-c") == 0;
+		if (count || strcmp(a, "--seconds") == 0) {
+			if (i + 1 == l->argc) {
+				snprintf(err, errlen, "hub capture: %s needs a "
+				    "number", a);
+				return -1;
+			}
+			if (admincmd_number(l->argv[++i], 1, count ?
+			    UINT64_MAX / 2 : ADMINCMD_CAPTURE_MAX_S, &v) != 0) {
+				if (count)
+					snprintf(err, errlen, "hub capture: %s: "
+					    "expected a number of frames", a);
+				else
+					snprintf(err, errlen, "hub capture: %s: "
+					    "expected 1 to %u seconds", a,
+					    ADMINCMD_CAPTURE_MAX_S);
+				return -1;
+			}
+			if (count)
+				c->count = v;
+			else
+				c->seconds = (uint32_t)v;
+		} else if (a[0] == '-' && a[1] != '\0') {
+			char show[48];
+			snprintf(err, errlen, "hub capture: unknown option '%s' "
+			    "(--count N, --seconds S)", admincmd_show(show, a));
+			return -1;
+		} else if (c->file != NULL) {
+			snprintf(err, errlen, "hub capture: one FILE at most");
+			return -1;
+		} else
+			c->file = a;
+	}
+	if (c->file != NULL && strcmp(c->file, "-") == 0)
+		c->file = NULL;
+	return 0;
 }

@@ -8,9 +8,11 @@
  * NULL: commands line by line from stdin, with a prompt on a terminal.
  * json: each reply is one JSON document. user add and user password
  * without --hash take the password from pwfile (its first line) or ask
- * for it, and send only its Argon2id hash. */
-int adminctl_run(const char *path, const char *cmd, int json,
-    const char *pwfile);
+ * for it, and send only its Argon2id hash. who: NULL for the hub, else
+ * who answers at path ("the card on vpn0"), for messages; it takes the
+ * commands as they are. */
+int adminctl_run(const char *path, const char *who, const char *cmd,
+    int json, const char *pwfile);
 
 /* softether --admin HOST[:PORT]: the same commands inside the hub's TLS
  * port, the hub verified as a card verifies it. */

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,8 @@
 #define GENUSER_FILE         "generated-users"
 #define GENUSER_PW_LEN       20u  /* of GENUSER_ALPHA letters: 100 bits */
 #define GENUSER_ALPHA        32u
+#define GENUSER_MAX_HOSTS    16u  /* connect lines printed, at most */
+#define GENUSER_HOST_LEN     (INET6_ADDRSTRLEN + sizeof "[]:65535")
 
 static int
 genuser_load(struct hubconf *cfg, const char *path)
@@ -62,24 +65,85 @@ genuser_load(struct hubconf *cfg, const char *path)
 	return n;
 }
 
-static void
-genuser_guess_host(char *out, size_t len)
+/* The port a card reaches addr on: the first listen entry that takes it
+ * (addr itself, its family's wildcard, or "*"), or NULL. */
+static const char *
+genuser_port(const struct hubconf *cfg, int family, const char *addr)
+{
+	for (size_t i = 0; i < cfg->nlisten; i++) {
+		const char *l = cfg->listen[i], *colon = strrchr(l, ':');
+		char host[INET6_ADDRSTRLEN + 2];
+		size_t hl = colon != NULL ? (size_t)(colon - l) : 0;
+
+		if (colon == NULL || hl < 1 || hl >= sizeof host)
+			continue;
+		memcpy(host, l, hl);
+		host[hl] = '\0';
+		if (strcmp(host, "*") == 0)
+			return colon + 1;
+		if (family == AF_INET && (strcmp(host, "0.0.0.0") == 0 ||
+		    strcmp(host, addr) == 0))
+			return colon + 1;
+		if (family == AF_INET6 && host[0] == '[' && hl > 2) {
+			host[hl - 1] = '\0';
+			if (strcmp(host + 1, "::") == 0 ||
+			    strcmp(host + 1, addr) == 0)
+				return colon + 1;
+		}
+	}
+	return NULL;
+}
+
+/* Where a card may reach this hub, as HOST:PORT ([V6]:PORT): each address
+ * of an interface that is up, but loopback and link-local ones, that the
+ * hub listens on. How many were put in out. */
+static size_t
+genuser_hosts(const struct hubconf *cfg, char out[][GENUSER_HOST_LEN],
+    size_t max)
 {
 	struct ifaddrs *ifa, *i;
+	size_t n = 0;
 
-	snprintf(out, len, "HUB-ADDRESS");
 	if (getifaddrs(&ifa) != 0)
-		return;
-	for (i = ifa; i != NULL; i = i->ifa_next) {
-		if (i->ifa_addr == NULL || i->ifa_addr->sa_family != AF_INET)
+		return 0;
+	for (i = ifa; i != NULL && n < max; i = i->ifa_next) {
+		char addr[INET6_ADDRSTRLEN], hp[GENUSER_HOST_LEN];
+		const char *port;
+		size_t k;
+		int fam;
+
+		if (i->ifa_addr == NULL || !(i->ifa_flags & IFF_UP) ||
+		    (i->ifa_flags & IFF_LOOPBACK))
 			continue;
-		struct sockaddr_in *a = (struct sockaddr_in *)i->ifa_addr;
-		if ((ntohl(a->sin_addr.s_addr) >> 24) == 127)
+		fam = i->ifa_addr->sa_family;
+		if (fam == AF_INET) {
+			const struct in_addr *a = &((const struct sockaddr_in *)
+			    (const void *)i->ifa_addr)->sin_addr;
+			uint32_t h = ntohl(a->s_addr);
+			if (h == 0 || (h >> 24) == 127 || (h >> 16) == 0xa9feu)
+				continue;
+			inet_ntop(AF_INET, a, addr, sizeof addr);
+		} else if (fam == AF_INET6) {
+			const struct in6_addr *a = &((const struct sockaddr_in6 *)
+			    (const void *)i->ifa_addr)->sin6_addr;
+			if (IN6_IS_ADDR_UNSPECIFIED(a) || IN6_IS_ADDR_LOOPBACK(a) ||
+			    IN6_IS_ADDR_LINKLOCAL(a) || IN6_IS_ADDR_MULTICAST(a) ||
+			    IN6_IS_ADDR_V4MAPPED(a))
+				continue;
+			inet_ntop(AF_INET6, a, addr, sizeof addr);
+		} else
 			continue;
-		inet_ntop(AF_INET, &a->sin_addr, out, (socklen_t)len);
-		break;
+		if ((port = genuser_port(cfg, fam, addr)) == NULL)
+			continue;
+		snprintf(hp, sizeof hp, fam == AF_INET6 ? "[%s]:%s" : "%s:%s",
+		    addr, port);
+		for (k = 0; k < n && strcmp(out[k], hp) != 0; k++)
+			;
+		if (k == n)
+			memcpy(out[n++], hp, sizeof hp);
 	}
 	freeifaddrs(ifa);
+	return n;
 }
 
 static size_t
@@ -107,7 +171,9 @@ int
 genuser_ensure(struct srv *srv)
 {
 	struct hubconf *cfg = srv->cfg;
-	char path[4096], pw[24], hash[AUTH_HASH_MAX], host[64];
+	char path[4096], pw[24], hash[AUTH_HASH_MAX];
+	char hosts[GENUSER_MAX_HOSTS][GENUSER_HOST_LEN];
+	size_t nhosts;
 	char line[AUTH_HASH_MAX + 2 * PROTO_MAX_NAME + 8], err[4400];
 
 	if (genuser_count(cfg) > 0)
@@ -136,18 +202,24 @@ genuser_ensure(struct srv *srv)
 		return -1;
 	}
 	genuser_load(srv->cfg, path);
-	genuser_guess_host(host, sizeof host);
-	const char *port = "443";
-	if (cfg->nlisten > 0) {
-		const char *c = strrchr(cfg->listen[0], ':');
-		if (c != NULL)
-			port = c + 1;
+	/* One line per address a card may reach the hub at, for any POSIX
+	 * shell: the password comes on the card's standard input. */
+	if ((nhosts = genuser_hosts(cfg, hosts, GENUSER_MAX_HOSTS)) == 0) {
+		const char *c = cfg->nlisten > 0 ? strrchr(cfg->listen[0], ':') :
+		    NULL;
+		snprintf(hosts[0], sizeof hosts[0], "HUB-ADDRESS:%s",
+		    c != NULL ? c + 1 : "443");
+		nhosts = 1;
 	}
 	printf("\nNo users were configured, so one was created (its password "
-	    "is shown only now):\n\n"
-	    "  softether --nic --connect %s:%s --hub-name %s --user %s "
-	    "--password-file <(echo '%s') --fingerprint %s\n\n",
-	    host, port, cfg->hubs[0].name, GENUSER_NAME, pw, srv->fingerprint);
+	    "is shown only now).\nA card connects with the line of an address "
+	    "it can reach:\n\n");
+	for (size_t i = 0; i < nhosts; i++)
+		printf("  echo '%s' | softether --nic --connect %s --hub-name %s "
+		    "--user %s --password-file /dev/stdin --fingerprint %s\n",
+		    pw, hosts[i], cfg->hubs[0].name, GENUSER_NAME,
+		    srv->fingerprint);
+	printf("\n");
 	fflush(stdout);
 	sodium_memzero(pw, sizeof pw);
 	return 0;

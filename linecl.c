@@ -109,6 +109,12 @@ linecl_flush(struct linecl *l)
 }
 
 void
+linecl_flush_soon(struct linecl *l)
+{
+	event_add(l->wev, NULL);
+}
+
+void
 linecl_close(struct linecl *l)
 {
 	l->closing = 1;

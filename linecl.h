@@ -48,6 +48,9 @@ void linecl_pause(struct linecl *l);
 /* Write what l->out holds; frees l if it broke or it was closing and all
  * is written. */
 void linecl_flush(struct linecl *l);
+/* Write l->out once the socket can take it, from the loop: never frees l
+ * here (for output added where the caller must not lose it). */
+void linecl_flush_soon(struct linecl *l);
 /* Stop reading; free once the output is written. */
 void linecl_close(struct linecl *l);
 void linecl_free(struct linecl *l);

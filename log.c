@@ -1,29 +1,90 @@
 /*
  * log.c: levelled logging. One line per event, with a timestamp on stderr;
- * syslog adds its own.
+ * syslog adds its own. Asked for syslog with no syslog daemon listening,
+ * it says so once and stays on stderr.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 
 static enum log_level log_level = LOG_LVL_INFO;
 static int log_syslog;
+static int log_syslog_warned;	/* no syslog daemon: said once */
 static log_sink_fn *log_sink;
 static void *log_sink_arg;
 
 static const char *const log_names[] = { "error", "warn", "info", "debug" };
 
+/* Does a syslog daemon take messages at _PATH_LOG? 0 with errno if not.
+ * A datagram socket first, as syslog(3) tries it, then a stream one. */
+static int
+log_syslog_listening(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	static const int types[] = { SOCK_DGRAM, SOCK_STREAM };
+	int saved = ENOENT;
+
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", _PATH_LOG);
+	for (size_t i = 0; i < 2; i++) {
+		int fd = socket(AF_UNIX, types[i] | SOCK_CLOEXEC, 0), ok;
+		if (fd < 0)
+			return 0;
+		ok = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+		saved = errno;
+		close(fd);
+		if (ok)
+			return 1;
+		if (saved != EPROTOTYPE)
+			break;
+	}
+	errno = saved;
+	return 0;
+}
+
+int
+log_syslog_check(int detaching)
+{
+	if (log_syslog_listening())
+		return 1;
+	if (!log_syslog_warned) {
+		log_syslog_warned = 1;
+		if (detaching)
+			log_warn("no syslog daemon listens at %s (%s): the log "
+			    "goes to standard error, which is closed once "
+			    "detached, so nothing will be logged after that "
+			    "(start a syslog daemon, or run in the foreground)",
+			    _PATH_LOG, strerror(errno));
+		else
+			log_warn("no syslog daemon listens at %s (%s): logging "
+			    "to standard error instead", _PATH_LOG,
+			    strerror(errno));
+	}
+	return 0;
+}
+
 void
 log_init(const char *progname, enum log_level level, int use_syslog)
 {
 	log_level = level;
-	log_syslog = use_syslog;
-	if (use_syslog)
+	log_syslog = 0;
+	if (use_syslog && log_syslog_check(0)) {
 		openlog(progname, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		log_syslog = 1;
+	}
+}
+
+int
+log_uses_syslog(void)
+{
+	return log_syslog;
 }
 
 void

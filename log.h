@@ -9,7 +9,15 @@
 
 enum log_level { LOG_LVL_ERROR = 0, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
+/* use_syslog: to syslog, or, with no syslog daemon listening at /dev/log,
+ * to stderr after one warning (log_syslog_check). */
 void log_init(const char *progname, enum log_level level, int use_syslog);
+/* Is a syslog daemon listening? If not, warns once for the process (on
+ * stderr, where the log still goes), saying that what is logged will be
+ * lost if detaching (--daemon). 1 or 0. */
+int log_syslog_check(int detaching);
+/* 1 if lines go to syslog now. */
+int log_uses_syslog(void);
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 /* "error", "warn", "info", "debug" -> level; -1 if unknown. */

@@ -15,6 +15,7 @@
 #include "auth.h"
 #include "control.h"
 #include "cert.h"
+#include "detach.h"
 #include "hubconf.h"
 #include "nicconf.h"
 #include "pidfile.h"
@@ -35,6 +36,7 @@ usage(FILE *f)
 "                 --password-file FILE [the card's other options]\n"
 "                 [--fingerprint SHA256HEX | --ca FILE] [--known-hubs FILE]\n"
 "                 [--via %s]\n"
+"                 [--up CMD] [--down CMD]\n"
 "                 [--proxy HOST:PORT [--proxy-user U [--proxy-password-file F]]]\n"
 "                 [--ssh [USER@]GATEWAY[:PORT] [--ssh-option KEY=VALUE ...]]\n"
 "       softether --check-config [-c config.yaml]\n"
@@ -42,6 +44,7 @@ usage(FILE *f)
 "       softether --hash-password < password.txt\n"
 "       softether --admin [-c config.yaml | --state-dir DIR | --run-dir DIR]\n"
 "                 [-e COMMAND] [--json] [--password-file FILE]\n"
+"       softether --admin --nic [IFNAME] [--run-dir DIR] [-e COMMAND] [--json]\n"
 "       softether --admin HOST[:PORT] [--admin-password-file FILE]\n"
 "                 [--fingerprint SHA256HEX | --ca FILE] [--known-hubs FILE]\n"
 "                 [-e COMMAND] [--json] [--password-file FILE]\n"
@@ -58,13 +61,17 @@ usage(FILE *f)
 "  --check-config      validate the configuration and print it in full\n"
 "  --admin             administer the hub running on this machine through its\n"
 "                      control socket (commands: -e help)\n"
+"  --admin --nic [IFNAME]  ask the card on IFNAME (default vpn0) how it is,\n"
+"                      through its control socket (commands: status, the\n"
+"                      default, and help)\n"
 "  --admin HOST[:PORT] the same inside the hub's TLS port, as admin with the\n"
 "                      hub's admin.password (--admin-password-file FILE, or\n"
 "                      asked); the hub is verified as a card verifies it\n"
 "  -e COMMAND          run one command and exit (0 done, 1 refused)\n"
 "  --json              answer each command with one JSON document\n"
 "  --run-dir DIR       where the hub's control socket lives (default: the\n"
-"                      state directory, or /run/softether for the default)\n"
+"                      state directory, or /run/softether for the default);\n"
+"                      with --nic, the card's (default /run/softether)\n"
 "  --hash-password     read a password on stdin, print its $argon2id$ hash\n"
 "  --connect HOST[:PORT]  the hub (default port %u; [v6addr]:port for IPv6)\n"
 "  --hub-name NAME     the virtual hub to join (default DEFAULT)\n"
@@ -87,6 +94,12 @@ usage(FILE *f)
 "  --resume-budget MiB frames kept per cut session (default 8)\n"
 "  --no-offload        plain frames only: no TCP/UDP super-frames from the\n"
 "                      TAP, none asked of the hub (--offload false)\n"
+"  --up CMD            run CMD each time a session comes up (not on a\n"
+"                      resume), with no shell: words split as -e splits\n"
+"                      them; SOFTETHER_IFACE, _MAC, _HUB... in its\n"
+"                      environment, and CAP_NET_ADMIN (routes)\n"
+"  --down CMD          the same when the session ends for good, or the card\n"
+"                      stops (waited for: 10 s at most, as --up)\n"
 "  --proxy HOST:PORT   the HTTP proxy or SOCKS server (--via http-proxy,\n"
 "                      socks4, socks5)\n"
 "  --proxy-user U, --proxy-password-file F  proxy credentials\n"
@@ -95,7 +108,9 @@ usage(FILE *f)
 "  --ssh-option K=V    passed to ssh as -o K=V (repeatable)\n"
 "  -v, --verbose       debug logging;  -q, --quiet  warnings and errors only\n"
 "  --syslog            log to syslog instead of stderr\n"
-"  --daemon            detach into the background (implies --syslog)\n"
+"  --daemon            detach into the background (implies --syslog); a card\n"
+"                      once its first login is decided, exiting with its\n"
+"                      status (or after 30 s, still trying)\n"
 "  --pidfile FILE      write the process id there once it runs (and detached,\n"
 "                      with --daemon); removed when it stops\n",
 	    transport_names(), PROTO_DEFAULT_PORT);
@@ -133,6 +148,16 @@ static const struct option main_fixed_opts[MAIN_FIXED_OPTS] = {
 };
 
 static const char *main_pidfile;	/* --pidfile FILE */
+static const char *main_offload = "offload"; /* or "no-offload", as typed */
+
+/* Card option i as it was typed (--no-offload sets offload). */
+static const char *
+main_card_opt(size_t i)
+{
+	const char *arg, *name = nicconf_opt(i, &arg);
+
+	return nicconf_bit("offload") == 1u << i ? main_offload : name;
+}
 
 /* The fixed options, then every card option from its table. */
 static void
@@ -210,12 +235,48 @@ hub_opts(const struct nicconf *cli, struct server_opts *so)
 	for (size_t i = 0; (name = nicconf_opt(i, &arg)) != NULL; i++)
 		if ((cli->set & ~timers) & 1u << i) {
 			fprintf(stderr, "softether: --%s goes with --nic, not "
-			    "--hub\n", name);
+			    "--hub\n", main_card_opt(i));
 			return -1;
 		}
 	nicconf_timers(cli, &so->resume_window_ms, &so->dead_peer_ms,
 	    &so->keepalive_ms, &so->resume_budget);
 	so->bridge = cli->bridge;
+	return 0;
+}
+
+/* What a hub start checks before it opens anything, and what
+ * --check-config checks: the command line, then the configuration. 0, or
+ * -1 (said why). */
+static int
+hub_prepare(const char *config_path, const char *state_dir,
+    const struct nicconf *cli, struct server_opts *so, struct hubconf *cfg)
+{
+	if (hub_opts(cli, so) != 0 ||
+	    load_config(config_path, state_dir, cfg) != 0)
+		return -1;
+	return 0;
+}
+
+/* softether --check-config [--hub]: as a start would take it, printed
+ * with --bridge in it (the start adds it so). */
+static int
+hub_check(const char *config_path, const char *state_dir,
+    const struct nicconf *cli)
+{
+	struct server_opts so = { .state_dir = state_dir };
+	struct hubconf cfg;
+	char err[512];
+
+	if (hub_prepare(config_path, state_dir, cli, &so, &cfg) != 0)
+		return 1;
+	if (so.bridge != NULL && hubconf_bridge_add(&cfg, so.bridge, "DEFAULT",
+	    err, sizeof err) != 0) {
+		fprintf(stderr, "softether: %s\n", err);
+		hubconf_free(&cfg);
+		return 1;
+	}
+	hubconf_print(&cfg, stdout);
+	hubconf_free(&cfg);
 	return 0;
 }
 
@@ -229,8 +290,7 @@ run_hub(const char *config_path, const char *state_dir, const char *run_dir,
 	struct hubconf cfg;
 	int rc;
 
-	if (hub_opts(cli, &so) != 0 ||
-	    load_config(config_path, state_dir, &cfg) != 0)
+	if (hub_prepare(config_path, state_dir, cli, &so, &cfg) != 0)
 		return 1;
 	if (!verbose && !quiet)
 		log_set_level(cfg.log_level);
@@ -254,7 +314,7 @@ run_admin_net(const char *addr, const char *cmd, int json,
 	for (size_t i = 0; (name = nicconf_opt(i, &arg)) != NULL; i++)
 		if ((cli->set & ~ok) & 1u << i) {
 			fprintf(stderr, "softether: --%s goes with --nic, not "
-			    "--admin\n", name);
+			    "--admin\n", main_card_opt(i));
 			return 1;
 		}
 	if (o.fingerprint != NULL && o.ca_file != NULL) {
@@ -283,7 +343,7 @@ run_admin(const char *config_path, const char *state_dir, const char *run_dir,
 	for (size_t i = 0; (name = nicconf_opt(i, &arg)) != NULL; i++)
 		if ((cli->set & ~nicconf_bit("password_file")) & 1u << i) {
 			fprintf(stderr, "softether: --%s goes with --nic, not "
-			    "--admin\n", name);
+			    "--admin\n", main_card_opt(i));
 			return 1;
 		}
 
@@ -294,15 +354,60 @@ run_admin(const char *config_path, const char *state_dir, const char *run_dir,
 		hubconf_free(&cfg);
 	} else
 		control_path(path, sizeof path, run_dir, NULL);
-	return adminctl_run(path, cmd, json, cli->password_file);
+	return adminctl_run(path, NULL, cmd, json, cli->password_file);
+}
+
+/* softether --admin --nic [IFNAME]: a running card's control socket, in
+ * its run directory and named after its interface and network namespace. */
+static int
+run_admin_nic(const char *ifname, const char *run_dir, const char *cmd,
+    int json, const struct nicconf *cli)
+{
+	char path[4096], netns[CONTROL_NETNS_MAX + 32], who[64];
+	const char *arg, *name;
+
+	for (size_t i = 0; (name = nicconf_opt(i, &arg)) != NULL; i++)
+		if ((cli->set & ~nicconf_bit("tap")) & 1u << i) {
+			fprintf(stderr, "softether: --%s goes with --nic, not "
+			    "--admin --nic\n", main_card_opt(i));
+			return 1;
+		}
+	if (ifname == NULL)
+		ifname = cli->tap != NULL ? cli->tap : "vpn0";
+	if (strlen(ifname) > DEV_NAME_MAX || ifname[0] == '\0' ||
+	    strspn(ifname, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWX"
+	    "YZ0123456789._@-") != strlen(ifname)) {
+		fprintf(stderr, "softether: --admin --nic: '%.32s' is not an "
+		    "interface name\n", ifname);
+		return 1;
+	}
+	control_netns(netns, sizeof netns);
+	control_nic_path(path, sizeof path, run_dir, ifname, netns);
+	snprintf(who, sizeof who, "the card on %s", ifname);
+	return adminctl_run(path, who, cmd != NULL ? cmd : "status", json,
+	    NULL);
+}
+
+/* p against the working directory: --daemon leaves it for "/". */
+static const char *
+main_abspath(const char *p, char *buf, size_t len)
+{
+	char cwd[4096];
+
+	if (p == NULL || p[0] == '/' || getcwd(cwd, sizeof cwd) == NULL)
+		return p;
+	snprintf(buf, len, "%s/%s", cwd, p);
+	return buf;
 }
 
 /* The file (if any) with the command line over it, checked as a start
  * checks it; then printed (check) or run. */
 static int
 run_nic(const char *config_path, struct nicconf *cli, int check,
-    int daemonize)
+    int daemonize, const char *run_dir)
 {
+	char ctlpath[4096], netns[CONTROL_NETNS_MAX + 32];
+	char rundir_abs[8192], pidfile_abs[8192];
 	struct nicconf fc;
 	struct nic_opts no;
 	char err[1024];
@@ -320,6 +425,12 @@ run_nic(const char *config_path, struct nicconf *cli, int check,
 		nicconf_free(&fc);
 		return 1;
 	}
+	/* The rest of what a start checks before it opens anything. */
+	if (check && nic_check(&no, err, sizeof err) != 0) {
+		fprintf(stderr, "softether: %s\n", err);
+		nicconf_free(&fc);
+		return 1;
+	}
 	if (check) {
 		nicconf_print(&fc, stdout);
 		nicconf_free(&fc);
@@ -327,27 +438,36 @@ run_nic(const char *config_path, struct nicconf *cli, int check,
 	}
 	/* Opened while it can still be made (before root is given up). */
 	int pidfd = -1;
+	main_pidfile = main_abspath(main_pidfile, pidfile_abs,
+	    sizeof pidfile_abs);
 	if (main_pidfile != NULL && (pidfd = pidfile_open(main_pidfile)) < 0) {
 		fprintf(stderr, "softether: --pidfile %s: %s\n", main_pidfile,
 		    strerror(errno));
 		nicconf_free(&fc);
 		return 1;
 	}
+	control_netns(netns, sizeof netns);
+	control_nic_path(ctlpath, sizeof ctlpath, main_abspath(run_dir,
+	    rundir_abs, sizeof rundir_abs), no.ifname, netns);
+	no.control_path = ctlpath;
 	if (daemonize) {
-		if (daemon(0, 0) != 0) {
-			fprintf(stderr, "softether: daemon: %s\n",
+		/* The parent stays until the first login is decided. */
+		if (detach_start() != 0) {
+			fprintf(stderr, "softether: --daemon: %s\n",
 			    strerror(errno));
 			pidfile_remove(main_pidfile, pidfd);
 			nicconf_free(&fc);
 			return 1;
 		}
 		log_init("softether", log_get_level(), 1);
+		no.settled = detach_settle;
 	}
 	if (pidfd >= 0 && pidfile_write(pidfd) != 0)
 		log_warn("cannot write %s: %s", main_pidfile, strerror(errno));
 	no.drop_privileges = 1;
 	rc = nic_run(&no);
 	pidfile_remove(main_pidfile, pidfd);
+	detach_settle(rc);
 	nicconf_free(&fc);
 	return rc;
 }
@@ -375,12 +495,15 @@ main_role(int role, int check, int daemonize)
 	}
 	if (check && role != OPT_NIC)
 		role = OPT_CHECK;
-	if (main_pidfile != NULL && role != OPT_HUB && role != OPT_NIC) {
+	/* A check takes the command line a start takes (a service's, say). */
+	if (main_pidfile != NULL && role != OPT_HUB && role != OPT_NIC &&
+	    role != OPT_CHECK) {
 		fprintf(stderr, "softether: --pidfile goes with --hub or "
 		    "--nic\n");
 		return -1;
 	}
-	if (daemonize && role != OPT_HUB && role != OPT_NIC) {
+	if (daemonize && role != OPT_HUB && role != OPT_NIC &&
+	    role != OPT_CHECK) {
 		fprintf(stderr, "softether: --daemon goes with --hub or --nic\n");
 		return -1;
 	}
@@ -391,12 +514,11 @@ int
 main(int argc, char **argv)
 {
 	int role = 0, verbose = 0, quiet = 0, use_syslog = 0, daemonize = 0, c;
-	int check = 0, json = 0, rc;
+	int check = 0, json = 0, admin_nic = 0, rc;
 	const char *config_path = NULL, *state_dir = NULL, *run_dir = NULL;
 	const char *exec_cmd = NULL, *admin_pwfile = NULL, *admin_addr = NULL;
 	struct option opts[MAIN_MAX_OPTS];
 	struct nicconf cli;
-	struct hubconf cfg;
 	char err[1024];
 
 	memset(&cli, 0, sizeof cli);
@@ -404,6 +526,8 @@ main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "c:e:hvq", opts, NULL)) != -1) {
 		if (c >= OPT_CARD) {
 			const char *arg;
+			if (nicconf_bit("offload") == 1u << (c - OPT_CARD))
+				main_offload = "offload";
 			if (nicconf_arg(&cli, nicconf_opt((size_t)(c - OPT_CARD),
 			    &arg), optarg, err, sizeof err) != 0) {
 				fprintf(stderr, "softether: %s\n", err);
@@ -418,6 +542,13 @@ main(int argc, char **argv)
 			break;
 		case OPT_HUB: case OPT_NIC: case OPT_HASH:
 		case OPT_VERSION: case OPT_ADMIN:
+			/* --admin --nic: a running card's control socket. */
+			if ((role == OPT_ADMIN && c == OPT_NIC) ||
+			    (role == OPT_NIC && c == OPT_ADMIN)) {
+				role = OPT_ADMIN;
+				admin_nic = 1;
+				break;
+			}
 			if (role != 0 && role != c) {
 				fprintf(stderr, "softether: choose one of --hub, "
 				    "--nic, --check-config, --hash-password\n");
@@ -434,6 +565,7 @@ main(int argc, char **argv)
 		case OPT_SYSLOG: use_syslog = 1; break;
 		case OPT_PIDFILE: main_pidfile = optarg; break;
 		case OPT_NO_OFFLOAD:	/* --offload false */
+			main_offload = "no-offload";
 			if (nicconf_arg(&cli, "offload", "false", err,
 			    sizeof err) != 0) {
 				fprintf(stderr, "softether: %s\n", err);
@@ -464,6 +596,31 @@ main(int argc, char **argv)
 		role = OPT_NIC;
 	if ((role = main_role(role, check, daemonize)) < 0)
 		return 1;
+	if (admin_nic && (config_path != NULL || state_dir != NULL ||
+	    admin_pwfile != NULL)) {
+		fprintf(stderr, "softether: -c, --state-dir and "
+		    "--admin-password-file go with a hub's --admin, not "
+		    "--admin --nic\n");
+		return 1;
+	}
+	/* Another role's option is refused, never ignored. */
+	if (role == OPT_NIC && state_dir != NULL) {
+		fprintf(stderr, "softether: --state-dir goes with --hub or "
+		    "--admin, not --nic\n");
+		return 1;
+	}
+	if (admin_pwfile != NULL && role != 0 && (role != OPT_ADMIN ||
+	    admin_addr == NULL)) {
+		fprintf(stderr, "softether: --admin-password-file goes with "
+		    "--admin HOST, not %s\n", role == OPT_ADMIN ? "--admin" :
+		    role == OPT_NIC ? "--nic" : role == OPT_HASH ?
+		    "--hash-password" : role == OPT_VERSION ? "--version" :
+		    "--hub");
+		return 1;
+	}
+	/* --daemon means syslog: with none, say so while stderr is open. */
+	if (daemonize && !check)
+		(void)log_syslog_check(1);
 	log_init("softether", verbose ? LOG_LVL_DEBUG : quiet ? LOG_LVL_WARN :
 	    LOG_LVL_INFO, use_syslog);
 
@@ -475,25 +632,28 @@ main(int argc, char **argv)
 		rc = hash_password();
 		break;
 	case OPT_CHECK:
-		rc = load_config(config_path, state_dir, &cfg) != 0;
-		if (rc == 0) {
-			hubconf_print(&cfg, stdout);
-			hubconf_free(&cfg);
-		}
+		rc = hub_check(config_path, state_dir, &cli);
 		break;
 	case OPT_HUB:
 		rc = run_hub(config_path, state_dir, run_dir, &cli, daemonize,
 		    verbose, quiet);
 		break;
 	case OPT_ADMIN:
+		if (admin_nic) {
+			rc = run_admin_nic(admin_addr, run_dir, exec_cmd, json,
+			    &cli);
+			break;
+		}
 		rc = admin_addr != NULL ? run_admin_net(admin_addr, exec_cmd,
 		    json, admin_pwfile, &cli) : run_admin(config_path, state_dir,
 		    run_dir, exec_cmd, json, &cli);
 		break;
 	case OPT_NIC:
-		rc = run_nic(config_path, &cli, check, daemonize);
+		rc = run_nic(config_path, &cli, check, daemonize, run_dir);
 		break;
 	default:
+		fprintf(stderr, "softether: no role given: --hub, --nic or "
+		    "--admin\n");
 		usage(stderr);
 		rc = 1;
 		break;

@@ -8,18 +8,24 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <event2/buffer.h>
 #include <event2/event.h>
 #include <sodium.h>
 
 #include "clock.h"
 #include "conn.h"
+#include "control.h"
 #include "dchan.h"
+#include "hook.h"
 #include "log.h"
 #include "nic.h"
+#include "nicadmin.h"
+#include "niclogin.h"
 #include "privdrop.h"
 #include "sdnotify.h"
 #include "session.h"
@@ -59,6 +65,11 @@ struct nic {
 	uint32_t backoff_ms;
 	char password[PROTO_MAX_SECRET + 1];
 	size_t password_len;
+	/* The hub's last re-login ticket (memory only: it outlives the
+	 * hub's process, not the card's). */
+	uint8_t ticket[PROTO_TICKET_MAX];
+	size_t ticket_len;
+	int by_ticket;                 /* the login under way sent it */
 	char proxy_password[PROTO_MAX_SECRET + 1];
 	struct transport_target target;
 	uint64_t dev_drops;
@@ -70,11 +81,17 @@ struct nic {
 	uint64_t sess_id;
 	uint8_t token[PROTO_TOKEN_LEN];
 	uint8_t scratch[VNET_FRAME_MAX]; /* super-frames cut */
+	struct hook *hook;             /* --up, --down: NULL if neither */
+	/* For softether --admin --nic and SIGUSR1 (nic_get_status). */
+	struct control *ctl;
+	time_t state_wall, sess_wall, error_wall, lost_wall;
+	uint64_t state_ms, sess_ms, lost_ms; /* lost: the session's cut */
+	char last_error[256];          /* as it came: may hold peer words */
 };
 
 static const char *const nic_state_names[] = {
-	"connecting", "tls", "login", "up", "cut", "backing off", "stopping",
-	"stopped",
+	"connecting", "tls", "login", "up", "cut-resuming", "backing-off",
+	"stopping", "stopped",
 };
 
 static void nic_connect(struct nic *n);
@@ -87,6 +104,18 @@ nic_dev_arm(struct nic *n)
 		event_add(n->dev_ev, NULL);
 }
 
+/* What went wrong last, for the status (logged apart, as it always was). */
+static void __attribute__((format(printf, 2, 3)))
+nic_error(struct nic *n, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(n->last_error, sizeof n->last_error, fmt, ap);
+	va_end(ap);
+	n->error_wall = time(NULL);
+}
+
 static void
 nic_set_state(struct nic *n, enum nic_state st)
 {
@@ -95,6 +124,11 @@ nic_set_state(struct nic *n, enum nic_state st)
 	log_debug("%s: %s -> %s", n->o->ifname, nic_state_names[n->state],
 	    nic_state_names[st]);
 	n->state = st;
+	n->state_wall = time(NULL);
+	n->state_ms = clock_now_ms();
+	/* --daemon: the first login went through. */
+	if (st == NIC_UP && n->o->settled != NULL)
+		n->o->settled(0);
 	if (n->o->drop_privileges) {
 		/* Under systemd: the state in `systemctl status`. */
 		char text[sizeof n->o->host + 64];
@@ -109,6 +143,56 @@ enum nic_state
 nic_state(const struct nic *n)
 {
 	return n->state;
+}
+
+const char *
+nic_state_name(enum nic_state st)
+{
+	return (unsigned)st <= NIC_STOPPED ? nic_state_names[st] : "?";
+}
+
+void
+nic_get_status(const struct nic *n, struct nic_status *st)
+{
+	const struct session_stats *ss = &n->sess.st;
+	uint64_t now = clock_now_ms();
+	int up = n->have_sess;
+
+	memset(st, 0, sizeof *st);
+	st->ifname = n->o->ifname;
+	st->host = n->o->host;
+	st->port = n->o->port;
+	st->hub_name = n->o->hub_name;
+	st->via = n->o->via->name;
+	st->user = n->o->user;
+	ether_format_mac(n->mac, st->mac);
+	st->state = st->phase = n->state;
+	st->state_since = n->state_wall;
+	st->state_for_s = (double)(now - n->state_ms) / 1e3;
+	/* Each try of a resume connects and logs in again: all of it is the
+	 * cut, since the session's link was lost. */
+	if (up && n->state != NIC_UP && n->state != NIC_STOPPING &&
+	    n->state != NIC_STOPPED) {
+		st->state = NIC_CUT;
+		st->state_since = n->lost_wall;
+		st->state_for_s = (double)(now - n->lost_ms) / 1e3;
+	}
+	if (up) {
+		st->session = n->sess_id;
+		st->session_since = n->sess_wall;
+		st->session_for_s = (double)(now - n->sess_ms) / 1e3;
+		st->in_bytes = ss->rx_bytes;
+		st->in_frames = ss->rx_frames;
+		st->out_bytes = ss->tx_bytes;
+		st->out_frames = ss->tx_frames;
+		st->resumes = ss->resumes;
+		st->lost = ss->budget_dropped + ss->rx_lost;
+		st->dropped = ss->tx_dropped;
+	}
+	st->dropped += n->dev_drops;
+	st->offload = n->offload;
+	st->last_error = n->last_error;
+	st->last_error_at = n->error_wall;
 }
 
 struct dev *
@@ -129,10 +213,42 @@ nic_stopping(const struct nic *n)
 	return n->state == NIC_STOPPING || n->state == NIC_STOPPED;
 }
 
+/* The session came up or went down for good: the hooks hear of it. */
+static void
+nic_hook(struct nic *n, enum hook_event ev, const char *reason)
+{
+	char mac[ETHER_ADDR_STR];
+	struct hook_vars v = { .ifname = n->o->ifname, .ip = n->o->ip,
+	    .hub = n->o->host, .port = n->o->port, .hub_name = n->o->hub_name,
+	    .user = n->o->user, .transport = n->o->via->name,
+	    .session = n->sess_id, .reason = reason };
+
+	if (n->hook == NULL)
+		return;
+	if (!(n->o->dev->flags & DEV_F_BRIDGE)) {
+		ether_format_mac(n->mac, mac);
+		v.mac = mac;
+	}
+	hook_event(n->hook, ev, &v);
+}
+
+static void nic_finish(struct nic *n);
+
+static void
+nic_hooks_idle(void *arg)
+{
+	nic_finish(arg);
+}
+
 static void
 nic_finish(struct nic *n)
 {
 	if (n->state == NIC_STOPPED)
+		return;
+	/* The down hook has run (or been stopped) before the card is done. */
+	if (hook_is_up(n->hook))
+		nic_hook(n, HOOK_DOWN, "client stopping");
+	if (hook_wait(n->hook, nic_hooks_idle, n))
 		return;
 	nic_set_state(n, NIC_STOPPED);
 	n->done(n->done_arg, n->exit_code);
@@ -220,13 +336,17 @@ nic_drop_session(struct nic *n, const char *why)
 		    "resumes=%u)", (unsigned long long)n->sess_id, why,
 		    (unsigned long long)st->rx_frames,
 		    (unsigned long long)st->tx_frames, st->resumes);
-	else
+	else {
 		log_warn("session %llu lost: %s (%llu frames not delivered; "
 		    "in=%llufr out=%llufr resumes=%u)",
 		    (unsigned long long)n->sess_id, why,
 		    (unsigned long long)undelivered,
 		    (unsigned long long)st->rx_frames,
 		    (unsigned long long)st->tx_frames, st->resumes);
+		nic_error(n, "session %llu lost: %s",
+		    (unsigned long long)n->sess_id, why);
+	}
+	nic_hook(n, HOOK_DOWN, why);
 	session_free(&n->sess);
 	n->have_sess = 0;
 	n->resume_tries = 0;
@@ -247,7 +367,7 @@ static int
 nic_tls_up(struct conn *c, void *arg)
 {
 	struct nic *n = arg;
-	struct proto_msg m;
+	struct niclogin l;
 
 	nic_set_state(n, NIC_LOGIN);
 	switch (trust_hub(&c->tls, n->o->host, n->o->port, n->o->fingerprint,
@@ -256,41 +376,23 @@ nic_tls_up(struct conn *c, void *arg)
 		conn_close(c, "hub sent no certificate");
 		return -1;
 	case TRUST_MISMATCH:
+		nic_error(n, "certificate fingerprint mismatch");
 		nic_refused(n, c, "certificate fingerprint mismatch");
 		return -1;
 	default:
 		break;
 	}
 
-	memset(&m, 0, sizeof m);
-	m.type = PROTO_MSG_HELLO;
-	m.u.hello.magic = PROTO_MAGIC;
-	m.u.hello.version = PROTO_VERSION;
-	m.u.hello.caps = dchan_local_caps() | (n->dev.offload &&
-	    !n->o->no_offload ? PROTO_CAP_OFFLOAD : 0);
-	snprintf(m.u.hello.hub, sizeof m.u.hello.hub, "%s", n->o->hub_name);
-	snprintf(m.u.hello.via, sizeof m.u.hello.via, "%s", n->o->via->name);
-	if (conn_send_msg(c, &m) != 0)
-		goto fail;
-	memset(&m, 0, sizeof m);
-	if (n->have_sess) {
-		m.type = PROTO_MSG_RESUME;
-		m.u.resume.session_id = n->sess_id;
-		memcpy(m.u.resume.token, n->token, PROTO_TOKEN_LEN);
-		m.u.resume.rx_last = n->sess.rx_last;
-	} else {
-		m.type = PROTO_MSG_AUTH;
-		m.u.auth.method = PROTO_AUTH_PASSWORD;
-		snprintf(m.u.auth.user, sizeof m.u.auth.user, "%s",
-		    n->o->user);
-		memcpy(m.u.auth.secret, n->password, n->password_len);
-		m.u.auth.secret_len = n->password_len;
-	}
-	int rc = conn_send_msg(c, &m);
-	sodium_memzero(&m, sizeof m);
-	if (rc == 0)
+	l = (struct niclogin){ .hub_name = n->o->hub_name,
+	    .via = n->o->via->name, .user = n->o->user,
+	    .password = n->password, .password_len = n->password_len,
+	    .offload = n->dev.offload && !n->o->no_offload,
+	    .resume = n->have_sess, .session_id = n->sess_id,
+	    .token = n->token, .rx_last = n->sess.rx_last,
+	    .ticket = n->ticket, .ticket_len = n->ticket_len };
+	n->by_ticket = !n->have_sess && n->ticket_len > 0;
+	if (niclogin_send(c, &l) == 0)
 		return 0;
-fail:
 	conn_close(c, "cannot send the login messages");
 	return -1;
 }
@@ -300,10 +402,12 @@ static void
 nic_login_error(struct nic *n, struct conn *c, const struct proto_error *e)
 {
 	char text[LOG_SAFE_LEN(128)];
+	enum niclogin_next next = niclogin_error_next(e->code);
 
 	/* The hub's words, as a log line may carry them. */
 	log_safe(text, sizeof text, e->text);
-	if (e->code == PROTO_ERR_RESUME) {
+	nic_error(n, "login refused by hub: %s", e->text);
+	if (next == NICLOGIN_AFRESH) {
 		log_warn("hub cannot resume session %llu (%s); logging in "
 		    "afresh", (unsigned long long)n->sess_id, text);
 		nic_drop_session(n, "the hub no longer has it");
@@ -311,27 +415,22 @@ nic_login_error(struct nic *n, struct conn *c, const struct proto_error *e)
 		conn_close(c, text);
 		return;
 	}
-	if (e->code == PROTO_ERR_AUTH || e->code == PROTO_ERR_NO_HUB ||
-	    e->code == PROTO_ERR_VERSION || e->code == PROTO_ERR_CIPHER) {
+	if (next == NICLOGIN_PASSWORD) {
+		log_info("hub refused the re-login ticket (%s); logging in "
+		    "with the password", text);
+		sodium_memzero(n->ticket, sizeof n->ticket);
+		n->ticket_len = 0;
+		n->retry_now = 1;
+		conn_close(c, text);
+		return;
+	}
+	if (next == NICLOGIN_REFUSED) {
 		log_err("login refused by hub: %s", text);
 		nic_refused(n, c, text);
 		return;
 	}
 	log_warn("login refused by hub: %s", text);
 	conn_close(c, text);
-}
-
-static int
-nic_welcome_ok(const struct proto_welcome *w)
-{
-	uint32_t cap = w->cipher == DCHAN_AES256GCM ? PROTO_CAP_AESGCM :
-	    w->cipher == DCHAN_CHACHA20POLY1305 ? PROTO_CAP_CHACHA : 0;
-
-	return w->version == PROTO_VERSION &&
-	    w->max_frame >= PROTO_ETH_MAX_FRAME &&
-	    w->max_frame <= PROTO_ITEM_MAX_LEN && w->keepalive_ms >= 500 &&
-	    w->keepalive_ms <= PROTO_DEAD_PEER_MS &&
-	    (dchan_local_caps() & cap) != 0;
 }
 
 static const struct session_cbs nic_session_cbs;
@@ -341,15 +440,14 @@ static int
 nic_new_session(struct nic *n, const struct proto_welcome *w)
 {
 	nic_drop_session(n, "the hub started a new one");
-	if (session_init(&n->sess, n->base, n->o->resume_budget, 1,
-	    &nic_session_cbs, n) != 0)
+	if (niclogin_session_init(&n->sess, n->base, n->o->resume_budget,
+	    n->o->resume_window_ms, n->o->ifname, &nic_session_cbs, n) != 0)
 		return -1;
-	n->sess.window_ms = n->o->resume_window_ms;
-	n->sess.stall_ms = SESSION_STALL_MS;
-	snprintf(n->sess.name, sizeof n->sess.name, "%s", n->o->ifname);
 	n->have_sess = 1;
 	n->sess_id = w->session_id;
 	memcpy(n->token, w->token, PROTO_TOKEN_LEN);
+	n->sess_wall = time(NULL);
+	n->sess_ms = clock_now_ms();
 	return 0;
 }
 
@@ -358,8 +456,7 @@ nic_login_msg(struct conn *c, const struct proto_msg *m, void *arg)
 {
 	struct nic *n = arg;
 	const struct proto_welcome *w = &m->u.welcome;
-	uint32_t ka = w->keepalive_ms < n->o->keepalive_ms ? w->keepalive_ms :
-	    n->o->keepalive_ms;
+	int fresh = 0;
 
 	if (m->type == PROTO_MSG_ERROR) {
 		nic_login_error(n, c, &m->u.error);
@@ -369,44 +466,41 @@ nic_login_msg(struct conn *c, const struct proto_msg *m, void *arg)
 		conn_close(c, "unexpected message from hub");
 		return;
 	}
-	if (!nic_welcome_ok(w)) {
-		conn_close(c, "hub's welcome is not acceptable");
+	if (niclogin_start(c, w, n->o->keepalive_ms) != 0)
 		return;
-	}
-	if (conn_start_data(c, w->cipher, w->max_frame, ka) != 0) {
-		conn_close(c, "cannot start the data channel");
-		return;
-	}
 	n->offload = n->dev.offload && !n->o->no_offload &&
 	    (w->caps & PROTO_CAP_OFFLOAD) != 0;
-	if (w->resumed && n->have_sess && w->session_id == n->sess_id) {
-		uint64_t before = n->sess.st.retransmitted;
+	niclogin_keep_ticket(w, n->ticket, &n->ticket_len);
+	if (niclogin_resumes(w, n->have_sess, n->sess_id)) {
 		double cut_s = (double)(clock_now_ms() - n->sess.cut_ms) / 1e3;
-		n->sess.st.resumes++;
-		session_attach(&n->sess, c, w->rx_last);
+		uint64_t again = niclogin_resume(&n->sess, c, w);
 		log_info("%s resumed session %llu after %.1f s: hub had frames "
 		    "up to %llu, %llu frames sent again", n->o->ifname,
 		    (unsigned long long)n->sess_id, cut_s,
-		    (unsigned long long)w->rx_last,
-		    (unsigned long long)(n->sess.st.retransmitted - before));
+		    (unsigned long long)w->rx_last, (unsigned long long)again);
 	} else {
 		if (nic_new_session(n, w) != 0) {
 			conn_close(c, "out of memory starting a session");
 			return;
 		}
 		session_attach(&n->sess, c, 0);
+		fresh = 1;
 		log_info("%s up: connected to %s:%u via %s, hub=%s "
-		    "session=%llu cipher=%s offload=%s", n->o->ifname,
+		    "session=%llu cipher=%s offload=%s%s", n->o->ifname,
 		    n->o->host, n->o->port, n->o->via->name, n->o->hub_name,
 		    (unsigned long long)w->session_id,
 		    dchan_cipher_name((enum dchan_cipher)w->cipher),
-		    n->offload ? "on" : n->dev.offload ? "off (hub)" : "off");
+		    n->offload ? "on" : n->dev.offload ? "off (hub)" : "off",
+		    n->by_ticket ? " login=ticket" : "");
 	}
 	nic_set_state(n, NIC_UP);
 	n->backoff_ms = NIC_BACKOFF_MIN_MS;
 	n->resume_tries = 0;
 	n->o->dev->set_carrier(&n->dev, 1);
 	nic_dev_arm(n);
+	/* A new session, not a resume: a cut is not a new link. */
+	if (fresh)
+		nic_hook(n, HOOK_UP, NULL);
 }
 
 /* The connection ended before the hub welcomed it. */
@@ -416,11 +510,24 @@ nic_login_closed(struct conn *c, const char *reason, void *arg)
 	struct nic *n = arg;
 
 	n->c = NULL;
-	if (n->have_sess)
+	/* A chain that --ca does not trust stays untrusted however often it
+	 * is tried, as a fingerprint that does not match. */
+	if (c->tls.untrusted && !nic_stopping(n)) {
+		log_err("%s (--ca %s, hub %s); refusing to connect: give the CA "
+		    "that signed the hub's certificate, or pin it with "
+		    "--fingerprint", reason, n->o->ca_file, n->o->host);
+		n->exit_code = NIC_EXIT_REFUSED;
+		nic_set_state(n, NIC_STOPPING);
+	}
+	if (n->have_sess) {
 		log_warn("resume attempt failed: %s", reason);
-	else if (n->exit_code != NIC_EXIT_REFUSED)
+		nic_error(n, "resume attempt failed: %s", reason);
+	} else if (n->exit_code != NIC_EXIT_REFUSED) {
 		log_warn("connection to %s:%u failed: %s", n->o->host,
 		    n->o->port, reason);
+		nic_error(n, "connection to %s:%u failed: %s", n->o->host,
+		    n->o->port, reason);
+	}
 	nic_next_attempt(n);
 }
 
@@ -495,6 +602,9 @@ nic_link_down(void *arg, const char *reason, int kept)
 	 * applications. */
 	log_warn("%s: connection lost (%s); resuming, session kept %.1f s",
 	    n->o->ifname, reason, n->o->resume_window_ms / 1000.0);
+	nic_error(n, "connection lost: %s", reason);
+	n->lost_wall = time(NULL);
+	n->lost_ms = clock_now_ms();
 	nic_next_attempt(n);
 }
 
@@ -589,6 +699,7 @@ nic_connected(void *arg, int fd, const char *err)
 	n->tconn = NULL;
 	if (fd < 0) {
 		log_warn("%s", err);
+		nic_error(n, "%s", err);
 		nic_next_attempt(n);
 		return;
 	}
@@ -613,22 +724,23 @@ nic_connect(struct nic *n)
 		nic_next_attempt(n);
 }
 
-/* The first line of a file, without its line end: a password. */
+/* The first line of a file, without its line end: a password. 0, or -1
+ * with err. */
 static int
 nic_read_secret(const char *opt, const char *path, char *out, size_t cap,
-    size_t *len)
+    size_t *len, char *err, size_t errlen)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	ssize_t r;
 
 	if (fd < 0) {
-		log_err("%s %s: %s", opt, path, strerror(errno));
+		snprintf(err, errlen, "%s %s: %s", opt, path, strerror(errno));
 		return -1;
 	}
 	r = read(fd, out, cap - 1);
 	close(fd);
 	if (r < 0) {
-		log_err("%s %s: %s", opt, path, strerror(errno));
+		snprintf(err, errlen, "%s %s: %s", opt, path, strerror(errno));
 		return -1;
 	}
 	*len = (size_t)r;
@@ -639,8 +751,8 @@ nic_read_secret(const char *opt, const char *path, char *out, size_t cap,
 		(*len)--;
 	out[*len] = '\0';
 	if (*len == 0) {
-		log_err("%s %s: the first line (the password) is empty", opt,
-		    path);
+		snprintf(err, errlen, "%s %s: the first line (the password) is "
+		    "empty", opt, path);
 		return -1;
 	}
 	return 0;
@@ -681,16 +793,16 @@ nic_parse_hostport(const char *s, char *host, size_t hostlen,
 	return 0;
 }
 
-/* Secrets, MAC, TLS and the device: everything a start needs. 0 or -1
- * (logged). */
+/* What a start checks before it touches the system (and --check-config
+ * with it): the secrets read, the transport's needs, the MAC, the CA file.
+ * 0, or -1 with err. */
 static int
-nic_setup(struct nic *n)
+nic_prepare(struct nic *n, char *err, size_t errlen)
 {
 	const struct nic_opts *o = n->o;
-	char err[512], mac[ETHER_ADDR_STR];
 
 	if (nic_read_secret("--password-file", o->password_file, n->password,
-	    sizeof n->password, &n->password_len) != 0)
+	    sizeof n->password, &n->password_len, err, errlen) != 0)
 		return -1;
 	n->target = o->target;
 	n->target.host = o->host;
@@ -699,28 +811,73 @@ nic_setup(struct nic *n)
 		size_t len;
 		if (nic_read_secret("--proxy-password-file",
 		    o->proxy_password_file, n->proxy_password,
-		    sizeof n->proxy_password, &len) != 0)
+		    sizeof n->proxy_password, &len, err, errlen) != 0)
 			return -1;
 		n->target.proxy_password = n->proxy_password;
 	}
 	const char *lack = o->via->check ? o->via->check(&n->target) : NULL;
 	if (lack != NULL) {
-		log_err("--via %s: %s", o->via->name, lack);
+		snprintf(err, errlen, "--via %s: %s", o->via->name, lack);
 		return -1;
 	}
 	if (o->mac != NULL) {
 		if (ether_parse_mac(o->mac, n->mac) != 0) {
-			log_err("--mac %s: expected a unicast MAC like "
-			    "5e:01:02:03:04:05", o->mac);
+			snprintf(err, errlen, "--mac %s: expected a unicast MAC "
+			    "like 5e:01:02:03:04:05", o->mac);
 			return -1;
 		}
 	} else
 		ether_random_mac(n->mac);
-	if (tlsio_conf_client(&n->tls, o->ca_file, err, sizeof err) != 0) {
+	if (tlsio_conf_client(&n->tls, o->ca_file, err, errlen) != 0)
+		return -1;
+	n->have_tls = 1;
+	return 0;
+}
+
+int
+nic_check(const struct nic_opts *o, char *err, size_t errlen)
+{
+	struct nic *n = calloc(1, sizeof *n);
+	int rc;
+
+	if (n == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	n->o = o;
+	rc = nic_prepare(n, err, errlen);
+	if (n->have_tls)
+		tlsio_conf_free(&n->tls);
+	sodium_memzero(n->password, sizeof n->password);
+	sodium_memzero(n->proxy_password, sizeof n->proxy_password);
+	free(n);
+	return rc;
+}
+
+/* Secrets, MAC, TLS and the device: everything a start needs. 0 or -1
+ * (logged). */
+static int
+nic_setup(struct nic *n)
+{
+	const struct nic_opts *o = n->o;
+	char err[512], mac[ETHER_ADDR_STR];
+
+	if (nic_prepare(n, err, sizeof err) != 0) {
 		log_err("%s", err);
 		return -1;
 	}
-	n->have_tls = 1;
+	/* Before the device: a second card on this interface is told why. */
+	if (o->control_path != NULL)
+		control_nic_sweep(o->control_path);
+	if (o->control_path != NULL && (n->ctl = control_open(n->base,
+	    o->control_path, nicadmin_exec, n)) == NULL && errno == EADDRINUSE) {
+		log_err("%s: another card runs on this interface: its control "
+		    "socket %s answers (softether --admin --nic %s asks it); "
+		    "stop it first%s", o->ifname, o->control_path, o->ifname,
+		    o->dev->flags & DEV_F_BRIDGE ? "" :
+		    ", or choose another --tap");
+		return -1;
+	}
 	if (o->dev->open(&n->dev, n->mac, err, sizeof err) != 0) {
 		log_err("%s", err);
 		return -1;
@@ -739,7 +896,8 @@ nic_setup(struct nic *n)
 	/* What needed root is open: keep CAP_NET_ADMIN (carrier, and a
 	 * bridge's CAP_NET_RAW to reopen its interface), give up the rest. */
 	if (o->drop_privileges && privdrop_card((o->dev->flags &
-	    DEV_F_BRIDGE) != 0, err, sizeof err) != 0) {
+	    DEV_F_BRIDGE) != 0, o->up != NULL || o->down != NULL, err,
+	    sizeof err) != 0) {
 		log_err("%s", err);
 		return -1;
 	}
@@ -766,6 +924,8 @@ nic_new(struct event_base *base, const struct nic_opts *o, nic_done_fn *done,
 	n->done = done;
 	n->done_arg = arg;
 	n->backoff_ms = NIC_BACKOFF_MIN_MS;
+	n->state_wall = time(NULL);
+	n->state_ms = clock_now_ms();
 	dev_init(&n->dev, o->dev, o->ifname);
 	n->dev.no_offload = o->no_offload;
 	if (nic_setup(n) != 0) {
@@ -777,6 +937,11 @@ nic_new(struct event_base *base, const struct nic_opts *o, nic_done_fn *done,
 	n->retry_ev = evtimer_new(base, nic_retry_cb, n);
 	if (n->dev_ev == NULL || n->retry_ev == NULL) {
 		log_err("out of memory starting the card");
+		nic_free(n);
+		return NULL;
+	}
+	if ((o->up != NULL || o->down != NULL) &&
+	    (n->hook = hook_new(base, o->up, o->down)) == NULL) {
 		nic_free(n);
 		return NULL;
 	}
@@ -810,6 +975,7 @@ nic_free(struct nic *n)
 		conn_abandon(n->c, "card freed");
 	if (n->have_sess)
 		session_free(&n->sess);
+	hook_free(n->hook);
 	if (n->dev_ev)
 		event_free(n->dev_ev);
 	if (n->retry_ev)
@@ -818,6 +984,7 @@ nic_free(struct nic *n)
 		event_free(n->watch_ev);
 	if (n->have_tls)
 		tlsio_conf_free(&n->tls);
+	control_free(n->ctl);
 	if (n->o->dev->flags & DEV_F_BRIDGE) {
 		const struct dev_stats *st = &n->dev.st;
 		log_info("bridge %s: to hub %llufr, from hub %llufr, kept on "
@@ -835,6 +1002,7 @@ nic_free(struct nic *n)
 		n->o->dev->close(&n->dev);
 	sodium_memzero(n->password, sizeof n->password);
 	sodium_memzero(n->proxy_password, sizeof n->proxy_password);
+	sodium_memzero(n->ticket, sizeof n->ticket);
 	free(n);
 }
 
@@ -855,25 +1023,35 @@ nic_run_done(void *arg, int code)
 	event_base_loopexit(l->base, NULL);
 }
 
-/* SIGUSR1: how the card is, in one line. */
+/* SIGUSR1: how the card is, in one line: the facts softether --admin
+ * --nic shows, printed by the same function. */
 static void
 nic_log_status(const struct nic *n)
 {
-	const struct session_stats *st = &n->sess.st;
-	int up = n->have_sess;
+	struct evbuffer *b = evbuffer_new();
+	struct nic_status st;
 
-	log_info("status %s: %s, hub %s:%u via %s, session %llu, in=%lluB/"
-	    "%llufr out=%lluB/%llufr resumes=%u lost=%llu dropped=%llu "
-	    "offload=%s", n->o->ifname, nic_state_names[n->state], n->o->host,
-	    (unsigned)n->o->port, n->o->via->name,
-	    (unsigned long long)(up ? n->sess_id : 0),
-	    (unsigned long long)(up ? st->rx_bytes : 0),
-	    (unsigned long long)(up ? st->rx_frames : 0),
-	    (unsigned long long)(up ? st->tx_bytes : 0),
-	    (unsigned long long)(up ? st->tx_frames : 0), up ? st->resumes : 0,
-	    (unsigned long long)(up ? st->budget_dropped + st->rx_lost : 0),
-	    (unsigned long long)((up ? st->tx_dropped : 0) + n->dev_drops),
-	    n->offload ? "on" : "off");
+	if (b == NULL)
+		return;
+	nic_get_status(n, &st);
+	nicadmin_status(&st, NICADMIN_LINE, b);
+	evbuffer_add(b, "", 1);
+	log_info("%s", (const char *)evbuffer_pullup(b, -1));
+	evbuffer_free(b);
+}
+
+/* --daemon: not up after NIC_SETTLE_S; the card detaches and keeps
+ * trying. */
+static void
+nic_settle_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct nic_loop *l = arg;
+
+	if (l->nic->state == NIC_UP)
+		return;
+	log_info("%s: not up after %d s; going on in the background, still "
+	    "trying", l->nic->o->ifname, NIC_SETTLE_S);
+	l->nic->o->settled(NIC_SETTLE_TRYING);
 }
 
 static void
@@ -904,7 +1082,7 @@ nic_run(const struct nic_opts *o)
 {
 	struct nic_loop l = { NULL, NULL, 1, 0 };
 	struct event *sig_int = NULL, *sig_term = NULL, *sig_usr1 = NULL;
-	struct event *sig_hup = NULL;
+	struct event *sig_hup = NULL, *settle = NULL;
 
 	signal(SIGPIPE, SIG_IGN);
 	if ((l.base = event_base_new()) == NULL) {
@@ -923,6 +1101,9 @@ nic_run(const struct nic_opts *o)
 		event_add(sig_int, NULL);
 		event_add(sig_term, NULL);
 		event_add(sig_usr1, NULL);
+		if (o->settled != NULL && (settle = evtimer_new(l.base,
+		    nic_settle_cb, &l)) != NULL)
+			event_add(settle, &(struct timeval){ NIC_SETTLE_S, 0 });
 		event_base_dispatch(l.base);
 		if (!l.stopped)
 			l.code = l.nic->exit_code;
@@ -931,6 +1112,8 @@ nic_run(const struct nic_opts *o)
 		event_free(sig_term);
 		event_free(sig_usr1);
 		event_free(sig_hup);
+		if (settle != NULL)
+			event_free(settle);
 	}
 	event_base_free(l.base);
 	return l.code;

@@ -7,6 +7,7 @@
 #define SOFTETHER_NIC_H
 
 #include <stdint.h>
+#include <time.h>
 
 #include "dev.h"
 #include "transport/transport.h"
@@ -37,8 +38,15 @@ struct nic_opts {
 	uint32_t keepalive_ms;       /* idle keepalives every [k/2, k] at most */
 	size_t resume_budget;        /* bytes kept while cut */
 	int no_offload;              /* plain frames only (--no-offload) */
+	const char *up, *down;       /* hook commands (hook.h), or NULL */
 	int drop_privileges;         /* once the device is open, keep only
 	                                what it needs (privdrop_card) */
+	const char *control_path;    /* its control socket (softether --admin
+	                                --nic); NULL: none */
+	/* --daemon: told how the first login went, once NIC_SETTLE_S have
+	 * passed or sooner: 0 up, NIC_SETTLE_TRYING still trying; a card
+	 * that stops before either is told its exit code by the caller. */
+	void (*settled)(int code);
 	char proxy_host[256];        /* target.proxy_host points here */
 	char known_hubs_path[4096];  /* the default known_hubs */
 };
@@ -53,6 +61,32 @@ enum nic_state {
 	NIC_BACKOFF,        /* waiting before the next attempt */
 	NIC_STOPPING,       /* saying goodbye */
 	NIC_STOPPED,        /* done; nic_exit_code tells how */
+};
+
+#define NIC_SETTLE_S      30
+#define NIC_SETTLE_TRYING (-1)
+
+/* How the card is (softether --admin --nic, SIGUSR1; nicadmin.c prints
+ * it). Strings point into the card and its options. */
+struct nic_status {
+	const char *ifname, *host, *hub_name, *via, *user;
+	uint16_t port;
+	char mac[ETHER_ADDR_STR];
+	enum nic_state state;        /* NIC_CUT through a resume's tries */
+	enum nic_state phase;        /* the step under way: state, or a
+	                                resume's connecting, tls, login */
+	time_t state_since;          /* wall clock */
+	double state_for_s;
+	uint64_t session;            /* 0: none */
+	time_t session_since;        /* when the hub started it */
+	double session_for_s;
+	uint64_t in_bytes, in_frames, out_bytes, out_frames;
+	uint32_t resumes;
+	uint64_t lost, dropped;
+	int offload;
+	const char *last_error;      /* "": none; as it came: may hold a peer's
+	                                words, escape before printing */
+	time_t last_error_at;
 };
 
 /* The card has stopped for good (by nic_stop or a refusal retrying cannot
@@ -70,9 +104,18 @@ struct nic *nic_new(struct event_base *base, const struct nic_opts *o,
 void nic_stop(struct nic *n, int code);
 void nic_free(struct nic *n);
 enum nic_state nic_state(const struct nic *n);
+/* "connecting", "tls", "login", "up", "cut-resuming", "backing-off",
+ * "stopping", "stopped". */
+const char *nic_state_name(enum nic_state st);
+void nic_get_status(const struct nic *n, struct nic_status *st);
 struct dev *nic_dev(struct nic *n);
 /* The connection logging in or carrying the session, or NULL. */
 struct conn *nic_conn(struct nic *n);
+
+/* What a start checks before it opens anything (secrets read, transport,
+ * MAC, CA file), and nothing else: --check-config --nic. 0, or -1 with
+ * err. */
+int nic_check(const struct nic_opts *o, char *err, size_t errlen);
 
 /* A card on its own event loop until SIGINT/SIGTERM or a refusal. Returns
  * the process exit code: 0 stopped by the user, 2 refused for a reason

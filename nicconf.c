@@ -12,6 +12,7 @@
 #include "cfgload.h"
 #include "nicconf.h"
 #include "dev.h"
+#include "hook.h"
 #include "nic.h"
 #include "privdrop.h"
 #include "proto.h"
@@ -144,6 +145,15 @@ nicconf_option_ok(const char *s, char *why, size_t whylen)
 	return -1;
 }
 
+/* A hook's command: words as the console splits them (hook.c). */
+static int
+nicconf_hook_ok(const char *s, char *why, size_t whylen)
+{
+	struct admincmd_line words;
+
+	return hook_split(s, &words, why, whylen);
+}
+
 #define NICCONF_STR(k, lo, hi, fn, a) \
 	{ .name = #k, .type = CFG_STR, \
 	  .off = offsetof(struct nicconf, k), .min = lo, .max = hi, \
@@ -208,6 +218,8 @@ static const struct cfg_key nicconf_keys[] = {
 	  .min = 1, .max = 1024, .arg = "MIB" },
 	{ .name = "offload", .type = CFG_BOOL,
 	  .off = offsetof(struct nicconf, offload), .arg = "true|false" },
+	NICCONF_STR(up, 1, ADMINCMD_LINE_MAX, nicconf_hook_ok, "CMD"),
+	NICCONF_STR(down, 1, ADMINCMD_LINE_MAX, nicconf_hook_ok, "CMD"),
 };
 _Static_assert(CFG_NKEYS(nicconf_keys) <= CFG_MAX_KEYS,
     "the set mask holds every key");
@@ -346,6 +358,27 @@ nicconf_transport(const struct nicconf *cfg, struct nic_opts *o, char *err,
 	    cfg->proxy != NULL ? "proxy" : cfg->ssh != NULL ? "ssh" :
 	    cfg->proxy_user != NULL ? "proxy_user" : "connect";
 
+	/* A setting of another transport than the one chosen is a mistake
+	 * to say, not one to ignore. */
+	static const struct {
+		const char *key;
+		unsigned what;
+	} owned[] = {
+		{ "proxy", TRANSPORT_TAKES_PROXY },
+		{ "proxy_user", TRANSPORT_TAKES_PROXY },
+		{ "proxy_password_file", TRANSPORT_TAKES_PROXY },
+		{ "ssh", TRANSPORT_TAKES_SSH },
+		{ "ssh_options", TRANSPORT_TAKES_SSH },
+	};
+	char names[NICCONF_HOST_MAX];
+
+	for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++)
+		if ((cfg->set & nicconf_bit(owned[i].key)) &&
+		    !(o->via->takes & owned[i].what))
+			return NICCONF_ERR(owned[i].key, "goes with --via %s, "
+			    "not %s", transport_names_taking(owned[i].what,
+			    names, sizeof names), o->via->name);
+
 	o->target.host = o->host;
 	o->target.port = o->port;
 	o->target.proxy_user = cfg->proxy_user;
@@ -369,28 +402,53 @@ nicconf_transport(const struct nicconf *cfg, struct nic_opts *o, char *err,
 	return 0;
 }
 
+/* Every key a card cannot start without, named at once: "a card needs
+ * connect and user (or --connect and --user)". 0, or -1 with err. */
+static int
+nicconf_required(const struct nicconf *cfg, char *err, size_t errlen)
+{
+	const struct {
+		const char *key;
+		const char *value;
+	} req[] = { { "connect", cfg->connect }, { "user", cfg->user },
+	    { "password_file", cfg->password_file } };
+	char keys[64] = "", opts[96] = "", opt[NICCONF_OPT_NAME];
+	size_t n = 0, left = 0;
+
+	for (size_t i = 0; i < sizeof req / sizeof req[0]; i++)
+		left += req[i].value == NULL;
+	for (size_t i = 0; i < sizeof req / sizeof req[0]; i++) {
+		const char *sep = n == 0 ? "" : left == 1 ? " and " : ", ";
+		if (req[i].value != NULL)
+			continue;
+		cfg_opt_name(&nicconf_keys[nicconf_key_index(req[i].key)], opt,
+		    sizeof opt);
+		snprintf(keys + strlen(keys), sizeof keys - strlen(keys),
+		    "%s%s", sep, req[i].key);
+		snprintf(opts + strlen(opts), sizeof opts - strlen(opts),
+		    "%s--%s", sep, opt);
+		n++;
+		left--;
+	}
+	if (n == 0)
+		return 0;
+	if (cfg->source != NULL)
+		snprintf(err, errlen, "%s: a card needs %s (or %s)", cfg->source,
+		    keys, opts);
+	else
+		snprintf(err, errlen, "--nic needs %s (see --help)", opts);
+	return -1;
+}
+
 int
 nicconf_to_opts(const struct nicconf *cfg, struct nic_opts *o, char *err,
     size_t errlen)
 {
 	const char *home = privdrop_card_home();
-	const char *need = cfg->connect == NULL ? "connect" :
-	    cfg->user == NULL ? "user" : cfg->password_file == NULL ?
-	    "password_file" : NULL;
-	char opt[NICCONF_OPT_NAME];
 
 	memset(o, 0, sizeof *o);
-	if (need != NULL) {
-		cfg_opt_name(&nicconf_keys[nicconf_key_index(need)], opt,
-		    sizeof opt);
-		if (cfg->source != NULL)
-			snprintf(err, errlen, "%s: a card needs %s (or --%s)",
-			    cfg->source, need, opt);
-		else
-			snprintf(err, errlen, "--nic needs --%s (see --help)",
-			    opt);
+	if (nicconf_required(cfg, err, errlen) != 0)
 		return -1;
-	}
 	if (cfg->fingerprint != NULL && cfg->ca != NULL)
 		return NICCONF_ERR("ca", "use fingerprint or ca, not both");
 	nic_parse_hostport(cfg->connect, o->host, sizeof o->host, &o->port,
@@ -421,6 +479,8 @@ nicconf_to_opts(const struct nicconf *cfg, struct nic_opts *o, char *err,
 	o->via = transport_find(nicconf_or(cfg->via, "direct"));
 	o->proxy_password_file = cfg->proxy_password_file;
 	o->no_offload = (cfg->set & nicconf_bit("offload")) && !cfg->offload;
+	o->up = cfg->up;
+	o->down = cfg->down;
 	nicconf_timers(cfg, &o->resume_window_ms, &o->dead_peer_ms,
 	    &o->keepalive_ms, &o->resume_budget);
 	return nicconf_transport(cfg, o, err, errlen);

@@ -145,7 +145,7 @@ privdrop_card_home(void)
 }
 
 int
-privdrop_card(int keep_raw, char *err, size_t errlen)
+privdrop_card(int keep_raw, int hooks, char *err, size_t errlen)
 {
 	uint32_t want = (1u << CAP_NET_ADMIN) |
 	    (keep_raw ? 1u << CAP_NET_RAW : 0);
@@ -176,7 +176,9 @@ privdrop_card(int keep_raw, char *err, size_t errlen)
 	}
 	/* Nothing started later can gain what the card gives up: the
 	 * bounding set holds only what it keeps, and uid 0 is no longer
-	 * special to exec (ssh, run as root, starts with no capability). */
+	 * special to exec (ssh, run as root, starts with no capability).
+	 * Only hooks may be handed CAP_NET_ADMIN, as an ambient capability
+	 * (privdrop_child_net_admin); without any, none can be raised. */
 	for (cap = 0; cap < 64; cap++) {
 		if (cap < 32 && (want & (1u << cap)))
 			continue;
@@ -189,8 +191,8 @@ privdrop_card(int keep_raw, char *err, size_t errlen)
 		}
 	}
 	if (prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED |
-	    SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED,
-	    0, 0, 0) != 0) {
+	    (hooks ? 0 : SECBIT_NO_CAP_AMBIENT_RAISE |
+	    SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED), 0, 0, 0) != 0) {
 		snprintf(err, errlen, "dropping root's powers: %s",
 		    strerror(errno));
 		return -1;
@@ -222,4 +224,18 @@ privdrop_card(int keep_raw, char *err, size_t errlen)
 		log_info("keeping only CAP_NET_ADMIN%s of root's powers",
 		    keep_raw ? " and CAP_NET_RAW" : "");
 	return 0;
+}
+
+void
+privdrop_child_net_admin(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+
+	if (syscall(SYS_capget, &h, d) != 0 ||
+	    !(d[0].permitted & 1u << CAP_NET_ADMIN))
+		return;
+	d[0].inheritable |= 1u << CAP_NET_ADMIN;
+	if (syscall(SYS_capset, &h, d) == 0)
+		prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_NET_ADMIN, 0, 0);
 }

@@ -23,10 +23,16 @@ int privdrop(const char *user, const char *state_dir, const char *run_dir,
  * the invoking user (SUDO_UID); run by root itself, it stays uid 0 but
  * without root's powers. Either way it keeps only CAP_NET_ADMIN (carrier,
  * addresses), plus CAP_NET_RAW if keep_raw (a bridge reopening its
- * interface), and what it starts (ssh) gets no capability at all. Not
- * root: nothing to do. 0, or -1 with err.
+ * interface), and what it starts (ssh) gets no capability at all, but its
+ * hooks (if hooks) CAP_NET_ADMIN. Not root: nothing to do. 0, or -1 with
+ * err.
  */
-int privdrop_card(int keep_raw, char *err, size_t errlen);
+int privdrop_card(int keep_raw, int hooks, char *err, size_t errlen);
+
+/* In a child between fork and exec (async-signal-safe): CAP_NET_ADMIN, if
+ * held, becomes inheritable and ambient, so the program exec'd keeps it
+ * (a hook adding routes). Quietly nothing if it cannot. */
+void privdrop_child_net_admin(void);
 
 /* The home of the user the card acts for: sudo's invoking user when root
  * runs it through sudo, else $HOME; NULL if neither is known. */

@@ -15,6 +15,7 @@
 #include <event2/event.h>
 
 #include "auth.h"
+#include "capture.h"
 #include "conn.h"
 #include "console.h"
 #include "control.h"
@@ -295,6 +296,7 @@ srv_hub_free(struct srv *srv, struct srv_hub *h)
 {
 	TAILQ_REMOVE(&srv->hubs, h, entry);
 	srv->nhubs--;
+	capture_forget_hub(h);
 	sw_free(&h->engine);
 	free(h);
 }

@@ -335,6 +335,7 @@ sw_init(struct sw *h, const char *name, uint32_t aging_ms, uint32_t max_macs)
 	if (name != NULL)
 		memcpy(h->name, name, strnlen(name, SW_NAME_MAX));
 	TAILQ_INIT(&h->ports);
+	TAILQ_INIT(&h->monitors);
 	h->next_port_id = 1;
 	h->aging_ms = aging_ms != 0 ? aging_ms : SW_DEFAULT_AGING_MS;
 	if (max_macs == 0)
@@ -435,6 +436,40 @@ sw_port_remove(struct sw *h, struct sw_port *p)
 	h->nports--;
 	p->hub = NULL;
 	return n;
+}
+
+void
+sw_monitor_add(struct sw *h, struct sw_port *p, const struct sw_port_ops *ops,
+    void *owner)
+{
+	memset(p, 0, sizeof *p);
+	p->hub = h;
+	p->ops = ops;
+	p->owner = owner;
+	p->id = h->next_port_id++;
+	TAILQ_INSERT_TAIL(&h->monitors, p, entry);
+	h->nmonitors++;
+}
+
+void
+sw_monitor_remove(struct sw *h, struct sw_port *p)
+{
+	if (p == NULL || p->hub != h)
+		return;
+	TAILQ_REMOVE(&h->monitors, p, entry);
+	h->nmonitors--;
+	p->hub = NULL;
+}
+
+/* A forwarded frame, once, to every monitor (offload metadata and all). */
+static void
+sw_monitor(struct sw *h, const struct vnet_meta *vm, const uint8_t *frame,
+    size_t len)
+{
+	struct sw_port *p;
+
+	TAILQ_FOREACH(p, &h->monitors, entry)
+		p->ops->output(p, vm, frame, len);
 }
 
 static void
@@ -1084,6 +1119,7 @@ sw_forward(struct sw *h, struct sw_port *src, const struct vnet_meta *vm,
 	static uint8_t scratch[VNET_FRAME_MAX];	/* one loop per process */
 	struct sw_port *p;
 	struct sw_meta m;
+	enum sw_verdict v;
 
 	/* Metadata that does not fit its frame: a bad frame like any. */
 	if (vm != NULL && vnet_check(vm, frame, len, PROTO_ETH_MAX_FRAME) !=
@@ -1102,7 +1138,11 @@ sw_forward(struct sw *h, struct sw_port *src, const struct vnet_meta *vm,
 		vnet_undo(vm, frame, len, scratch, sw_forward_seg, &c);
 		return;
 	}
-	switch (sw_input(h, src, frame, len, now_ms, &m)) {
+	v = sw_input(h, src, frame, len, now_ms, &m);
+	/* The whole cost of capture support while none runs. */
+	if (TAILQ_FIRST(&h->monitors) != NULL && v != SW_DROP)
+		sw_monitor(h, vm, frame, len);
+	switch (v) {
 	case SW_UNICAST:
 		m.dst->ops->output(m.dst, vm, frame, len);
 		break;

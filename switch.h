@@ -141,6 +141,11 @@ struct sw {
 	uint8_t hash_key[16];
 	struct sw_stats stats;
 	struct iptable ips;            /* who owns which IP address */
+	/* Monitors (sw_monitor_add): not ports. Each is handed every frame
+	 * the hub forwards, once, as it came in; none learns, floods or is
+	 * policed. Empty: sw_forward pays one pointer test. */
+	struct sw_port_list monitors;
+	uint32_t nmonitors;
 };
 
 enum sw_verdict {
@@ -179,6 +184,16 @@ void sw_port_set_mac_cap(struct sw_port *p, uint32_t n);
 /* Detach a port and forget every MAC and IP learned on it; returns how
  * many MACs. */
 uint32_t sw_port_remove(struct sw *h, struct sw_port *p);
+
+/* Attach a monitor (caller-owned storage) of kind ops: from now on
+ * ops->output gets every frame sw_forward forwards (unicast or flooded;
+ * not those it drops), once per frame and not per destination, with its
+ * offload metadata, before the destinations get it. It is no port: it is
+ * never a destination, learns nothing, and the policies do not see it.
+ * Its output must not add or remove ports or monitors. */
+void sw_monitor_add(struct sw *h, struct sw_port *p,
+    const struct sw_port_ops *ops, void *owner);
+void sw_monitor_remove(struct sw *h, struct sw_port *p);
 
 /*
  * The forwarding decision for one frame arriving on src at now_ms; fills

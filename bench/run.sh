@@ -19,4 +19,6 @@ echo "== logins per second, quiet and under a connection flood (bench/login_floo
 SOFTETHER="$PWD/$BUILD/softether" bash bench/login_flood.sh
 echo "== keepalive cost of an idle session (bench/keepalive.sh)"
 SOFTETHER="$PWD/$BUILD/softether" bash bench/keepalive.sh
+echo "== sessions a hub holds: 1000 from one process, their cost, a cut of all (bench/sessions.sh)"
+SOFTETHER="$PWD/$BUILD/softether" bash bench/sessions.sh
 echo "== transports (bench/transports.sh)"; SOFTETHER="$PWD/$BUILD/softether" bash bench/transports.sh

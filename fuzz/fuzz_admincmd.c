@@ -1,6 +1,7 @@
 /*
  * fuzz_admincmd.c: hostile bytes into the administration command parser,
- * the console's telnet filter and the control socket's reply framing. A parse either fails with one line
+ * the console's telnet filter and the control socket's reply and stream
+ * framing. A parse either fails with one line
  * of error or yields a known command whose arguments fit its arity, each
  * a NUL-terminated string inside the line's buffer.
  */
@@ -37,6 +38,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int r = admincmd_reply_parse((const char *)data, size, &ok, &len,
 	    &used);
 	if (r == 1 && (used > size || len > ADMINCMD_REPLY_MAX))
+		abort();
+	enum admincmd_frame kind;
+	r = admincmd_frame_parse((const char *)data, size, &kind, &len, &used);
+	if (r == 1 && (used > size || len > ADMINCMD_REPLY_MAX ||
+	    (unsigned)kind > ADMINCMD_FRAME_DATA))
 		abort();
 	uint8_t *copy = malloc(size + 1);
 	if (copy == NULL)

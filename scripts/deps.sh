@@ -6,7 +6,7 @@ pkgs=(build-essential cmake pkg-config clang libevent-dev libmbedtls-dev
       libsodium-dev libssl-dev libyaml-dev libcmocka-dev libedit-dev iproute2
       iputils-ping iputils-arping iperf3 procps psmisc netcat-openbsd python3
       tinyproxy dante-server openssh-server openssh-client dnsmasq-base
-      busybox nftables bc systemd mandoc man-db dpkg-dev lintian)
+      busybox nftables bc systemd mandoc man-db dpkg-dev lintian tcpdump)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||

@@ -893,6 +893,7 @@ again:
 
 const struct transport_ops transport_ssh = {
 	.name = "ssh",
+	.takes = TRANSPORT_TAKES_SSH,
 	.check = ssh_check,
 	.connect = ssh_connect,
 	.cancel = ssh_cancel,

@@ -51,6 +51,26 @@ transport_names(void)
 	return names;
 }
 
+const char *
+transport_names_taking(unsigned what, char *buf, size_t len)
+{
+	size_t n = sizeof transport_table / sizeof transport_table[0], k = 0;
+	size_t total = 0;
+
+	for (size_t i = 0; i < n; i++)
+		total += (transport_table[i]->takes & what) == what;
+	snprintf(buf, len, "%s", "");
+	for (size_t i = 0; i < n; i++) {
+		if ((transport_table[i]->takes & what) != what)
+			continue;
+		snprintf(buf + strlen(buf), len - strlen(buf), "%s%s",
+		    k == 0 ? "" : k + 1 == total ? " or " : ", ",
+		    transport_table[i]->name);
+		k++;
+	}
+	return buf;
+}
+
 /*
  * One name being resolved on its own thread. The thread and the loop share
  * it under mu: whichever of them sees the other done (or gone) frees it.

@@ -36,8 +36,14 @@ struct transport_target {
  */
 typedef void transport_done_fn(void *arg, int fd, const char *err);
 
+/* transport_ops.takes: the settings a transport uses beyond the hub's. */
+#define TRANSPORT_TAKES_PROXY 0x1u  /* proxy, proxy_user, proxy_password */
+#define TRANSPORT_TAKES_SSH   0x2u  /* ssh_dest, ssh_options */
+
 struct transport_ops {
 	const char *name;
+	unsigned takes;               /* TRANSPORT_TAKES_*: any other is an
+	                                 error, never ignored */
 	/* What the target lacks for this transport (e.g. "needs --proxy
 	 * HOST:PORT"), or NULL if it is complete. */
 	const char *(*check)(const struct transport_target *t);
@@ -60,6 +66,8 @@ extern const struct transport_ops transport_ssh;
 const struct transport_ops *transport_find(const char *name);
 /* "a, b, c": the names --via accepts. */
 const char *transport_names(void);
+/* "a, b or c": the transports that take what (TRANSPORT_TAKES_*), in buf. */
+const char *transport_names_taking(unsigned what, char *buf, size_t len);
 
 /*
  * The TCP leg every transport starts with: resolve host, try each address

@@ -19,6 +19,48 @@ printf 'bob-secret\n' >"$WORK/bob.pw"
 printf 'not-the-password\n' >"$WORK/wrong.pw"
 hub_config "$WORK/hub.yaml" DEFAULT:alice:"$WORK/alice.pw" DEFAULT:bob:"$WORK/bob.pw"
 
+# Every option goes with its roles, a transport's options with that transport: any
+# other is refused, named as it was typed, by a start and by --check-config alike
+# (run in A, bounded, in case one were not).
+refused() { # WANT ARGS...: softether ARGS fails, saying WANT
+  local want=$1 out; shift
+  out=$(ip netns exec "$A" timeout 10 "$SOFTETHER" "$@" 2>&1) && fail "accepted: $*"
+  grep -qF -- "$want" <<<"$out" || fail "softether $*: '$out', expected '$want'"
+}
+NIC=(--connect 10.77.1.1:7777 --user alice --password-file "$WORK/alice.pw" --tap vpnx)
+HUB=(--hub --state-dir "$WORK/nostate")
+: >"$WORK/empty.yaml"
+for check in "" --check-config; do
+  refused "--user goes with --nic, not --hub" $check "${HUB[@]}" --user x
+  refused "--no-offload goes with --nic, not --hub" $check "${HUB[@]}" --no-offload
+  refused "--offload goes with --nic, not --hub" $check "${HUB[@]}" --offload false
+  refused "--up goes with --nic, not --hub" $check "${HUB[@]}" --up true
+  refused "--ssh-option goes with --nic, not --hub" $check "${HUB[@]}" --ssh-option A=b
+  refused "--admin-password-file goes with --admin HOST, not --hub" $check "${HUB[@]}" \
+    --admin-password-file "$WORK/alice.pw"
+  refused "--state-dir goes with --hub or --admin, not --nic" $check --nic "${NIC[@]}" \
+    --state-dir "$WORK/nostate"
+  refused "--admin-password-file goes with --admin HOST, not --nic" $check --nic "${NIC[@]}" \
+    --admin-password-file "$WORK/alice.pw"
+  refused "--ssh-option: goes with --via ssh, not direct" $check --nic "${NIC[@]}" \
+    --ssh-option ServerAliveInterval=5
+  refused "--proxy: goes with --via http-proxy, socks4 or socks5, not ssh" $check --nic \
+    "${NIC[@]}" --via ssh --ssh gw.example.net --proxy proxy.example.net:3128
+  refused "--ssh: goes with --via ssh, not socks5" $check --nic "${NIC[@]}" --via socks5 \
+    --proxy proxy.example.net:1080 --ssh gw.example.net
+  refused "--password-file $WORK/no.pw: No such file or directory" $check --nic \
+    "${NIC[@]}" --password-file "$WORK/no.pw"
+  refused "a card needs connect, user and password_file (or --connect, --user and --password-file)" \
+    $check --nic -c "$WORK/empty.yaml"
+done
+refused "--admin-password-file goes with --admin HOST, not --admin" --admin \
+  --state-dir "$WORK/nostate" --admin-password-file "$WORK/alice.pw"
+refused "--no-offload goes with --nic, not --admin" --admin --state-dir "$WORK/nostate" --no-offload
+refused "no role given: --hub, --nic or --admin" -v
+refused "no role given: --hub, --nic or --admin"
+[ -e "$WORK/nostate" ] && fail "a refused hub made its state directory"
+ok "options of another role or transport are refused by name, checked or started"
+
 start hub "$H" "$SOFTETHER" --hub -c "$WORK/hub.yaml" --resume-window 3
 wait_log hub 'listening on 0.0.0.0:7777'
 wait_log hub 'running as nobody'
@@ -101,6 +143,21 @@ wait_exit $! 20; st=$ST
 [ "$st" = 2 ] || fail "wrong fingerprint: exit status $st, expected 2"
 grep -q 'fingerprint mismatch' "$WORK/wrongfp.log" || fail "wrong fingerprint message"
 ok "wrong fingerprint refused"
+
+# A --ca that did not sign the hub's certificate: refused at once (exit 2), not retried.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+  -subj /CN=another-ca -keyout "$WORK/other-ca.key" -out "$WORK/other-ca.pem" 2>/dev/null ||
+  fail "openssl made no CA"
+ip netns exec "$A" "$SOFTETHER" --nic --connect 10.77.1.1:7777 --user alice \
+  --password-file "$WORK/alice.pw" --ca "$WORK/other-ca.pem" --tap vpnx \
+  >"$WORK/wrongca.log" 2>&1 &
+PIDS+=($!)
+wait_exit $! 20; st=$ST
+[ "$st" = 2 ] || fail "a chain --ca does not trust: exit status $st, expected 2"
+grep -q 'hub certificate not trusted: .*refusing to connect' "$WORK/wrongca.log" ||
+  fail "untrusted chain message: $(cat "$WORK/wrongca.log")"
+grep -q 'reconnecting' "$WORK/wrongca.log" && fail "an untrusted chain was tried again"
+ok "a chain --ca does not trust refused, not retried"
 
 # A changed certificate against known_hubs: refused like ssh.
 sed -i "s/ $FP/ $(printf 'f%.0s' {1..64})/" "$KH"

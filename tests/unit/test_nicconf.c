@@ -22,7 +22,7 @@ static const char *const golden[] = {
 	"nic_bad_unknown_key", "nic_bad_via", "nic_bad_connect",
 	"nic_bad_mac", "nic_bad_fingerprint", "nic_bad_ssh_option",
 	"nic_bad_ssh_options_many", "nic_bad_dead_peer",
-	"nic_bad_relative_path",
+	"nic_bad_relative_path", "nic_bad_hook",
 };
 #define NGOLDEN (sizeof golden / sizeof golden[0])
 
@@ -101,6 +101,7 @@ test_golden(void **state)
 static const char *const checks[] = {
 	"nic_check_good", "nic_check_ssh_option", "nic_check_socks5_no_proxy",
 	"nic_check_fp_and_ca", "nic_check_no_user", "nic_check_bridge_ip",
+	"nic_check_empty", "nic_check_foreign_option",
 };
 
 static void
@@ -206,7 +207,18 @@ test_args(void **state)
 	nicconf_merge(&file, &cli);
 	/* The command line's ca replaced the fingerprint it gave before. */
 	assert_null(file.fingerprint);
+	/* Its ssh options, with the direct transport: refused, not ignored. */
+	assert_int_equal(nicconf_to_opts(&file, &o, err, sizeof err), -1);
+	assert_string_equal(err, "--ssh-option: goes with --via ssh, not "
+	    "direct");
+	assert_int_equal(nicconf_arg(&file, "via", "ssh", err, sizeof err), 0);
+	assert_int_equal(nicconf_to_opts(&file, &o, err, sizeof err), -1);
+	assert_string_equal(err, "--via: ssh: needs --ssh "
+	    "[USER@]GATEWAY[:PORT]");
+	assert_int_equal(nicconf_arg(&file, "ssh", "gw.example.net", err,
+	    sizeof err), 0);
 	assert_int_equal(nicconf_to_opts(&file, &o, err, sizeof err), 0);
+	assert_int_equal(o.target.nssh_options, 2);
 	assert_int_equal(o.keepalive_ms, 2500);
 	assert_int_equal(o.resume_budget, 4u << 20);
 	assert_int_equal(o.port, 7777);

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Sessions a hub holds and what each costs. One process (bench_sessions)
+# opens COUNT real sessions (TLS, Argon2id login, data channel, keepalives),
+# each over its own socket from an address of 127.1.0.0/16, so the hub's
+# limits per source hold; keeps them HOLD seconds, and, with CUT (seconds
+# after all are up, within HOLD), resets every connection at once and
+# resumes every session.
+#
+#   ns H:  hub :7777  <-- lo --  bench_sessions (COUNT sessions,
+#                                127.1.0.1, 127.1.0.2, ... round robin)
+#
+# Prints the generator's figures: time to admit COUNT (first connect to
+# last welcome), logins per second, the hub's RSS and fds per session, its
+# CPU while they idle, the time to resume them all; and where the hub's
+# memory is (heap, anonymous mappings) idle and with COUNT up. Figures
+# only, no pass/fail.
+# Knobs: COUNT (1000), HOLD (30), CUT (20; 0: no cut), TRICKLE (frames a
+# second per session, 0), RATE (connects a second, 200), INFLIGHT (32).
+set -euo pipefail
+SOFTETHER=${SOFTETHER:-$(cd "$(dirname "$0")/.." && pwd)/build/softether}
+GEN=${BENCH_SESSIONS:-$(dirname "$SOFTETHER")/bench_sessions}
+COUNT=${COUNT:-1000}
+HOLD=${HOLD:-30}
+CUT=${CUT:-20}
+TRICKLE=${TRICKLE:-0}
+RATE=${RATE:-200}
+INFLIGHT=${INFLIGHT:-32}
+export SOFTETHER
+. "$(dirname "$0")/../tests/e2e/lib.sh"
+[ -x "$GEN" ] || fail "no generator at $GEN (build first)"
+
+H=${PFX}h
+mkns "$H"
+printf 'bench\n' >"$WORK/pw"
+hub_config "$WORK/hub.yaml" DEFAULT:bench:"$WORK/pw"
+# Room for every session: the hub's cap, the user's (none), and a file
+# descriptor each (ulimit, for the hub and the generator).
+printf '        policy: {max_sessions: 0}\n' >>"$WORK/hub.yaml"
+sed -i "/^  - name: DEFAULT\$/a\\    max_sessions: $((COUNT + 16))" "$WORK/hub.yaml"
+ulimit -n $((COUNT * 2 + 1024))
+start hub "$H" "$SOFTETHER" --hub -c "$WORK/hub.yaml"
+wait_listen "$H" 0.0.0.0 7777 30 "$PID_hub" hub
+wait_log hub 'certificate fingerprint' 10
+FP=$(fingerprint hub)
+# The base of every figure is the hub at rest: its start (the dummy
+# password hash among it) over, no CPU used for a second (at most 20 s).
+. "$(dirname "$0")/lib.sh"
+for ((i = 0, last = -1; i < 20; i++)); do
+  now=$(ticks "$PID_hub")
+  [ "$now" = "$last" ] && break
+  last=$now
+  sleep 1
+done
+
+# smaps PID: the process's resident memory by kind of mapping.
+smaps() {
+  python3 -c '
+import sys
+kinds = {}
+cur = None
+for line in open("/proc/%s/smaps" % sys.argv[1]):
+    f = line.split()
+    if "-" in f[0] and len(f) >= 5:
+        cur = f[5] if len(f) > 5 else "anonymous"
+        if cur.startswith("/"):
+            cur = "files"
+        kinds.setdefault(cur, [0, 0])[1] += 1
+    elif f[0] == "Rss:":
+        kinds[cur][0] += int(f[1])
+print(", ".join("%s %d KiB (%d mappings)" % (k, v[0], v[1]) for k, v in
+                sorted(kinds.items(), key=lambda kv: -kv[1][0]) if v[0] > 0))
+' "$1"
+}
+
+echo "$COUNT sessions, hold $HOLD s, cut $CUT s after all are up, trickle" \
+  "$TRICKLE/s per session, $RATE connects/s, $INFLIGHT at once, $(nproc) cores"
+echo "hub idle: $(smaps "$PID_hub")"
+cut=()
+[ "$CUT" != 0 ] && cut=(--cut-after "$CUT")
+ip netns exec "$H" "$GEN" 127.0.0.1:7777 --count "$COUNT" --user bench \
+  --password-file "$WORK/pw" --fingerprint "$FP" --sources 127.1.0.0/16 \
+  --hold "$HOLD" "${cut[@]}" --trickle "$TRICKLE" --rate "$RATE" \
+  --inflight "$INFLIGHT" --hub-pid "$PID_hub" --json >"$WORK/gen.out" \
+  2>"$WORK/gen.err" &
+gen=$!
+PIDS+=($gen)
+# Bounded: the generator gives up by itself after 120 + COUNT/5 s.
+for ((i = 0; i < (300 + COUNT / 2) * 10; i++)); do
+  grep -q '^up ' "$WORK/gen.out" 2>/dev/null && break
+  kill -0 $gen 2>/dev/null || break
+  sleep 0.1
+done
+grep -q '^up ' "$WORK/gen.out" && echo "hub with $COUNT up: $(smaps "$PID_hub")"
+rc=0
+wait $gen || rc=$?
+cat "$WORK/gen.err"
+grep -v '^{' "$WORK/gen.out" || true
+tail -n 1 "$WORK/gen.out" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+h = d.get("hub")
+if h and d["admit_s"] > 0:
+    print("figures: %d sessions admitted in %.1f s (%.1f logins/s); hub RSS"
+          " %.1f KiB and %.2f fds per session; hub CPU %.2f %% of a core"
+          " holding them" % (d["count"], d["admit_s"], d["logins_per_s"],
+          h["rss_per_session_kib"], h["fds_per_session"], h["cpu_hold_pct"]))
+if d["cut"] and d["resume_s"] >= 0:
+    print("figures: %d connections cut, all resumed in %.2f s"
+          % (d["cut"], d["resume_s"]))
+' || true
+[ $rc -eq 0 ] || echo "bench_sessions exited $rc (sessions lost: see above)"
