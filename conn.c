@@ -4,12 +4,15 @@
  * conn_close(), and the struct is freed from its own deferred event, never
  * inside a callback that still uses it.
  *
- * Timers (one per connection, ticking every CONN_TICK_MS):
+ * Timers (checked every CONN_TICK_MS from one timer that every connection
+ * of an event loop shares, so that 10,000 idle connections cost the
+ * process one wake-up a second, not 10,000):
  *  - handshake: TLS + login must finish within PROTO_HANDSHAKE_TIMEOUT_MS
  *    (an administration session, which stays in LOGIN, is closed instead
  *    after login_idle_ms without a byte);
  *  - keepalive: when nothing was sent for a random time in
- *    [keepalive_ms / 2, keepalive_ms], send a padded keepalive item;
+ *    [keepalive_ms / 2, keepalive_ms] (drawn once per keepalive), send a
+ *    padded keepalive item;
  *  - dead peer: nothing received for dead_peer_ms (PROTO_DEAD_PEER_MS unless
  *    the owner sets it) closes the connection.
  */
@@ -34,6 +37,112 @@
 #define CONN_LOGIN_BUF   (PROTO_MSG_HDR + PROTO_MSG_MAX_BODY)
 #define CONN_OUTQ_LOW    (PROTO_OUTQ_HIGH_BYTES / 2)
 
+/* The shared tick of one event loop's connections. Loops and their
+ * connections live on one thread each (auth.c's workers make none). */
+struct conn_ticker {
+	struct event_base *base;
+	struct event *ev;
+	TAILQ_HEAD(, conn) conns;
+	size_t n;
+	struct conn *next;        /* the walk's next; removals keep it right */
+	int walking;
+	struct conn_ticker *link;
+};
+static struct conn_ticker *conn_tickers;
+
+static void conn_tick(struct conn *c, uint64_t now);
+
+/* A loop's tick with no connection left goes. */
+static void
+conn_ticker_drop(struct conn_ticker *t)
+{
+	struct conn_ticker **pp = &conn_tickers;
+
+	while (*pp != t)
+		pp = &(*pp)->link;
+	*pp = t->link;
+	event_free(t->ev);
+	free(t);
+}
+
+static void
+conn_ticker_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn_ticker *t = arg;
+	uint64_t now = clock_now_ms();
+	struct conn *c;
+
+	t->walking = 1;
+	for (c = TAILQ_FIRST(&t->conns); c != NULL; c = t->next) {
+		t->next = TAILQ_NEXT(c, tick_entry);
+		conn_tick(c, now);
+	}
+	t->walking = 0;
+	t->next = NULL;
+	if (t->n == 0)   /* its last connection went during the walk */
+		conn_ticker_drop(t);
+}
+
+/* c on its loop's tick (made with the loop's first connection). */
+static int
+conn_ticker_join(struct conn *c)
+{
+	struct conn_ticker *t;
+	struct timeval tick = { CONN_TICK_MS / 1000,
+	    (CONN_TICK_MS % 1000) * 1000 };
+
+	for (t = conn_tickers; t != NULL && t->base != c->base; t = t->link)
+		;
+	if (t == NULL) {
+		if ((t = calloc(1, sizeof *t)) == NULL)
+			return -1;
+		t->base = c->base;
+		TAILQ_INIT(&t->conns);
+		if ((t->ev = event_new(c->base, -1, EV_PERSIST,
+		    conn_ticker_cb, t)) == NULL) {
+			free(t);
+			return -1;
+		}
+		event_add(t->ev, &tick);
+		t->link = conn_tickers;
+		conn_tickers = t;
+	}
+	TAILQ_INSERT_TAIL(&t->conns, c, tick_entry);
+	t->n++;
+	c->ticker = t;
+	return 0;
+}
+
+/* c off the tick; the last connection of a loop takes the tick with it
+ * (at the end of a walk under way). */
+static void
+conn_ticker_leave(struct conn *c)
+{
+	struct conn_ticker *t = c->ticker;
+
+	if (t == NULL)
+		return;
+	if (t->next == c)
+		t->next = TAILQ_NEXT(c, tick_entry);
+	TAILQ_REMOVE(&t->conns, c, tick_entry);
+	c->ticker = NULL;
+	if (--t->n == 0 && !t->walking)
+		conn_ticker_drop(t);
+}
+
+/* The silence after which the next keepalive goes: random in [ka/2, ka],
+ * never so long that the peer's dead-peer timer could fire. */
+static void
+conn_draw_keepalive(struct conn *c)
+{
+	uint32_t ka = c->keepalive_ms;
+
+	if (ka > c->dead_peer_ms / 3)
+		ka = c->dead_peer_ms / 3;
+	uint32_t lo = ka / 2;
+	c->ka_wait_ms = lo + randombytes_uniform(ka - lo + 1);
+}
+
 static const char *const conn_state_names[] = {
 	"tls", "login", "up", "closed"
 };
@@ -51,7 +160,7 @@ conn_free(struct conn *c)
 {
 	event_free(c->rev);
 	event_free(c->wev);
-	event_free(c->timer);
+	conn_ticker_leave(c);
 	event_free(c->close_ev);
 	evbuffer_free(c->in);
 	evbuffer_free(c->out);
@@ -81,7 +190,7 @@ conn_close(struct conn *c, const char *reason)
 	snprintf(c->close_reason, sizeof c->close_reason, "%s", reason);
 	event_del(c->rev);
 	event_del(c->wev);
-	event_del(c->timer);
+	conn_ticker_leave(c);
 	if (c->fd >= 0) {
 		/* Best effort: whatever is queued (a goodbye) goes out. */
 		evbuffer_write(c->out, c->fd);
@@ -172,6 +281,7 @@ conn_start_data(struct conn *c, enum dchan_cipher ci,
 	c->max_frame = max_frame;
 	c->keepalive_ms = keepalive_ms;
 	c->last_rx_ms = c->last_tx_ms = clock_now_ms();
+	conn_draw_keepalive(c);
 	conn_set_state(c, CONN_UP);
 	return 0;
 }
@@ -480,11 +590,8 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-conn_tick_cb(evutil_socket_t fd, short what, void *arg)
+conn_tick(struct conn *c, uint64_t now)
 {
-	struct conn *c = arg;
-	uint64_t now = clock_now_ms();
-
 	if (c->state == CONN_LOGIN && c->login_idle_ms > 0) {
 		/* An administration session: silence, not age, ends it. */
 		if (now - c->last_rx_ms >= c->login_idle_ms)
@@ -513,17 +620,16 @@ conn_tick_cb(evutil_socket_t fd, short what, void *arg)
 		    "shut)");
 		return;
 	}
-	/* Never so rare that the peer's dead-peer timer could fire. */
-	uint32_t ka = c->keepalive_ms;
-	if (ka > c->dead_peer_ms / 3)
-		ka = c->dead_peer_ms / 3;
-	uint32_t lo = ka / 2;
-	uint32_t wait = lo + randombytes_uniform(ka - lo + 1);
-	if (now - c->last_tx_ms >= wait) {
-		uint8_t pad[PROTO_KEEPALIVE_PAD];
-		randombytes_buf(pad, sizeof pad);
-		conn_send_item(c, PROTO_ITEM_KEEPALIVE, pad, sizeof pad);
+	if (now - c->last_tx_ms >= c->ka_wait_ms) {
+		/* Sealed like any record: its bytes need not be random. */
+		static const uint8_t pad[PROTO_KEEPALIVE_PAD];
+		conn_draw_keepalive(c);
+		if (conn_send_item(c, PROTO_ITEM_KEEPALIVE, pad, sizeof pad) !=
+		    0)
+			return;
 	}
+	if (c->cbs->tick != NULL && c->state == CONN_UP)
+		c->cbs->tick(c, now, c->arg);
 }
 
 struct conn *
@@ -578,20 +684,16 @@ conn_new(struct event_base *base, int fd, struct tlsio_conf *tc,
 	c->login = malloc(CONN_LOGIN_BUF);
 	c->rev = event_new(base, fd, EV_READ | EV_PERSIST, conn_read_cb, c);
 	c->wev = event_new(base, fd, EV_WRITE, conn_write_cb, c);
-	c->timer = event_new(base, -1, EV_PERSIST, conn_tick_cb, c);
 	c->close_ev = event_new(base, -1, 0, conn_finish_cb, c);
 	if (c->in == NULL || c->out == NULL || c->tx == NULL ||
 	    c->login == NULL || c->rev == NULL || c->wev == NULL ||
-	    c->timer == NULL || c->close_ev == NULL ||
+	    c->close_ev == NULL || conn_ticker_join(c) != 0 ||
 	    tlsio_init(&c->tls, tc, c->in, c->out, server_name) != 0) {
 		close(fd);
 		c->fd = -1;
 		conn_free(c);
 		return NULL;
 	}
-	struct timeval tick = { CONN_TICK_MS / 1000,
-	    (CONN_TICK_MS % 1000) * 1000 };
-	event_add(c->timer, &tick);
 	event_add(c->rev, NULL);
 	if (!c->is_server)
 		conn_input(c); /* the client speaks first */

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 
 #include "clock.h"
@@ -41,7 +42,12 @@ struct conn_cbs {
 	void (*writable)(struct conn *c, void *arg);
 	/* Final: the connection is gone after this returns. */
 	void (*closed)(struct conn *c, const char *reason, void *arg);
+	/* Optional: once a second while up, after the connection's own
+	 * timers (the owner's periodic checks ride on the same tick). */
+	void (*tick)(struct conn *c, uint64_t now_ms, void *arg);
 };
+
+struct conn_ticker;
 
 struct conn_counters {
 	uint64_t tx_bytes, rx_bytes;      /* sealed bytes on the wire */
@@ -53,7 +59,12 @@ struct conn {
 	int fd;
 	int is_server;
 	enum conn_state state;
-	struct event *rev, *wev, *timer, *close_ev;
+	struct event *rev, *wev, *close_ev;
+	/* Its place in the one timer every connection of its event loop
+	 * shares (conn.c: conn_ticker): no timer event of its own. */
+	struct conn_ticker *ticker;
+	TAILQ_ENTRY(conn) tick_entry;
+	uint32_t ka_wait_ms;      /* this keepalive's silence, drawn once */
 	struct evbuffer *in, *out;
 	struct tlsio tls;
 	struct dchan dc;

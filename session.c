@@ -92,11 +92,29 @@ static void session_conn_writable(struct conn *c, void *arg);
 static void session_conn_closed(struct conn *c, const char *reason,
     void *arg);
 
+/* Once a second with the connection's tick: a connection that carries
+ * nothing while frames wait is abandoned for a new one. */
+static void
+session_conn_tick(struct conn *c, uint64_t now, void *arg)
+{
+	struct session *s = arg;
+
+	if (s->stall_ms == 0 || session_stalled_ms(s, now) < s->stall_ms ||
+	    now - c->last_rx_ms < s->stall_ms)
+		return;
+	log_warn("%s: connection stalled (%llu frames unacknowledged, nothing "
+	    "heard for %.1f s); resuming on a new connection", s->name,
+	    (unsigned long long)session_unacked(s),
+	    (double)(now - c->last_rx_ms) / 1e3);
+	conn_close(c, "stalled");
+}
+
 static const struct conn_cbs session_conn_cbs = {
 	.item = session_conn_item,
 	.rx_batch_done = session_conn_rx_done,
 	.writable = session_conn_writable,
 	.closed = session_conn_closed,
+	.tick = session_conn_tick,
 };
 
 static void
@@ -126,22 +144,6 @@ session_window_cb(evutil_socket_t fd, short what, void *arg)
 	s->cbs->ended(s->arg, "not resumed within the resume window");
 }
 
-static void
-session_stall_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct session *s = arg;
-	uint64_t now = clock_now_ms();
-
-	if (s->conn == NULL || session_stalled_ms(s, now) < s->stall_ms ||
-	    now - s->conn->last_rx_ms < s->stall_ms)
-		return;
-	log_warn("%s: connection stalled (%llu frames unacknowledged, nothing "
-	    "heard for %.1f s); resuming on a new connection", s->name,
-	    (unsigned long long)session_unacked(s),
-	    (double)(now - s->conn->last_rx_ms) / 1e3);
-	conn_close(s->conn, "stalled");
-}
-
 int
 session_init(struct session *s, struct event_base *base, size_t budget,
     uint64_t first_seq, const struct session_cbs *cbs, void *arg)
@@ -159,9 +161,7 @@ session_init(struct session *s, struct event_base *base, size_t budget,
 	s->flush_ev = event_new(base, -1, 0, session_flush_cb, s);
 	s->ack_ev = event_new(base, -1, 0, session_ack_cb, s);
 	s->window_ev = evtimer_new(base, session_window_cb, s);
-	s->stall_ev = event_new(base, -1, EV_PERSIST, session_stall_cb, s);
-	if (s->flush_ev == NULL || s->ack_ev == NULL || s->window_ev == NULL ||
-	    s->stall_ev == NULL) {
+	if (s->flush_ev == NULL || s->ack_ev == NULL || s->window_ev == NULL) {
 		session_free(s);
 		return -1;
 	}
@@ -192,9 +192,7 @@ session_free(struct session *s)
 		event_free(s->ack_ev);
 	if (s->window_ev)
 		event_free(s->window_ev);
-	if (s->stall_ev)
-		event_free(s->stall_ev);
-	s->flush_ev = s->ack_ev = s->window_ev = s->stall_ev = NULL;
+	s->flush_ev = s->ack_ev = s->window_ev = NULL;
 }
 
 uint64_t
@@ -451,7 +449,6 @@ void
 session_attach(struct session *s, struct conn *c, uint64_t peer_rx_last)
 {
 	struct session_batch *b;
-	struct timeval second = { 1, 0 };
 
 	if (s->conn != NULL && s->conn != c) {
 		/* The peer saw the cut before we did. */
@@ -463,8 +460,6 @@ session_attach(struct session *s, struct conn *c, uint64_t peer_rx_last)
 	s->cut_ms = 0;
 	session_cut_leave(s);
 	event_del(s->window_ev);
-	if (s->stall_ms > 0)
-		event_add(s->stall_ev, &second);
 	s->ack_sent = 0;
 	s->progress_ms = clock_now_ms();
 	if (session_seq_after(peer_rx_last, s->tx_acked))
@@ -489,7 +484,6 @@ void
 session_detach(struct session *s)
 {
 	s->conn = NULL;
-	event_del(s->stall_ev);
 	if (s->open != NULL)
 		session_flush(s);
 }

@@ -91,7 +91,7 @@ struct session {
 	uint32_t stall_ms;          /* 0: no stall detection */
 	uint64_t cut_ms;            /* when its connection was lost, or 0 */
 	uint64_t rx_now_ms;         /* arrival time of the record being read */
-	struct event *window_ev, *stall_ev;
+	struct event *window_ev;
 	uint64_t tx_next;           /* seq the next queued frame gets */
 	uint64_t tx_acked;          /* last seq the peer acknowledged */
 	uint64_t tx_sent_max;       /* highest seq ever handed to a conn */

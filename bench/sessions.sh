@@ -14,8 +14,13 @@
 # CPU while they idle, the time to resume them all; and where the hub's
 # memory is (heap, anonymous mappings) idle and with COUNT up. Figures
 # only, no pass/fail.
-# Knobs: COUNT (1000), HOLD (30), CUT (20; 0: no cut), TRICKLE (frames a
-# second per session, 0), RATE (connects a second, 200), INFLIGHT (32).
+# With RESTART (seconds after all are up, after any cut), the hub is killed
+# with SIGKILL and started again on its state directory: the figure is the
+# time until every session is back (re-login tickets; with NO_TICKETS=1 by
+# password, for comparison).
+# Knobs: COUNT (1000), HOLD (30), CUT (20; 0: no cut), RESTART (0: none),
+# TRICKLE (frames a second per session, 0), RATE (connects a second, 200),
+# INFLIGHT (32), NO_TICKETS (0).
 set -euo pipefail
 SOFTETHER=${SOFTETHER:-$(cd "$(dirname "$0")/.." && pwd)/build/softether}
 GEN=${BENCH_SESSIONS:-$(dirname "$SOFTETHER")/bench_sessions}
@@ -23,6 +28,8 @@ COUNT=${COUNT:-1000}
 HOLD=${HOLD:-30}
 CUT=${CUT:-20}
 TRICKLE=${TRICKLE:-0}
+RESTART=${RESTART:-0}
+NO_TICKETS=${NO_TICKETS:-0}
 RATE=${RATE:-200}
 INFLIGHT=${INFLIGHT:-32}
 export SOFTETHER
@@ -77,6 +84,8 @@ echo "$COUNT sessions, hold $HOLD s, cut $CUT s after all are up, trickle" \
 echo "hub idle: $(smaps "$PID_hub")"
 cut=()
 [ "$CUT" != 0 ] && cut=(--cut-after "$CUT")
+[ "$RESTART" != 0 ] && cut+=(--hub-restarts)
+[ "$NO_TICKETS" != 0 ] && cut+=(--no-tickets)
 ip netns exec "$H" "$GEN" 127.0.0.1:7777 --count "$COUNT" --user bench \
   --password-file "$WORK/pw" --fingerprint "$FP" --sources 127.1.0.0/16 \
   --hold "$HOLD" "${cut[@]}" --trickle "$TRICKLE" --rate "$RATE" \
@@ -91,6 +100,28 @@ for ((i = 0; i < (300 + COUNT / 2) * 10; i++)); do
   sleep 0.1
 done
 grep -q '^up ' "$WORK/gen.out" && echo "hub with $COUNT up: $(smaps "$PID_hub")"
+if [ "$RESTART" != 0 ] && grep -q '^up ' "$WORK/gen.out"; then
+  sleep "$RESTART"
+  # Any "back" so far was the cut's: the restart's is the next one.
+  backs=$(grep -c '^back ' "$WORK/gen.out" || true)
+  kill -9 "$PID_hub"
+  wait "$PID_hub" 2>/dev/null || true
+  t0=$(date +%s.%N)
+  start hub2 "$H" "$SOFTETHER" --hub -c "$WORK/hub.yaml"
+  wait_listen "$H" 0.0.0.0 7777 30 "$PID_hub2" hub2
+  t1=$(date +%s.%N)
+  for ((i = 0; i < 3000; i++)); do
+    [ "$(grep -c '^back ' "$WORK/gen.out" || true)" -gt "$backs" ] && break
+    kill -0 $gen 2>/dev/null || break
+    sleep 0.1
+  done
+  t2=$(date +%s.%N)
+  python3 -c 'import sys; t0, t1, t2 = map(float, sys.argv[1:4])
+print("figures: hub killed and restarted: listening again after %.2f s, all %s"
+      " sessions back %.2f s after the restart began" % (t1 - t0, sys.argv[4],
+      t2 - t0))' "$t0" "$t1" "$t2" "$COUNT"
+  grep -E 're-login ticket refused' "$WORK/hub2.log" | head -3 || true
+fi
 rc=0
 wait $gen || rc=$?
 cat "$WORK/gen.err"
