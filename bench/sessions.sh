@@ -18,7 +18,13 @@
 # with SIGKILL and started again on its state directory: the figure is the
 # time until every session is back (re-login tickets; with NO_TICKETS=1 by
 # password, for comparison).
+# With TRANSFER (seconds), two real cards in namespaces of their own run
+# one iperf3 TCP stream through the hub before the generator starts, and
+# again with the COUNT sessions idle (after the restart if there is one,
+# else after the cut): the ratio says what the idle sessions cost a
+# transfer.
 # Knobs: COUNT (1000), HOLD (30), CUT (20; 0: no cut), RESTART (0: none),
+# TRANSFER (0: none),
 # TRICKLE (frames a second per session, 0), RATE (connects a second, 200),
 # INFLIGHT (32), NO_TICKETS (0).
 set -euo pipefail
@@ -29,6 +35,7 @@ HOLD=${HOLD:-30}
 CUT=${CUT:-20}
 TRICKLE=${TRICKLE:-0}
 RESTART=${RESTART:-0}
+TRANSFER=${TRANSFER:-0}
 NO_TICKETS=${NO_TICKETS:-0}
 RATE=${RATE:-200}
 INFLIGHT=${INFLIGHT:-32}
@@ -36,15 +43,22 @@ export SOFTETHER
 . "$(dirname "$0")/../tests/e2e/lib.sh"
 [ -x "$GEN" ] || fail "no generator at $GEN (build first)"
 
-H=${PFX}h
-mkns "$H"
+# The hub's namespace H; with TRANSFER, cards in A and B (veths to H).
+if [ "$TRANSFER" != 0 ]; then
+  star 97
+else
+  H=${PFX}h
+  mkns "$H"
+fi
 printf 'bench\n' >"$WORK/pw"
 hub_config "$WORK/hub.yaml" DEFAULT:bench:"$WORK/pw"
 # Room for every session: the hub's cap, the user's (none), and a file
 # descriptor each (ulimit, for the hub and the generator).
 printf '        policy: {max_sessions: 0}\n' >>"$WORK/hub.yaml"
 sed -i "/^  - name: DEFAULT\$/a\\    max_sessions: $((COUNT + 16))" "$WORK/hub.yaml"
-ulimit -n $((COUNT * 2 + 1024))
+want=$((COUNT + 1024)) hard=$(ulimit -Hn)
+[ "$hard" != unlimited ] && [ "$hard" -lt "$want" ] && want=$hard
+ulimit -n "$want"
 start hub "$H" "$SOFTETHER" --hub -c "$WORK/hub.yaml"
 wait_listen "$H" 0.0.0.0 7777 30 "$PID_hub" hub
 wait_log hub 'certificate fingerprint' 10
@@ -78,6 +92,33 @@ print(", ".join("%s %d KiB (%d mappings)" % (k, v[0], v[1]) for k, v in
                 sorted(kinds.items(), key=lambda kv: -kv[1][0]) if v[0] > 0))
 ' "$1"
 }
+
+# transfer WHEN: one TCP stream card A -> card B for TRANSFER s; prints and
+# keeps the rate (Gbit/s) in RATE_<WHEN>.
+transfer() {
+  local out
+  out=$(ip netns exec "$A" timeout $((TRANSFER + 20)) iperf3 -c 192.168.97.2 \
+    -t "$TRANSFER" -J 2>/dev/null | python3 -c '
+import json, sys
+try:
+    print("%.2f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9))
+except Exception:
+    print("0")') || out=0
+  eval "RATE_$1=$out"
+  echo "transfer $1: $out Gbit/s (one TCP stream, card to card through the hub)"
+}
+if [ "$TRANSFER" != 0 ]; then
+  for c in A B; do
+    n=1; [ $c = B ] && n=2
+    ns=$A; [ $c = B ] && ns=$B
+    start "nic$c" "$ns" "$SOFTETHER" --nic --connect "10.97.$n.1:7777" --user bench \
+      --password-file "$WORK/pw" --fingerprint "$FP" --ip "192.168.97.$n/24"
+  done
+  wait_log nicA 'vpn0 up' 30; wait_log nicB 'vpn0 up' 30
+  start iperf "$B" iperf3 -s
+  sleep 1
+  transfer alone
+fi
 
 echo "$COUNT sessions, hold $HOLD s, cut $CUT s after all are up, trickle" \
   "$TRICKLE/s per session, $RATE connects/s, $INFLIGHT at once, $(nproc) cores"
@@ -121,6 +162,23 @@ print("figures: hub killed and restarted: listening again after %.2f s, all %s"
       " sessions back %.2f s after the restart began" % (t1 - t0, sys.argv[4],
       t2 - t0))' "$t0" "$t1" "$t2" "$COUNT"
   grep -E 're-login ticket refused' "$WORK/hub2.log" | head -3 || true
+fi
+if [ "$TRANSFER" != 0 ] && grep -q '^up ' "$WORK/gen.out"; then
+  # After the restart (the cards back too), or after the cut's resumes.
+  if [ "$RESTART" != 0 ]; then
+    for ((i = 0; i < 600; i++)); do
+      grep -Eq 'login=ticket|refused the re-login' "$WORK/nicA.log" && break
+      sleep 0.1
+    done
+    sleep 3
+  else
+    sleep $((CUT > 0 ? CUT + 15 : 0))
+  fi
+  transfer with_idle
+  python3 -c 'import sys; a, b = float(sys.argv[1]), float(sys.argv[2])
+print("figures: one transfer with %s idle sessions present: %.2f Gbit/s, alone"
+      " %.2f Gbit/s (ratio %.2f)" % (sys.argv[3], b, a, b / a if a else 0))' \
+    "$RATE_alone" "$RATE_with_idle" "$COUNT"
 fi
 rc=0
 wait $gen || rc=$?
