@@ -17,6 +17,7 @@
 #include "cfgload.h"
 #include "clock.h"
 #include "control.h"
+#include "dhcpport.h"
 #include "ether.h"
 #include "log.h"
 #include "srv.h"
@@ -139,6 +140,44 @@ admin_status(struct srv *srv, int json, struct evbuffer *out)
 	return 0;
 }
 
+/* A hub's DHCP service as JSON: null when it serves none. */
+static void
+admin_dhcp_json(struct evbuffer *out, const struct srv_hub *h)
+{
+	struct dhcpport_info di;
+	char net[DHCP_IP_STR], a[DHCP_IP_STR], b[DHCP_IP_STR];
+	char sv[DHCP_IP_STR];
+	int first = 1;
+
+	if (!dhcpport_info(h, &di)) {
+		evbuffer_add_printf(out, "null");
+		return;
+	}
+	dhcp_format_ip(di.net, net);
+	dhcp_format_ip(di.first, a);
+	dhcp_format_ip(di.last, b);
+	dhcp_format_ip(di.server, sv);
+	evbuffer_add_printf(out, "{\"subnet\":\"%s/%u\",\"picked\":%s,"
+	    "\"range\":\"%s-%s\",\"server\":\"%s\",\"leases\":%u,"
+	    "\"offers\":%" PRIu64 ",\"acks\":%" PRIu64 ",\"naks\":%"
+	    PRIu64 ",\"malformed\":%" PRIu64 ",\"malformed_by\":{", net,
+	    di.prefix, di.picked ? "true" : "false", a, b, sv, di.leases,
+	    di.st.tx[DHCP_OFFER], di.st.tx[DHCP_ACK], di.st.tx[DHCP_NAK],
+	    dhcpport_malformed(&di.st));
+	for (int e = 0; e < DHCP_E_NREASONS; e++) {
+		if (!dhcp_err_malformed((enum dhcp_err)e) ||
+		    di.st.malformed[e] == 0)
+			continue;
+		evbuffer_add_printf(out, "%s\"%s\":%" PRIu64, first ? "" : ",",
+		    dhcp_err_name((enum dhcp_err)e), di.st.malformed[e]);
+		first = 0;
+	}
+	evbuffer_add_printf(out, "},\"pool_empty\":%" PRIu64 ",\"max_ip\":%"
+	    PRIu64 ",\"conflicts\":%" PRIu64 ",\"declined\":%" PRIu64
+	    ",\"queue_full\":%" PRIu64 "}", di.st.pool_empty, di.st.user_cap,
+	    di.st.conflicts, di.st.declined, di.tx_dropped);
+}
+
 static int
 admin_hub_list(struct srv *srv, int json, struct evbuffer *out)
 {
@@ -161,9 +200,11 @@ admin_hub_list(struct srv *srv, int json, struct evbuffer *out)
 			evbuffer_add_printf(out, ",\"online\":%s,\"sessions\":%u,"
 			    "\"macs\":%u,\"frames\":%" PRIu64 ",\"unicast\":%"
 			    PRIu64 ",\"flooded\":%" PRIu64 ",\"dropped\":%" PRIu64
-			    "}", h->cfg->online ? "true" : "false",
+			    ",\"dhcp\":", h->cfg->online ? "true" : "false",
 			    h->nsessions, h->engine.nmacs, st->frames_in,
 			    st->unicast, st->flooded, st->dropped);
+			admin_dhcp_json(out, h);
+			evbuffer_add_printf(out, "}");
 		} else
 			evbuffer_add_printf(out, "%-20s %-7s %8u %8u %12" PRIu64
 			    " %12" PRIu64 " %12" PRIu64 " %10" PRIu64 "\n",
@@ -172,8 +213,25 @@ admin_hub_list(struct srv *srv, int json, struct evbuffer *out)
 			    st->unicast, st->flooded, st->dropped);
 		first = 0;
 	}
-	if (json)
+	if (json) {
 		evbuffer_add_printf(out, "]}\n");
+		return 0;
+	}
+	TAILQ_FOREACH(h, &srv->hubs, entry) {
+		struct dhcpport_info di;
+		char net[DHCP_IP_STR], a[DHCP_IP_STR], b[DHCP_IP_STR];
+		char sv[DHCP_IP_STR];
+		if (h->cfg == NULL || !dhcpport_info(h, &di))
+			continue;
+		dhcp_format_ip(di.net, net);
+		dhcp_format_ip(di.first, a);
+		dhcp_format_ip(di.last, b);
+		dhcp_format_ip(di.server, sv);
+		evbuffer_add_printf(out, "%s: DHCP on %s/%u%s, leases %s-%s "
+		    "from %s: %u leased, %" PRIu64 " malformed dropped\n",
+		    h->engine.name, net, di.prefix, di.picked ? " (picked)" :
+		    "", a, b, sv, di.leases, dhcpport_malformed(&di.st));
+	}
 	return 0;
 }
 

@@ -32,6 +32,18 @@ ether_parse_mac(const char *s, uint8_t mac[ETHER_ADDR_LEN])
 	return 0;
 }
 
+int
+ether_mac_ok(const char *s, char *why, size_t whylen)
+{
+	uint8_t mac[ETHER_ADDR_LEN];
+
+	if (ether_parse_mac(s, mac) == 0)
+		return 0;
+	snprintf(why, whylen, "expected a unicast MAC such as "
+	    "5e:01:02:03:04:05");
+	return -1;
+}
+
 void
 ether_format_mac(const uint8_t mac[ETHER_ADDR_LEN], char out[ETHER_ADDR_STR])
 {

@@ -18,6 +18,7 @@
 
 #include "atomic.h"
 #include "auth.h"
+#include "dhcpport.h"
 #include "log.h"
 #include "srv.h"
 
@@ -167,6 +168,25 @@ genuser_merge(struct hubconf *cfg)
 	return genuser_load(cfg, path) > 0;
 }
 
+/* The addresses the hub's cards get, if it serves DHCP. */
+static void
+genuser_dhcp(struct srv *srv, const char *hub)
+{
+	struct dhcpport_info di;
+	char net[DHCP_IP_STR], a[DHCP_IP_STR], b[DHCP_IP_STR];
+
+	if (!dhcpport_info(srv_find_hub(srv, hub), &di))
+		return;
+	dhcp_format_ip(di.net, net);
+	dhcp_format_ip(di.first, a);
+	dhcp_format_ip(di.last, b);
+	printf("\nCards on hub %s get addresses by DHCP from %s/%u (%s to "
+	    "%s).\n", hub, net, di.prefix, a, b);
+	if (di.picked)
+		printf("The subnet was picked to miss this host's networks; it "
+		    "is kept in %s.\n", di.subnet_file);
+}
+
 int
 genuser_ensure(struct srv *srv)
 {
@@ -219,6 +239,7 @@ genuser_ensure(struct srv *srv)
 		    "--user %s --password-file /dev/stdin --fingerprint %s\n",
 		    pw, hosts[i], cfg->hubs[0].name, GENUSER_NAME,
 		    srv->fingerprint);
+	genuser_dhcp(srv, cfg->hubs[0].name);
 	printf("\n");
 	fflush(stdout);
 	sodium_memzero(pw, sizeof pw);

@@ -3,10 +3,13 @@
  * mapping level (a key is one row), the embedded default, and the hub's own
  * rules.
  */
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cfgload.h"
+#include "dhcp.h"
+#include "ether.h"
 #include "hubconf.h"
 #include "proto.h"
 
@@ -65,6 +68,148 @@ const struct cfg_key hubconf_user_elem = {
 	.sub = &hubconf_user_table
 };
 
+/* ---- dhcp: ------------------------------------------------------------ */
+
+#define HUBCONF_BCAST	0xffffffffu
+
+static int
+hubconf_check_ip(const char *s, char *why, size_t whylen)
+{
+	uint32_t ip;
+
+	if (dhcp_parse_ip(s, &ip) == 0 && ip != 0 && ip != HUBCONF_BCAST)
+		return 0;
+	snprintf(why, whylen, "expected an IPv4 address a.b.c.d");
+	return -1;
+}
+
+/* A contiguous netmask, /8 to /30 (what the server takes). */
+static int
+hubconf_mask_ok(uint32_t mask)
+{
+	uint32_t inv = ~mask;
+
+	return (inv & (inv + 1)) == 0 && mask >= 0xff000000u &&
+	    mask <= 0xfffffffcu;
+}
+
+static int
+hubconf_check_mask(const char *s, char *why, size_t whylen)
+{
+	uint32_t m;
+
+	if (dhcp_parse_ip(s, &m) == 0 && hubconf_mask_ok(m))
+		return 0;
+	snprintf(why, whylen, "expected a netmask from 255.0.0.0 to "
+	    "255.255.255.252, e.g. 255.255.255.0");
+	return -1;
+}
+
+/* "FIRST-LAST", spaces allowed around the dash. */
+static int
+hubconf_parse_range(const char *s, uint32_t *first, uint32_t *last)
+{
+	char a[DHCP_IP_STR], b[DHCP_IP_STR];
+	const char *dash = strchr(s, '-');
+	size_t al, bl;
+
+	if (dash == NULL)
+		return -1;
+	for (al = (size_t)(dash - s); al > 0 && s[al - 1] == ' '; al--)
+		;
+	while (*++dash == ' ')
+		;
+	bl = strlen(dash);
+	if (al == 0 || al >= sizeof a || bl == 0 || bl >= sizeof b)
+		return -1;
+	memcpy(a, s, al);
+	a[al] = '\0';
+	memcpy(b, dash, bl + 1);
+	return dhcp_parse_ip(a, first) == 0 && dhcp_parse_ip(b, last) == 0 &&
+	    *first != 0 ? 0 : -1;
+}
+
+static int
+hubconf_check_range(const char *s, char *why, size_t whylen)
+{
+	uint32_t f, l;
+
+	if (hubconf_parse_range(s, &f, &l) == 0)
+		return 0;
+	snprintf(why, whylen, "expected FIRST-LAST, two IPv4 addresses, e.g. "
+	    "\"192.168.30.10-192.168.30.200\"");
+	return -1;
+}
+
+static const struct cfg_key hubconf_dhcp_static_keys[] = {
+	{ .name = "ip", .type = CFG_STR, .flags = CFG_REQUIRED,
+	  .off = offsetof(struct hubconf_dhcp_static, ip),
+	  .min = 1, .max = 64, .check = hubconf_check_ip },
+	{ .name = "user", .type = CFG_NAME,
+	  .off = offsetof(struct hubconf_dhcp_static, user),
+	  .min = 1, .max = PROTO_MAX_NAME, .extra = "._@-" },
+	{ .name = "mac", .type = CFG_STR,
+	  .off = offsetof(struct hubconf_dhcp_static, mac),
+	  .min = 1, .max = 64, .check = ether_mac_ok },
+};
+static const struct cfg_table hubconf_dhcp_static_table = {
+	.what = "static lease", .keys = hubconf_dhcp_static_keys,
+	.nkeys = CFG_NKEYS(hubconf_dhcp_static_keys),
+	.has_line = 1,
+	.line_off = offsetof(struct hubconf_dhcp_static, line),
+	.has_set = 1, .set_off = offsetof(struct hubconf_dhcp_static, set),
+	.has_marks = 1,
+	.marks_off = offsetof(struct hubconf_dhcp_static, marks),
+};
+static const struct cfg_key hubconf_dhcp_static_elem = {
+	.type = CFG_MAP, .size = sizeof(struct hubconf_dhcp_static),
+	.sub = &hubconf_dhcp_static_table
+};
+static const struct cfg_key hubconf_dhcp_dns_elem = {
+	.type = CFG_STR, .flags = CFG_REQUIRED, .size = sizeof(char *),
+	.min = 7, .max = 15, .check = hubconf_check_ip,
+};
+
+static const struct cfg_key hubconf_dhcp_keys[] = {
+	{ .name = "enabled", .type = CFG_BOOL,
+	  .off = offsetof(struct hubconf_dhcp, enabled) },
+	{ .name = "range", .type = CFG_STR,
+	  .off = offsetof(struct hubconf_dhcp, range),
+	  .min = 1, .max = 64, .check = hubconf_check_range },
+	{ .name = "netmask", .type = CFG_STR,
+	  .off = offsetof(struct hubconf_dhcp, netmask),
+	  .min = 1, .max = 64, .check = hubconf_check_mask },
+	{ .name = "server", .type = CFG_STR,
+	  .off = offsetof(struct hubconf_dhcp, server),
+	  .min = 1, .max = 64, .check = hubconf_check_ip },
+	{ .name = "router", .type = CFG_STR,
+	  .off = offsetof(struct hubconf_dhcp, router),
+	  .min = 1, .max = 64, .check = hubconf_check_ip },
+	{ .name = "dns", .type = CFG_LIST,
+	  .off = offsetof(struct hubconf_dhcp, dns),
+	  .count_off = offsetof(struct hubconf_dhcp, ndns),
+	  .min = 0, .max = HUBCONF_DHCP_MAX_DNS,
+	  .elem = &hubconf_dhcp_dns_elem },
+	{ .name = "domain", .type = CFG_NAME,
+	  .off = offsetof(struct hubconf_dhcp, domain),
+	  .min = 1, .max = 253, .extra = ".-" },
+	{ .name = "lease", .type = CFG_UINT,
+	  .off = offsetof(struct hubconf_dhcp, lease_s),
+	  .min = HUBCONF_DHCP_MIN_LEASE_S, .max = HUBCONF_DHCP_MAX_LEASE_S },
+	{ .name = "static", .type = CFG_LIST,
+	  .off = offsetof(struct hubconf_dhcp, statics),
+	  .count_off = offsetof(struct hubconf_dhcp, nstatics),
+	  .min = 0, .max = HUBCONF_DHCP_MAX_STATIC,
+	  .elem = &hubconf_dhcp_static_elem },
+};
+static const struct cfg_table hubconf_dhcp_table = {
+	.what = "dhcp", .keys = hubconf_dhcp_keys,
+	.nkeys = CFG_NKEYS(hubconf_dhcp_keys),
+	.has_line = 1, .line_off = offsetof(struct hubconf_dhcp, line),
+	.has_set = 1, .set_off = offsetof(struct hubconf_dhcp, set),
+	.has_marks = 1, .marks_off = offsetof(struct hubconf_dhcp, marks),
+};
+
 static const struct cfg_key hubconf_hub_keys[] = {
 	{ .name = "name", .type = CFG_NAME, .flags = CFG_REQUIRED,
 	  .off = offsetof(struct hubconf_hub, name),
@@ -85,6 +230,9 @@ static const struct cfg_key hubconf_hub_keys[] = {
 	  .count_off = offsetof(struct hubconf_hub, nusers),
 	  .min = 0, .max = HUBCONF_MAX_USERS, .def = "[]",
 	  .elem = &hubconf_user_elem },
+	{ .name = "dhcp", .type = CFG_MAP, .flags = CFG_QUIET,
+	  .off = offsetof(struct hubconf_hub, dhcp),
+	  .sub = &hubconf_dhcp_table },
 };
 _Static_assert(CFG_NKEYS(hubconf_hub_keys) <= CFG_MAX_KEYS, "seen[] holds them");
 static const struct cfg_table hubconf_hub_table = {
@@ -222,7 +370,7 @@ static const struct cfg_key hubconf_top_keys[] = {
 	  .min = 1, .max = HUBCONF_MAX_HUBS,
 	  .def = "[{name: DEFAULT, default_policy: {deny_duplicate_mac: true, "
 	      "deny_duplicate_ip: true, deny_dhcp_server: true, "
-	      "ipv6_ra_filter: true, max_mac: 16}}]",
+	      "ipv6_ra_filter: true, max_mac: 16}, dhcp: {enabled: true}}]",
 	  .elem = &hubconf_hub_elem },
 	{ .name = "bridges", .type = CFG_LIST, .flags = CFG_UNIQUE,
 	  .off = offsetof(struct hubconf, bridges),
@@ -293,6 +441,12 @@ const char hubconf_default_yaml[] =
     "      ipv6_ra_filter: true      # no rogue IPv6 routers or redirects\n"
     "      max_mac: 16               # a card needs one; 0: up to 4096\n"
     "    users: []\n"
+    "    # Cards' addresses by DHCP, from a private /24 picked at first\n"
+    "    # start that none of this host's networks uses (kept in the state\n"
+    "    # directory). Or say which: range: \"192.168.30.10-192.168.30.200\",\n"
+    "    # netmask: \"255.255.255.0\", router, dns, domain, lease, static.\n"
+    "    dhcp:\n"
+    "      enabled: true\n"
     "\n"
     "# Local interfaces on a hub: [{interface: eth1, hub: DEFAULT}]\n"
     "bridges: []\n";
@@ -403,6 +557,226 @@ hubconf_bridges_check(struct cfg_ctx *c, const struct hubconf *cfg)
 	return 0;
 }
 
+/* ---- dhcp: the checks across keys -------------------------------------- */
+
+static size_t
+hubconf_key_index(const struct cfg_table *t, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < t->nkeys && strcmp(t->keys[i].name, name) != 0;
+	    i++)
+		;
+	return i;
+}
+
+/* "FILE:LINE:COL: PATH.KEY: message" at key if the file gave it, else at
+ * the mapping. Always -1. */
+static int __attribute__((format(printf, 7, 8)))
+hubconf_map_err(struct cfg_ctx *c, const struct cfg_table *t,
+    const struct cfg_mark *marks, int line, const char *path,
+    const char *key, const char *fmt, ...)
+{
+	const struct cfg_mark *mk = &marks[hubconf_key_index(t, key)];
+	yaml_mark_t m = { 0, 0, 0 };
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (mk->line > 0) {
+		m.line = mk->line - 1;
+		m.column = mk->col - 1;
+	} else if (line > 0)
+		m.line = (size_t)line - 1;
+	else
+		return cfg_err(c, NULL, "%s.%s: %s", path, key, msg);
+	return cfg_err(c, &m, "%s.%s: %s", path, key, msg);
+}
+
+static int
+hubconf_dhcp_taken(const struct hubconf_dhcp *d, uint32_t ip)
+{
+	if (ip == d->router_ip)
+		return 1;
+	for (size_t i = 0; i < d->ndns && i < HUBCONF_DHCP_MAX_DNS; i++)
+		if (ip == d->dns_ip[i])
+			return 1;
+	for (size_t i = 0; i < d->nstatics; i++)
+		if (ip == d->statics[i].addr)
+			return 1;
+	return 0;
+}
+
+uint32_t
+hubconf_dhcp_server(const struct hubconf_dhcp *d, uint32_t first,
+    uint32_t last, uint32_t mask)
+{
+	uint32_t net = first & mask, bc = net | ~mask, ip;
+
+	if (d->server != NULL)
+		return d->server_ip;
+	/* Past the pool in one step: at most a few thousand others. */
+	for (ip = net + 1; ip < bc; ip++) {
+		if (ip >= first && ip <= last) {
+			ip = last;
+			continue;
+		}
+		if (!hubconf_dhcp_taken(d, ip))
+			return ip;
+	}
+	return 0;
+}
+
+/* Every address the file gives, parsed (each passed its check). */
+static void
+hubconf_dhcp_parse(struct hubconf_dhcp *d)
+{
+	d->first = d->last = d->mask = d->server_ip = d->router_ip = 0;
+	memset(d->dns_ip, 0, sizeof d->dns_ip);
+	if (d->range != NULL)
+		(void)hubconf_parse_range(d->range, &d->first, &d->last);
+	if (d->netmask != NULL)
+		(void)dhcp_parse_ip(d->netmask, &d->mask);
+	if (d->server != NULL)
+		(void)dhcp_parse_ip(d->server, &d->server_ip);
+	if (d->router != NULL)
+		(void)dhcp_parse_ip(d->router, &d->router_ip);
+	for (size_t i = 0; i < d->ndns && i < HUBCONF_DHCP_MAX_DNS; i++)
+		(void)dhcp_parse_ip(d->dns[i], &d->dns_ip[i]);
+	for (size_t i = 0; i < d->nstatics; i++) {
+		struct hubconf_dhcp_static *st = &d->statics[i];
+		st->addr = 0;
+		memset(st->hwaddr, 0, sizeof st->hwaddr);
+		(void)dhcp_parse_ip(st->ip, &st->addr);
+		if (st->mac != NULL)
+			(void)ether_parse_mac(st->mac, st->hwaddr);
+	}
+}
+
+/* A host address of the subnet net/mask. */
+static int
+hubconf_host_of(uint32_t ip, uint32_t net, uint32_t mask)
+{
+	return (ip & mask) == net && ip != net && ip != (net | ~mask);
+}
+
+static int
+hubconf_dhcp_statics_check(struct cfg_ctx *c, const struct hubconf_dhcp *d,
+    const char *path, uint32_t net)
+{
+	const struct cfg_table *t = &hubconf_dhcp_static_table;
+	char sp[96], a[DHCP_IP_STR];
+
+	for (size_t i = 0; i < d->nstatics; i++) {
+		const struct hubconf_dhcp_static *st = &d->statics[i];
+		snprintf(sp, sizeof sp, "%s.static[%zu]", path, i);
+		if ((st->user == NULL) == (st->mac == NULL))
+			return hubconf_map_err(c, t, st->marks, st->line, sp,
+			    st->user != NULL ? "mac" : "ip", "give user or "
+			    "mac, one of them");
+		if (!hubconf_host_of(st->addr, net, d->mask))
+			return hubconf_map_err(c, t, st->marks, st->line, sp,
+			    "ip", "%s is not a host address of the subnet",
+			    st->ip);
+		if (st->addr == d->server_ip || st->addr == d->router_ip) {
+			dhcp_format_ip(st->addr, a);
+			return hubconf_map_err(c, t, st->marks, st->line, sp,
+			    "ip", "%s is the %s's address", a,
+			    st->addr == d->router_ip ? "router" :
+			    "DHCP server");
+		}
+		for (size_t j = 0; j < i; j++) {
+			const struct hubconf_dhcp_static *o = &d->statics[j];
+			const char *k = o->addr == st->addr ? "ip" :
+			    o->user != NULL && st->user != NULL &&
+			    strcmp(o->user, st->user) == 0 ? "user" :
+			    o->mac != NULL && st->mac != NULL &&
+			    memcmp(o->hwaddr, st->hwaddr, 6) == 0 ? "mac" :
+			    NULL;
+			if (k != NULL)
+				return hubconf_map_err(c, t, st->marks,
+				    st->line, sp, k, "given before, in "
+				    "static[%zu] (line %d)", j, o->line);
+		}
+	}
+	return 0;
+}
+
+/* What the server would refuse, said where the file says it. */
+static int
+hubconf_dhcp_check_one(struct cfg_ctx *c, struct hubconf_dhcp *d, size_t hi)
+{
+	const struct cfg_table *t = &hubconf_dhcp_table;
+	char path[40], a[DHCP_IP_STR], b[DHCP_IP_STR];
+	uint32_t net, bc;
+	const char *k;
+
+#define HUBCONF_DHCP_ERR(key, ...) \
+	hubconf_map_err(c, t, d->marks, d->line, path, key, __VA_ARGS__)
+	snprintf(path, sizeof path, "hubs[%zu].dhcp", hi);
+	hubconf_dhcp_parse(d);
+	if (d->range == NULL) {
+		if (d->netmask != NULL)
+			return HUBCONF_DHCP_ERR("netmask", "needs range too "
+			    "(with neither, a /24 is picked at first start)");
+		k = d->server != NULL ? "server" : d->router != NULL ?
+		    "router" : d->nstatics > 0 ? "static" : NULL;
+		if (k != NULL)
+			return HUBCONF_DHCP_ERR(k, "needs range and netmask "
+			    "(without them the subnet is picked at first "
+			    "start, unknown here)");
+		return 0;
+	}
+	if (d->netmask == NULL)
+		return HUBCONF_DHCP_ERR("range", "needs netmask too");
+	net = d->first & d->mask;
+	bc = net | ~d->mask;
+	dhcp_format_ip(d->first, a);
+	dhcp_format_ip(d->last, b);
+	if ((d->last & d->mask) != net)
+		return HUBCONF_DHCP_ERR("range", "%s and %s are not in one "
+		    "subnet of netmask %s", a, b, d->netmask);
+	if (d->first > d->last)
+		return HUBCONF_DHCP_ERR("range", "%s comes after %s", a, b);
+	if (d->first == net || d->last == bc)
+		return HUBCONF_DHCP_ERR("range", "holds the subnet's %s "
+		    "address", d->first == net ? "network" : "broadcast");
+	if (d->last - d->first >= HUBCONF_DHCP_MAX_POOL)
+		return HUBCONF_DHCP_ERR("range", "%u addresses, at most %u",
+		    d->last - d->first + 1, HUBCONF_DHCP_MAX_POOL);
+	if (d->router != NULL && !hubconf_host_of(d->router_ip, net, d->mask))
+		return HUBCONF_DHCP_ERR("router", "%s is not a host address "
+		    "of the subnet", d->router);
+	if (d->server != NULL) {
+		if (!hubconf_host_of(d->server_ip, net, d->mask))
+			return HUBCONF_DHCP_ERR("server", "%s is not a host "
+			    "address of the subnet", d->server);
+		if (d->server_ip >= d->first && d->server_ip <= d->last)
+			return HUBCONF_DHCP_ERR("server", "%s is inside range",
+			    d->server);
+		if (d->server_ip == d->router_ip)
+			return HUBCONF_DHCP_ERR("server", "%s is the router's "
+			    "address", d->server);
+	}
+	if ((d->server_ip = hubconf_dhcp_server(d, d->first, d->last,
+	    d->mask)) == 0)
+		return HUBCONF_DHCP_ERR("range", "leaves no address of the "
+		    "subnet for the hub's DHCP server (keep one out of it)");
+	return hubconf_dhcp_statics_check(c, d, path, net);
+#undef HUBCONF_DHCP_ERR
+}
+
+static int
+hubconf_dhcp_check(struct cfg_ctx *c, struct hubconf *cfg)
+{
+	for (size_t i = 0; i < cfg->nhubs; i++)
+		if (hubconf_dhcp_check_one(c, &cfg->hubs[i].dhcp, i) != 0)
+			return -1;
+	return 0;
+}
+
 int
 hubconf_bridge_add(struct hubconf *cfg, const char *iface, const char *hub,
     char *err, size_t errlen)
@@ -461,6 +835,8 @@ hubconf_load_string(const char *source, const char *text, size_t len,
 		rc = hubconf_bridges_check(&c, cfg);
 	if (rc == 0)
 		rc = hubconf_limits_check(&c, cfg);
+	if (rc == 0)
+		rc = hubconf_dhcp_check(&c, cfg);
 	if (rc == 0 && state_dir_override != NULL)
 		rc = hubconf_override(&c, cfg, state_dir_override);
 	if (rc == 0)

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cfgload.h"
 #include "switch.h"
 #include "log.h"
 
@@ -43,6 +44,52 @@ struct hubconf_user {
 	int line;             /* where it was defined, for messages */
 };
 
+/* DHCP on a virtual hub (dhcpport.c). Addresses parsed once loaded are in
+ * host byte order. */
+#define HUBCONF_DHCP_MAX_DNS     4u      /* PROTO_DHCP_MAX_DNS */
+#define HUBCONF_DHCP_MAX_STATIC  1024u   /* DHCPSRV_MAX_STATIC */
+#define HUBCONF_DHCP_MAX_POOL    65536u  /* DHCPSRV_MAX_POOL */
+#define HUBCONF_DHCP_MIN_LEASE_S 60u
+#define HUBCONF_DHCP_MAX_LEASE_S (366u * 86400u)
+/* Without range: a /24 picked at first start, served from .1, leased
+ * from .10 to .254. */
+#define HUBCONF_DHCP_AUTO_MASK   0xffffff00u
+#define HUBCONF_DHCP_AUTO_SERVER 1u
+#define HUBCONF_DHCP_AUTO_FIRST  10u
+#define HUBCONF_DHCP_AUTO_LAST   254u
+
+/* A static lease: by user or by MAC, one of them. */
+struct hubconf_dhcp_static {
+	char *ip;
+	char *user;
+	char *mac;
+	uint32_t set;
+	struct cfg_mark marks[CFG_MAX_KEYS];
+	int line;
+	uint32_t addr;        /* ip, parsed */
+	uint8_t hwaddr[6];    /* mac, parsed (zero: by user) */
+};
+
+struct hubconf_dhcp {
+	bool enabled;         /* off unless given */
+	char *range;          /* "FIRST-LAST"; NULL: a subnet picked at start */
+	char *netmask;
+	char *server;         /* NULL: the rule of hubconf_dhcp_server */
+	char *router;
+	char **dns;
+	size_t ndns;
+	char *domain;
+	uint32_t lease_s;     /* 0: the server's default (an hour) */
+	struct hubconf_dhcp_static *statics;
+	size_t nstatics;
+	uint32_t set;         /* keys given (printed only then) */
+	struct cfg_mark marks[CFG_MAX_KEYS];
+	int line;
+	/* Parsed once loaded; first == 0 without range. */
+	uint32_t first, last, mask, server_ip, router_ip;
+	uint32_t dns_ip[HUBCONF_DHCP_MAX_DNS];
+};
+
 struct hubconf_hub {
 	char *name;           /* 1..PROTO_MAX_NAME of [A-Za-z0-9._-] */
 	bool online;          /* default true; offline admits no session */
@@ -51,6 +98,7 @@ struct hubconf_hub {
 	struct hubconf_policy default_policy;
 	struct hubconf_user *users;
 	size_t nusers;
+	struct hubconf_dhcp dhcp;
 };
 
 /* A local interface bridged onto a virtual hub (a port of kind bridge). */
@@ -148,6 +196,15 @@ void hubconf_resolve(struct hubconf *cfg);
  * the interface is bridged already, the hub is unknown or memory is out. */
 int hubconf_bridge_add(struct hubconf *cfg, const char *iface,
     const char *hub, char *err, size_t errlen);
+
+/*
+ * The address DHCP is served from on a subnet (mask, with first..last its
+ * pool): server if given, else the first host address of the subnet that
+ * is outside the pool and neither the router, a DNS server nor a static
+ * lease's. 0 if there is none.
+ */
+uint32_t hubconf_dhcp_server(const struct hubconf_dhcp *d, uint32_t first,
+    uint32_t last, uint32_t mask);
 
 /* The tables a managed overlay shares (managed.c). */
 struct cfg_table;

@@ -31,7 +31,8 @@ usage(FILE *f)
 "usage: softether --hub [-c config.yaml] [--state-dir DIR] [--bridge IFNAME]\n"
 "       softether --nic [-c client.yaml] --connect HOST[:PORT] --user NAME\n"
 "                 --password-file FILE\n"
-"                 [--hub-name NAME] [--tap IFNAME] [--mac MAC] [--ip CIDR]\n"
+"                 [--hub-name NAME] [--tap IFNAME] [--mac MAC]\n"
+"                 [--ip CIDR|none|dhcp] [--dns] [--default-route]\n"
 "       softether --bridge IFNAME --connect HOST[:PORT] --user NAME\n"
 "                 --password-file FILE [the card's other options]\n"
 "                 [--fingerprint SHA256HEX | --ca FILE] [--known-hubs FILE]\n"
@@ -81,7 +82,12 @@ usage(FILE *f)
 "                      whole LAN joins the hub (root or CAP_NET_RAW); with\n"
 "                      --hub, onto hub DEFAULT with no network hop\n"
 "  --mac MAC           the card's MAC (default: random, locally administered)\n"
-"  --ip CIDR           assign an address, e.g. 192.168.77.1/24\n"
+"  --ip CIDR           assign an address, e.g. 192.168.77.1/24; none: leave\n"
+"                      it to you; default (or dhcp): the built-in DHCP client\n"
+"                      asks the virtual LAN for one once connected\n"
+"  --dns               with DHCP, hand its DNS servers to resolvconf\n"
+"  --default-route     with DHCP, make its router the default route, if the\n"
+"                      host has none\n"
 "  --fingerprint HEX   pin the hub's certificate (SHA-256, as the hub logs it)\n"
 "  --ca FILE           verify the hub's certificate chain against FILE\n"
 "  --known-hubs FILE   trust-on-first-use file (default ~/.softether/known_hubs)\n"
@@ -159,6 +165,15 @@ main_card_opt(size_t i)
 	return nicconf_bit("offload") == 1u << i ? main_offload : name;
 }
 
+/* Card option i is a flag on the command line (--dns): it sets its key
+ * true; in the file it is a boolean. */
+static int
+main_card_flag(size_t i)
+{
+	return ((nicconf_bit("dns") | nicconf_bit("default_route")) &
+	    1u << i) != 0;
+}
+
 /* The fixed options, then every card option from its table. */
 static void
 main_options(struct option *opts)
@@ -170,8 +185,8 @@ main_options(struct option *opts)
 	n = MAIN_FIXED_OPTS;
 	for (size_t i = 0; (name = nicconf_opt(i, &arg)) != NULL &&
 	    n + 1 < MAIN_MAX_OPTS; i++)
-		opts[n++] = (struct option){ name, required_argument, NULL,
-		    OPT_CARD + (int)i };
+		opts[n++] = (struct option){ name, main_card_flag(i) ?
+		    no_argument : required_argument, NULL, OPT_CARD + (int)i };
 	memset(&opts[n], 0, sizeof opts[n]);
 }
 
@@ -529,7 +544,8 @@ main(int argc, char **argv)
 			if (nicconf_bit("offload") == 1u << (c - OPT_CARD))
 				main_offload = "offload";
 			if (nicconf_arg(&cli, nicconf_opt((size_t)(c - OPT_CARD),
-			    &arg), optarg, err, sizeof err) != 0) {
+			    &arg), main_card_flag((size_t)(c - OPT_CARD)) ?
+			    "true" : optarg, err, sizeof err) != 0) {
 				fprintf(stderr, "softether: %s\n", err);
 				nicconf_free(&cli);
 				return 1;

@@ -16,6 +16,7 @@
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
 
+#include "dhcpport.h"
 #include "log.h"
 #include "metrics.h"
 #include "srv.h"
@@ -106,6 +107,76 @@ metrics_per_hub2(struct evbuffer *out, const struct metrics_snap *s,
 	}
 }
 
+/* The DHCP services' families; samples only of hubs that serve DHCP. */
+static void
+metrics_dhcp(struct evbuffer *out, const struct metrics_snap *s)
+{
+	static const uint8_t rx[] = { DHCP_DISCOVER, DHCP_REQUEST,
+	    DHCP_DECLINE, DHCP_RELEASE, DHCP_INFORM };
+	static const uint8_t tx[] = { DHCP_OFFER, DHCP_ACK, DHCP_NAK };
+	size_t i, k;
+
+	metrics_family(out, "dhcp_leases", "gauge", "Addresses the virtual "
+	    "hub's DHCP service has leased now.");
+	for (i = 0; i < s->nhubs; i++)
+		if (s->hubs[i].dhcp)
+			metrics_hub_sample(out, "dhcp_leases", &s->hubs[i],
+			    NULL, NULL, s->hubs[i].dhcp_leases);
+	metrics_family(out, "dhcp_received_total", "counter", "DHCP messages "
+	    "from clients the virtual hub's DHCP service took, by type.");
+	for (i = 0; i < s->nhubs; i++)
+		for (k = 0; s->hubs[i].dhcp && k < sizeof rx; k++)
+			metrics_hub_sample(out, "dhcp_received_total",
+			    &s->hubs[i], "type", dhcp_type_name(rx[k]),
+			    s->hubs[i].dhcp_st.rx[rx[k]]);
+	metrics_family(out, "dhcp_sent_total", "counter", "DHCP answers the "
+	    "virtual hub's DHCP service sent, by type.");
+	for (i = 0; i < s->nhubs; i++)
+		for (k = 0; s->hubs[i].dhcp && k < sizeof tx; k++)
+			metrics_hub_sample(out, "dhcp_sent_total", &s->hubs[i],
+			    "type", dhcp_type_name(tx[k]),
+			    s->hubs[i].dhcp_st.tx[tx[k]]);
+	metrics_family(out, "dhcp_malformed_total", "counter", "Messages to "
+	    "the virtual hub's DHCP service dropped as malformed, by reason.");
+	for (i = 0; i < s->nhubs; i++)
+		for (k = 0; s->hubs[i].dhcp && k < DHCP_E_NREASONS; k++)
+			if (dhcp_err_malformed((enum dhcp_err)k))
+				metrics_hub_sample(out, "dhcp_malformed_total",
+				    &s->hubs[i], "reason",
+				    dhcp_err_name((enum dhcp_err)k),
+				    s->hubs[i].dhcp_st.malformed[k]);
+	metrics_family(out, "dhcp_unanswered_total", "counter", "Client "
+	    "messages the virtual hub's DHCP service left unanswered, by "
+	    "reason (pool-empty, max-ip: the user holds its max_ip already).");
+	for (i = 0; i < s->nhubs; i++) {
+		const struct metrics_hub *h = &s->hubs[i];
+		if (!h->dhcp)
+			continue;
+		/* Not DHCP after all: nothing to answer. */
+		for (k = DHCPSRV_IGN_NOT_DHCP + 1; k < DHCPSRV_IGN_NREASONS;
+		    k++)
+			metrics_hub_sample(out, "dhcp_unanswered_total", h,
+			    "reason",
+			    dhcpsrv_ignore_name((enum dhcpsrv_ignore)k),
+			    h->dhcp_st.ignored[k]);
+		metrics_hub_sample(out, "dhcp_unanswered_total", h, "reason",
+		    "pool-empty", h->dhcp_st.pool_empty);
+		metrics_hub_sample(out, "dhcp_unanswered_total", h, "reason",
+		    "max-ip", h->dhcp_st.user_cap);
+		metrics_hub_sample(out, "dhcp_unanswered_total", h, "reason",
+		    "queue-full", h->dhcp_queue_drops);
+	}
+	metrics_family(out, "dhcp_conflicts_total", "counter", "Addresses the "
+	    "virtual hub's DHCP service found in use before offering them, or "
+	    "that a client declined.");
+	for (i = 0; i < s->nhubs; i++)
+		if (s->hubs[i].dhcp)
+			metrics_hub_sample(out, "dhcp_conflicts_total",
+			    &s->hubs[i], NULL, NULL,
+			    s->hubs[i].dhcp_st.conflicts +
+			    s->hubs[i].dhcp_st.declined);
+}
+
 void
 metrics_render(struct evbuffer *out, const struct metrics_snap *s)
 {
@@ -186,6 +257,7 @@ metrics_render(struct evbuffer *out, const struct metrics_snap *s)
 		metrics_hub_sample(out, "ip_table_entries", &s->hubs[i],
 		    "family", "ipv6", s->hubs[i].ip6s);
 	}
+	metrics_dhcp(out, s);
 }
 
 /* ---- The snapshot ------------------------------------------------------ */
@@ -229,6 +301,12 @@ metrics_snap_take(struct srv *srv, struct metrics_snap *s)
 		m->macs = h->engine.nmacs;
 		m->ip4s = h->engine.ips.n4;
 		m->ip6s = h->engine.ips.n6;
+		struct dhcpport_info di;
+		if ((m->dhcp = dhcpport_info(h, &di)) != 0) {
+			m->dhcp_leases = di.leases;
+			m->dhcp_queue_drops = di.tx_dropped;
+			m->dhcp_st = di.st;
+		}
 		s->nhubs++;
 	}
 	return 0;

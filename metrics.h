@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dhcpsrv.h"
 #include "switch.h"
 
 struct evbuffer;
@@ -40,6 +41,11 @@ struct metrics_hub {
 	uint64_t tickets_refused;
 	uint64_t drops[SW_DROP_NREASONS];
 	uint32_t macs, ip4s, ip6s;
+	/* Its DHCP service, if it runs (dhcp set). */
+	int dhcp;
+	uint32_t dhcp_leases;         /* bound now */
+	uint64_t dhcp_queue_drops;    /* answers the port's queue refused */
+	struct dhcpsrv_stats dhcp_st;
 };
 
 /* The whole hub at one instant. */

@@ -25,6 +25,7 @@
 #include "log.h"
 #include "nic.h"
 #include "nicadmin.h"
+#include "nicdhcp.h"
 #include "niclogin.h"
 #include "privdrop.h"
 #include "sdnotify.h"
@@ -82,6 +83,9 @@ struct nic {
 	uint8_t token[PROTO_TOKEN_LEN];
 	uint8_t scratch[VNET_FRAME_MAX]; /* super-frames cut */
 	struct hook *hook;             /* --up, --down: NULL if neither */
+	struct nicdhcp *dhcp;          /* the DHCP client, or NULL */
+	uint64_t stop_frames;          /* its last words (a RELEASE), sent
+	                                  with the goodbye: no ack waited for */
 	/* For softether --admin --nic and SIGUSR1 (nic_get_status). */
 	struct control *ctl;
 	time_t state_wall, sess_wall, error_wall, lost_wall;
@@ -151,6 +155,42 @@ nic_state_name(enum nic_state st)
 	return (unsigned)st <= NIC_STOPPED ? nic_state_names[st] : "?";
 }
 
+/* The TAP's address: how it got it, and DHCP's state and times. */
+static void
+nic_addr_status(const struct nic *n, uint64_t now, struct nic_status *st)
+{
+	struct nicdhcp_status ds;
+	time_t wall = time(NULL);
+
+	if (n->dhcp == NULL) {
+		st->addressing = n->o->ip != NULL ? "static" : "none";
+		snprintf(st->address, sizeof st->address, "%s",
+		    n->o->ip != NULL ? n->o->ip : "");
+		return;
+	}
+	st->addressing = "dhcp";
+	nicdhcp_get_status(n->dhcp, now, &ds);
+	st->dhcp_state = dhcpcli_state_name(ds.state);
+	st->dhcp_leases = ds.leases;
+	st->dhcp_renewals = ds.renewals;
+	st->dhcp_losses = ds.losses;
+	if (ds.ip == 0)
+		return;
+	dhcp_format_ip(ds.ip, st->address);
+	snprintf(st->address + strlen(st->address), sizeof st->address -
+	    strlen(st->address), "/%u", ds.prefix);
+	if (ds.server != 0)
+		dhcp_format_ip(ds.server, st->dhcp_server);
+	if (ds.router != 0)
+		dhcp_format_ip(ds.router, st->dhcp_router);
+	st->dhcp_route = ds.route;
+	if (ds.renew_in_ms != UINT64_MAX)
+		st->dhcp_renew_at = wall + (time_t)(ds.renew_in_ms / 1000u);
+	if (ds.expires_in_ms != UINT64_MAX)
+		st->dhcp_expires_at = wall + (time_t)(ds.expires_in_ms /
+		    1000u);
+}
+
 void
 nic_get_status(const struct nic *n, struct nic_status *st)
 {
@@ -193,6 +233,7 @@ nic_get_status(const struct nic *n, struct nic_status *st)
 	st->offload = n->offload;
 	st->last_error = n->last_error;
 	st->last_error_at = n->error_wall;
+	nic_addr_status(n, now, st);
 }
 
 struct dev *
@@ -245,6 +286,9 @@ nic_finish(struct nic *n)
 {
 	if (n->state == NIC_STOPPED)
 		return;
+	/* A lease off the interface, however the card came to stop. */
+	if (n->dhcp != NULL)
+		nicdhcp_stop(n->dhcp, clock_now_ms());
 	/* The down hook has run (or been stopped) before the card is done. */
 	if (hook_is_up(n->hook))
 		nic_hook(n, HOOK_DOWN, "client stopping");
@@ -274,6 +318,15 @@ nic_stop(struct nic *n, int code)
 	if (n->tconn != NULL) {
 		n->o->via->cancel(n->tconn);
 		n->tconn = NULL;
+	}
+	/* The RELEASE goes out ahead of the goodbye. */
+	if (n->dhcp != NULL) {
+		uint64_t before = n->have_sess ? session_unacked(&n->sess) : 0;
+		nicdhcp_stop(n->dhcp, clock_now_ms());
+		if (n->have_sess) {
+			n->stop_frames = session_unacked(&n->sess) - before;
+			session_flush(&n->sess);
+		}
 	}
 	if (n->c != NULL && n->have_sess && n->sess.conn == n->c)
 		session_close(&n->sess, PROTO_BYE_NORMAL, "client stopping");
@@ -330,6 +383,11 @@ nic_drop_session(struct nic *n, const char *why)
 	if (!n->have_sess)
 		return;
 	undelivered = session_unacked(&n->sess) + st->budget_dropped;
+	/* Sent with the goodbye, as the goodbye is: not lost for want of an
+	 * acknowledgement that a goodbye never waits for. */
+	if (nic_stopping(n))
+		undelivered -= n->stop_frames < undelivered ? n->stop_frames :
+		    undelivered;
 	/* Stopping as asked, with nothing lost, is no warning. */
 	if (nic_stopping(n) && undelivered == 0)
 		log_info("session %llu ended: %s (in=%llufr out=%llufr "
@@ -501,6 +559,8 @@ nic_login_msg(struct conn *c, const struct proto_msg *m, void *arg)
 	/* A new session, not a resume: a cut is not a new link. */
 	if (fresh)
 		nic_hook(n, HOOK_UP, NULL);
+	if (fresh && n->dhcp != NULL)
+		nicdhcp_start(n->dhcp, clock_now_ms());
 }
 
 /* The connection ended before the hub welcomed it. */
@@ -553,9 +613,32 @@ nic_write_plain(void *arg, const uint8_t *f, size_t len)
 	return 0;
 }
 
+/* A DHCP reply for the card's client (its checksum complete). */
+static int
+nic_dhcp_input(void *arg, const uint8_t *f, size_t len)
+{
+	struct nic *n = arg;
+
+	nicdhcp_input(n->dhcp, clock_now_ms(), f, len);
+	return 0;
+}
+
+/* A frame the client made: into the session as if the TAP had sent it
+ * (queued while cut; nowhere to go between sessions). */
+static void
+nic_dhcp_send(void *arg, const uint8_t *f, size_t len)
+{
+	struct nic *n = arg;
+
+	if (n->have_sess)
+		session_send_frame(&n->sess, f, len);
+}
+
 /* A frame from the hub, in order and once: onto the card's wire. A
  * super-frame goes to the kernel whole if the device takes offloads and
- * its metadata fits it; else it is cut here. */
+ * its metadata fits it; else it is cut here. UDP to port 68 for the
+ * card's MAC is its DHCP client's, and goes no further: the TAP's stack
+ * has no use for it (and would answer a unicast one with an ICMP error). */
 static void
 nic_deliver(void *arg, const struct vnet_meta *vm, const uint8_t *f,
     size_t len, uint64_t now_ms)
@@ -569,6 +652,14 @@ nic_deliver(void *arg, const struct vnet_meta *vm, const uint8_t *f,
 	}
 	if (vm != NULL && vnet_meta_plain(vm))
 		vm = NULL;
+	if (n->dhcp != NULL && nicdhcp_wants(f, len, n->mac)) {
+		if (vm == NULL)
+			nic_dhcp_input(n, f, len);
+		else
+			(void)vnet_undo(vm, f, len, n->scratch, nic_dhcp_input,
+			    n);
+		return;
+	}
 	if (vm == NULL || !n->dev.offload)
 		vm == NULL ? (void)nic_write_plain(n, f, len) :
 		    (void)vnet_undo(vm, f, len, n->scratch, nic_write_plain, n);
@@ -793,6 +884,14 @@ nic_parse_hostport(const char *s, char *host, size_t hostlen,
 	return 0;
 }
 
+/* The built-in DHCP client runs: asked for, and not on a bridge. */
+static int
+nic_runs_dhcp(const struct nic_opts *o)
+{
+	return o->addressing == NIC_ADDR_DHCP && o->ip == NULL &&
+	    !(o->dev->flags & DEV_F_BRIDGE);
+}
+
 /* What a start checks before it touches the system (and --check-config
  * with it): the secrets read, the transport's needs, the MAC, the CA file.
  * 0, or -1 with err. */
@@ -882,12 +981,12 @@ nic_setup(struct nic *n)
 		log_err("%s", err);
 		return -1;
 	}
+	if ((o->ip != NULL || nic_runs_dhcp(o)) && o->dev->set_addr == NULL) {
+		log_err("--ip: a %s device takes no address (--ip none)",
+		    o->dev->kind);
+		return -1;
+	}
 	if (o->ip != NULL) {
-		if (o->dev->set_addr == NULL) {
-			log_err("--ip: a %s device takes no address",
-			    o->dev->kind);
-			return -1;
-		}
 		if (o->dev->set_addr(&n->dev, o->ip, err, sizeof err) != 0) {
 			log_err("%s", err);
 			return -1;
@@ -896,8 +995,8 @@ nic_setup(struct nic *n)
 	/* What needed root is open: keep CAP_NET_ADMIN (carrier, and a
 	 * bridge's CAP_NET_RAW to reopen its interface), give up the rest. */
 	if (o->drop_privileges && privdrop_card((o->dev->flags &
-	    DEV_F_BRIDGE) != 0, o->up != NULL || o->down != NULL, err,
-	    sizeof err) != 0) {
+	    DEV_F_BRIDGE) != 0, o->up != NULL || o->down != NULL ||
+	    (nic_runs_dhcp(o) && o->dhcp_dns), err, sizeof err) != 0) {
 		log_err("%s", err);
 		return -1;
 	}
@@ -905,7 +1004,8 @@ nic_setup(struct nic *n)
 		return 0;	/* it logged what it opened */
 	ether_format_mac(n->mac, mac);
 	log_info("%s created, MAC %s%s%s, no carrier until connected",
-	    o->ifname, mac, o->ip ? ", address " : "", o->ip ? o->ip : "");
+	    o->ifname, mac, o->ip ? ", address " : nic_runs_dhcp(o) ?
+	    ", address by DHCP" : "", o->ip ? o->ip : "");
 	return 0;
 }
 
@@ -945,6 +1045,18 @@ nic_new(struct event_base *base, const struct nic_opts *o, nic_done_fn *done,
 		nic_free(n);
 		return NULL;
 	}
+	if (nic_runs_dhcp(o)) {
+		struct nicdhcp_conf dc = { .ifname = o->ifname,
+		    .dns = o->dhcp_dns,
+		    .default_route = o->dhcp_default_route };
+		memcpy(dc.mac, n->mac, ETHER_ADDR_LEN);
+		if ((n->dhcp = nicdhcp_new(base, &dc, nic_dhcp_send,
+		    n)) == NULL) {
+			log_err("out of memory starting the card");
+			nic_free(n);
+			return NULL;
+		}
+	}
 	if (o->dev->watch != NULL) {
 		struct timeval tv = { DEV_WATCH_MS / 1000u,
 		    DEV_WATCH_MS % 1000u * 1000u };
@@ -976,6 +1088,7 @@ nic_free(struct nic *n)
 	if (n->have_sess)
 		session_free(&n->sess);
 	hook_free(n->hook);
+	nicdhcp_free(n->dhcp);
 	if (n->dev_ev)
 		event_free(n->dev_ev);
 	if (n->retry_ev)

@@ -15,6 +15,13 @@
 struct event_base;
 struct nic;
 
+/* How the card's TAP gets its address. */
+enum nic_addressing {
+	NIC_ADDR_NONE = 0,  /* left to the user (--ip none, a bridge) */
+	NIC_ADDR_STATIC,    /* --ip CIDR */
+	NIC_ADDR_DHCP,      /* the built-in client, once a session is up */
+};
+
 struct nic_opts {
 	char host[256];
 	uint16_t port;
@@ -24,7 +31,12 @@ struct nic_opts {
 	const struct dev_ops *dev; /* default &dev_tap */
 	const char *ifname;        /* the device's name; default "vpn0" */
 	const char *mac;           /* NULL: random locally administered */
-	const char *ip;            /* NULL: leave addressing to the user */
+	const char *ip;            /* NIC_ADDR_STATIC's ADDR/PREFIX */
+	enum nic_addressing addressing; /* NONE unless set (nicconf: DHCP
+	                              for a TAP card given no --ip) */
+	int dhcp_dns;              /* --dns: its servers to resolvconf */
+	int dhcp_default_route;    /* --default-route: its router, if the
+	                              host has no default route */
 	const char *fingerprint;   /* pin the hub's certificate */
 	const char *ca_file;       /* or verify a chain */
 	const char *known_hubs;    /* trust-on-first-use file */
@@ -64,6 +76,7 @@ enum nic_state {
 };
 
 #define NIC_SETTLE_S      30
+#define NIC_ADDR_STR      52   /* an IPv6 address, '/', a prefix, NUL */
 #define NIC_SETTLE_TRYING (-1)
 
 /* How the card is (softether --admin --nic, SIGUSR1; nicadmin.c prints
@@ -87,6 +100,15 @@ struct nic_status {
 	const char *last_error;      /* "": none; as it came: may hold a peer's
 	                                words, escape before printing */
 	time_t last_error_at;
+	/* The TAP's own address. */
+	const char *addressing;      /* "static", "dhcp" or "none" */
+	char address[NIC_ADDR_STR];  /* held: ADDR/PREFIX; "": none */
+	const char *dhcp_state;      /* dhcpcli_state_name; NULL: no DHCP */
+	char dhcp_server[16], dhcp_router[16]; /* "": none */
+	int dhcp_route;              /* the default route via the router is
+	                                the card's */
+	time_t dhcp_renew_at, dhcp_expires_at; /* wall clock; 0: never */
+	uint32_t dhcp_leases, dhcp_renewals, dhcp_losses;
 };
 
 /* The card has stopped for good (by nic_stop or a refusal retrying cannot

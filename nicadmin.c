@@ -22,7 +22,8 @@
 static const struct admincmd nicadmin_cmds[] = {
 	{ ADMINCMD_STATUS, "status", 0, 0, "",
 	  "state, hub, transport, user, since when, traffic both ways, "
-	  "resumes, last error, interface, MAC, offload (the default)" },
+	  "resumes, last error, interface, MAC, offload, address and DHCP "
+	  "(the default)" },
 	{ ADMINCMD_HELP, "help", 0, 1, "[COMMAND]",
 	  "list the commands, or describe one" },
 };
@@ -56,6 +57,83 @@ nicadmin_hub(char *buf, size_t len, const struct nic_status *st)
 	return buf;
 }
 
+static const char *
+nicadmin_addressing(const struct nic_status *st)
+{
+	return st->addressing != NULL ? st->addressing : "none";
+}
+
+/* A string, or null for "". */
+static void
+nicadmin_json_opt(struct evbuffer *out, const char *s)
+{
+	if (s[0] != '\0')
+		control_json_str(out, s);
+	else
+		evbuffer_add_printf(out, "null");
+}
+
+/* ,"addressing":...,"address":...,"dhcp":{...} or null */
+static void
+nicadmin_json_addr(const struct nic_status *st, struct evbuffer *out)
+{
+	char when[32];
+
+	evbuffer_add_printf(out, ",\"addressing\":\"%s\",\"address\":",
+	    nicadmin_addressing(st));
+	nicadmin_json_opt(out, st->address);
+	if (st->dhcp_state == NULL) {
+		evbuffer_add_printf(out, ",\"dhcp\":null");
+		return;
+	}
+	evbuffer_add_printf(out, ",\"dhcp\":{\"state\":\"%s\",\"server\":",
+	    st->dhcp_state);
+	nicadmin_json_opt(out, st->dhcp_server);
+	evbuffer_add_printf(out, ",\"router\":");
+	nicadmin_json_opt(out, st->dhcp_router);
+	evbuffer_add_printf(out, ",\"default_route\":%s,\"renew_at\":",
+	    st->dhcp_route ? "true" : "false");
+	nicadmin_json_opt(out, st->dhcp_renew_at != 0 ?
+	    nicadmin_when(when, st->dhcp_renew_at) : "");
+	evbuffer_add_printf(out, ",\"expires_at\":");
+	nicadmin_json_opt(out, st->dhcp_expires_at != 0 ?
+	    nicadmin_when(when, st->dhcp_expires_at) : "");
+	evbuffer_add_printf(out, ",\"leases\":%" PRIu32 ",\"renewals\":%"
+	    PRIu32 ",\"losses\":%" PRIu32 "}", st->dhcp_leases,
+	    st->dhcp_renewals, st->dhcp_losses);
+}
+
+/* address  ADDR/PREFIX (static), or (dhcp: state, server..., renews...) */
+static void
+nicadmin_text_addr(const struct nic_status *st, struct evbuffer *out)
+{
+	char when[32];
+
+	if (strcmp(nicadmin_addressing(st), "none") == 0) {
+		evbuffer_add_printf(out, "address     none\n");
+		return;
+	}
+	evbuffer_add_printf(out, "address     %s (%s",
+	    st->address[0] != '\0' ? st->address : "none",
+	    nicadmin_addressing(st));
+	if (st->dhcp_state != NULL) {
+		evbuffer_add_printf(out, ": %s", st->dhcp_state);
+		if (st->dhcp_server[0] != '\0')
+			evbuffer_add_printf(out, ", server %s", st->dhcp_server);
+		if (st->dhcp_router[0] != '\0')
+			evbuffer_add_printf(out, ", router %s%s",
+			    st->dhcp_router, st->dhcp_route ?
+			    " (default route)" : "");
+		if (st->dhcp_renew_at != 0)
+			evbuffer_add_printf(out, ", renews %s",
+			    nicadmin_when(when, st->dhcp_renew_at));
+		if (st->dhcp_expires_at != 0)
+			evbuffer_add_printf(out, ", expires %s",
+			    nicadmin_when(when, st->dhcp_expires_at));
+	}
+	evbuffer_add_printf(out, ")\n");
+}
+
 static void
 nicadmin_json(const struct nic_status *st, struct evbuffer *out)
 {
@@ -78,6 +156,7 @@ nicadmin_json(const struct nic_status *st, struct evbuffer *out)
 	control_json_str(out, st->via);
 	evbuffer_add_printf(out, ",\"user\":");
 	control_json_str(out, st->user);
+	nicadmin_json_addr(st, out);
 	if (st->session != 0)
 		evbuffer_add_printf(out, ",\"session\":%" PRIu64 ",\"session_"
 		    "since\":\"%s\",\"session_for_s\":%.1f", st->session,
@@ -112,6 +191,7 @@ nicadmin_text(const struct nic_status *st, struct evbuffer *out)
 	    st->phase != st->state ? nic_state_name(st->phase) : "",
 	    nicadmin_hub(hub, sizeof hub, st), st->hub_name, st->via,
 	    st->user);
+	nicadmin_text_addr(st, out);
 	if (st->session != 0)
 		evbuffer_add_printf(out, "session     %" PRIu64 ", up since %s "
 		    "(%.1f s), resumes %" PRIu32 "\n", st->session,
@@ -155,6 +235,12 @@ nicadmin_line(const struct nic_status *st, struct evbuffer *out)
 		    st->last_error));
 	else
 		evbuffer_add_printf(out, "none");
+	evbuffer_add_printf(out, " addressing=%s address=%s",
+	    nicadmin_addressing(st), st->address[0] != '\0' ? st->address :
+	    "none");
+	if (st->dhcp_state != NULL)
+		evbuffer_add_printf(out, " dhcp=%s renew_at=%s", st->dhcp_state,
+		    nicadmin_when(w1, st->dhcp_renew_at));
 }
 
 void

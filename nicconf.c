@@ -53,18 +53,6 @@ nicconf_proxy_ok(const char *s, char *why, size_t whylen)
 }
 
 static int
-nicconf_mac_ok(const char *s, char *why, size_t whylen)
-{
-	uint8_t mac[6];
-
-	if (ether_parse_mac(s, mac) == 0)
-		return 0;
-	snprintf(why, whylen, "expected a unicast MAC such as "
-	    "5e:01:02:03:04:05");
-	return -1;
-}
-
-static int
 nicconf_fp_ok(const char *s, char *why, size_t whylen)
 {
 	char hex[CERT_FP_HEX];
@@ -86,7 +74,8 @@ nicconf_via_ok(const char *s, char *why, size_t whylen)
 	return -1;
 }
 
-/* ADDR/PREFIX, as the card will give it to the TAP device. */
+/* ADDR/PREFIX, as the card will give it to the TAP device; or how it
+ * gets none (none), or one from a server (dhcp). */
 static int
 nicconf_ip_ok(const char *s, char *why, size_t whylen)
 {
@@ -96,6 +85,8 @@ nicconf_ip_ok(const char *s, char *why, size_t whylen)
 	size_t i, plen;
 	int bits = -1, prefix = 0;
 
+	if (strcmp(s, "none") == 0 || strcmp(s, "dhcp") == 0)
+		return 0;
 	if (slash != NULL && (size_t)(slash - s) < sizeof addr) {
 		memcpy(addr, s, (size_t)(slash - s));
 		addr[slash - s] = '\0';
@@ -113,7 +104,8 @@ nicconf_ip_ok(const char *s, char *why, size_t whylen)
 	}
 	if (bits > 0 && plen > 0 && i == plen && prefix <= bits)
 		return 0;
-	snprintf(why, whylen, "expected ADDRESS/PREFIX, e.g. 192.168.77.1/24");
+	snprintf(why, whylen, "expected ADDRESS/PREFIX (e.g. 192.168.77.1/24), "
+	    "none or dhcp");
 	return -1;
 }
 
@@ -185,8 +177,14 @@ static const struct cfg_key nicconf_keys[] = {
 	  .off = offsetof(struct nicconf, bridge),
 	  .min = 1, .max = DEV_NAME_MAX, .extra = "._-@", .arg = "IFNAME" },
 	NICCONF_STR(mac, 1, sizeof "5e:01:02:03:04:05" - 1,
-	    nicconf_mac_ok, "MAC"),
-	NICCONF_STR(ip, 1, INET6_ADDRSTRLEN + 4, nicconf_ip_ok, "CIDR"),
+	    ether_mac_ok, "MAC"),
+	NICCONF_STR(ip, 1, INET6_ADDRSTRLEN + 4, nicconf_ip_ok,
+	    "CIDR|none|dhcp"),
+	{ .name = "dns", .type = CFG_BOOL,
+	  .off = offsetof(struct nicconf, dns), .arg = "true|false" },
+	{ .name = "default_route", .type = CFG_BOOL,
+	  .off = offsetof(struct nicconf, default_route),
+	  .arg = "true|false" },
 	NICCONF_STR(fingerprint, 1, 3 * CERT_FP_HEX, nicconf_fp_ok,
 	    "SHA256HEX"),
 	NICCONF_PATH(ca),
@@ -440,6 +438,35 @@ nicconf_required(const struct nicconf *cfg, char *err, size_t errlen)
 	return -1;
 }
 
+/* A TAP card's address: DHCP unless ip says otherwise (a bridge none);
+ * what DHCP gives (dns, default_route) only with DHCP. */
+static int
+nicconf_addressing(const struct nicconf *cfg, struct nic_opts *o, char *err,
+    size_t errlen)
+{
+	static const char *const dhcp_only[] = { "dns", "default_route" };
+	const bool given[] = { cfg->dns, cfg->default_route };
+
+	o->ip = NULL;
+	if (cfg->bridge != NULL)
+		o->addressing = NIC_ADDR_NONE;
+	else if (cfg->ip == NULL || strcmp(cfg->ip, "dhcp") == 0)
+		o->addressing = NIC_ADDR_DHCP;
+	else if (strcmp(cfg->ip, "none") == 0)
+		o->addressing = NIC_ADDR_NONE;
+	else {
+		o->addressing = NIC_ADDR_STATIC;
+		o->ip = cfg->ip;
+	}
+	for (size_t i = 0; i < sizeof dhcp_only / sizeof dhcp_only[0]; i++)
+		if (given[i] && o->addressing != NIC_ADDR_DHCP)
+			return NICCONF_ERR(dhcp_only[i], "takes what DHCP "
+			    "gives: not with ip %s", cfg->ip);
+	o->dhcp_dns = cfg->dns;
+	o->dhcp_default_route = cfg->default_route;
+	return 0;
+}
+
 int
 nicconf_to_opts(const struct nicconf *cfg, struct nic_opts *o, char *err,
     size_t errlen)
@@ -459,9 +486,12 @@ nicconf_to_opts(const struct nicconf *cfg, struct nic_opts *o, char *err,
 	o->dev = &dev_tap;
 	o->ifname = nicconf_or(cfg->tap, "vpn0");
 	if (cfg->bridge != NULL) {
-		/* The interface keeps its own MAC and addresses. */
-		static const char *const tap_only[] = { "tap", "mac", "ip" };
-		for (size_t i = 0; i < 3; i++)
+		/* The interface keeps its own MAC and addresses (a bridge
+		 * never runs DHCP: the LAN it bridges has its own). */
+		static const char *const tap_only[] = { "tap", "mac", "ip",
+		    "dns", "default_route" };
+		for (size_t i = 0; i < sizeof tap_only / sizeof tap_only[0];
+		    i++)
 			if (cfg->set & nicconf_bit(tap_only[i]))
 				return NICCONF_ERR(tap_only[i], "goes with a TAP "
 				    "card, not a bridge (the bridged interface "
@@ -470,7 +500,8 @@ nicconf_to_opts(const struct nicconf *cfg, struct nic_opts *o, char *err,
 		o->ifname = cfg->bridge;
 	}
 	o->mac = cfg->mac;
-	o->ip = cfg->ip;
+	if (nicconf_addressing(cfg, o, err, errlen) != 0)
+		return -1;
 	o->fingerprint = cfg->fingerprint;
 	o->ca_file = cfg->ca;
 	snprintf(o->known_hubs_path, sizeof o->known_hubs_path,

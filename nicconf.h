@@ -25,7 +25,9 @@ struct nicconf {
 	char *tap;
 	char *bridge;              /* a real interface to bridge, not a TAP */
 	char *mac;                 /* unicast, not all zero */
-	char *ip;                  /* ADDR/PREFIX */
+	char *ip;                  /* ADDR/PREFIX, "none" or "dhcp" */
+	bool dns;                  /* DHCP's servers to resolvconf */
+	bool default_route;        /* DHCP's router, if the host has none */
 	char *fingerprint;         /* 64 hex digits (colons allowed) */
 	char *ca;
 	char *known_hubs;

@@ -12,6 +12,7 @@
 
 #include "auth.h"
 #include "conn.h"
+#include "dhcpport.h"
 #include "log.h"
 #include "metrics.h"
 #include "srv.h"
@@ -56,6 +57,7 @@ reload_hubs(struct srv *srv, struct hubconf *cfg)
 		/* Now it is removed: the last of its sessions to end (a
 		 * goodbye closes later) frees it, or it goes now. */
 		bridge_forget_hub(srv, h);
+		dhcpport_stop(h);
 		h->cfg = NULL;
 		if (h->nsessions == 0)
 			srv_hub_free(srv, h);
@@ -109,6 +111,12 @@ reload_apply(struct srv *srv, struct hubconf *newcfg)
 	srv->cfg_owned = newcfg;
 	reload_users(srv);
 	bridge_sync(srv, 0);
+	/* DHCP follows its hub's settings; a failure is logged, the hub
+	 * serves on without it. */
+	struct srv_hub *h;
+	TAILQ_FOREACH(h, &srv->hubs, entry)
+		if (h->cfg != NULL)
+			(void)dhcpport_sync(srv, h);
 	srv_gate_conf(srv);
 	metrics_sync(srv);
 	if (old != NULL) {

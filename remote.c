@@ -99,6 +99,20 @@ remote_find(struct srv *srv, struct srv_hub *hub, uint64_t id,
 	return NULL;
 }
 
+const char *
+remote_port_user(const struct sw_port *p, unsigned *max_ip)
+{
+	const struct remote *r;
+
+	*max_ip = 0;
+	if (p == NULL || p->ops != &remote_port_ops)
+		return NULL;
+	r = p->owner;
+	if (r->ucfg != NULL)
+		*max_ip = r->ucfg->policy.p.max_ip;
+	return r->user;
+}
+
 uint32_t
 remote_count_user(struct srv *srv, const struct srv_hub *hub,
     const char *user)

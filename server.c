@@ -19,6 +19,7 @@
 #include "conn.h"
 #include "console.h"
 #include "control.h"
+#include "dhcpport.h"
 #include "ether.h"
 #include "log.h"
 #include "metrics.h"
@@ -80,6 +81,7 @@ srv_age_cb(evutil_socket_t fd, short what, void *arg)
 		if (n > 0)
 			log_debug("hub %s: %u MAC entries aged out",
 			    h->engine.name, n);
+		dhcpport_tick(h, now);
 	}
 	gate_sweep(&srv->gate, now);
 	listener_log_refusals(srv);
@@ -178,6 +180,24 @@ srv_dump(struct srv *srv)
 		    (unsigned long long)st->flooded,
 		    (unsigned long long)st->dropped);
 		sw_mac_foreach(d.hub, srv_dump_mac, &d);
+		struct dhcpport_info di;
+		if (dhcpport_info(h, &di)) {
+			char net[DHCP_IP_STR];
+			dhcp_format_ip(di.net, net);
+			log_info("status dhcp hub=%s subnet=%s/%u leases=%u "
+			    "offers=%llu acks=%llu naks=%llu malformed=%llu "
+			    "pool_empty=%llu user_cap=%llu conflicts=%llu "
+			    "dropped=%llu", d.hub->name, net,
+			    di.prefix, di.leases,
+			    (unsigned long long)di.st.tx[DHCP_OFFER],
+			    (unsigned long long)di.st.tx[DHCP_ACK],
+			    (unsigned long long)di.st.tx[DHCP_NAK],
+			    (unsigned long long)dhcpport_malformed(&di.st),
+			    (unsigned long long)di.st.pool_empty,
+			    (unsigned long long)di.st.user_cap,
+			    (unsigned long long)di.st.conflicts,
+			    (unsigned long long)di.tx_dropped);
+		}
 	}
 }
 
@@ -297,15 +317,20 @@ srv_hub_free(struct srv *srv, struct srv_hub *h)
 	TAILQ_REMOVE(&srv->hubs, h, entry);
 	srv->nhubs--;
 	capture_forget_hub(h);
+	dhcpport_stop(h);
 	sw_free(&h->engine);
 	free(h);
 }
 
+/* The configured hubs, each with its DHCP service if it has one. */
 static int
 srv_hubs(struct srv *srv)
 {
+	struct srv_hub *h;
+
 	for (size_t i = 0; i < srv->cfg->nhubs; i++)
-		if (srv_hub_new(srv, &srv->cfg->hubs[i]) == NULL)
+		if ((h = srv_hub_new(srv, &srv->cfg->hubs[i])) == NULL ||
+		    dhcpport_sync(srv, h) != 0)
 			return -1;
 	return 0;
 }

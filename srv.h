@@ -29,6 +29,7 @@
 
 struct auth_job;
 struct conn;
+struct dhcpport;
 struct console;
 struct control;
 struct metrics;
@@ -56,6 +57,7 @@ struct srv_hub {
 	                                   re-login ticket (no Argon2) */
 	uint64_t tickets_refused;       /* tickets that did not admit (the
 	                                   card then used its password) */
+	struct dhcpport *dhcp;          /* its DHCP service, if it runs */
 };
 TAILQ_HEAD(srv_hub_list, srv_hub);
 
@@ -229,6 +231,9 @@ void remote_totals_add(struct srv_totals *t, const struct remote *r);
 void remote_hub_totals(const struct srv_hub *hub, struct srv_totals *t,
     uint32_t *up, uint32_t *cut);
 void remote_log_status(const struct remote *r);
+/* The user behind a session's port, and their max_ip policy (0: none);
+ * NULL (and 0) for a port of another kind or NULL. */
+const char *remote_port_user(const struct sw_port *p, unsigned *max_ip);
 
 /* bridge.c */
 /* Make the running bridges those of srv->cfg: new ones opened, removed or

@@ -1,7 +1,7 @@
 /*
  * tap.c: the TAP device kind, through /dev/net/tun and ioctl: one frame per
- * read() and write(). Addresses are set with rtnetlink so IPv6 works the
- * same way as IPv4.
+ * read() and write(). Addresses are set with rtnetlink (rtnl.c) so IPv6
+ * works the same way as IPv4.
  *
  * Offload (unless no_offload): the TAP is opened with IFF_VNET_HDR and
  * TUNSETOFFLOAD, so the kernel hands over TCP (and UDP, where it can)
@@ -15,8 +15,6 @@
 #include <net/if.h>
 #include <linux/if_arp.h>
 #include <linux/if_tun.h>
-#include <linux/netlink.h>
-#include <linux/rtnetlink.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +26,7 @@
 
 #include "dev.h"
 #include "proto.h"
+#include "rtnl.h"
 
 /* Kernels before 6.2 know no UDP segmentation offload on a TAP. */
 #ifndef TUN_F_USO4
@@ -124,68 +123,15 @@ tap_set_carrier(struct dev *d, int on)
 	return ioctl(d->fd, TUNSETCARRIER, &on);
 }
 
-/* Append an attribute to the netlink message at msg (cap bytes). */
-static void
-tap_nl_attr(void *msg, size_t cap, unsigned short type, const void *data,
-    size_t len)
-{
-	struct nlmsghdr *n = msg;
-	struct rtattr *rta = (struct rtattr *)((char *)msg +
-	    NLMSG_ALIGN(n->nlmsg_len));
-
-	if (NLMSG_ALIGN(n->nlmsg_len) + RTA_SPACE(len) > cap)
-		return;
-	rta->rta_type = type;
-	rta->rta_len = (unsigned short)RTA_LENGTH(len);
-	memcpy(RTA_DATA(rta), data, len);
-	n->nlmsg_len = NLMSG_ALIGN(n->nlmsg_len) + RTA_ALIGN(rta->rta_len);
-}
-
-/* Send one rtnetlink request and read its acknowledgement: 0, the
- * kernel's errno for it (> 0), or -1 with err if netlink itself failed. */
-static int
-tap_nl_talk(struct nlmsghdr *req, char *err, size_t errlen)
-{
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	char reply[1024];
-	ssize_t n;
-	int sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-
-	if (sock < 0) {
-		snprintf(err, errlen, "netlink: %s", strerror(errno));
-		return -1;
-	}
-	if (sendto(sock, req, req->nlmsg_len, 0, (struct sockaddr *)&sa,
-	    sizeof sa) < 0) {
-		snprintf(err, errlen, "netlink: %s", strerror(errno));
-		close(sock);
-		return -1;
-	}
-	n = recv(sock, reply, sizeof reply, 0);
-	close(sock);
-	if (n >= (ssize_t)(NLMSG_HDRLEN + sizeof(struct nlmsgerr))) {
-		struct nlmsghdr *h = (struct nlmsghdr *)reply;
-		struct nlmsgerr *e = NLMSG_DATA(h);
-		if (h->nlmsg_type == NLMSG_ERROR && e->error != 0)
-			return -e->error;
-	}
-	return 0;
-}
-
+/* "ADDR/PREFIX" through rtnetlink (rtnl.c), IPv4 or IPv6. */
 static int
 tap_set_addr(struct dev *d, const char *cidr, char *err, size_t errlen)
 {
-	const char *ifname = d->name;
-	char addr[INET6_ADDRSTRLEN + 1];
+	char addr[INET6_ADDRSTRLEN + 1], *end;
 	const char *slash = strchr(cidr, '/');
 	unsigned char bin[16];
-	int family, maxlen, prefix;
-	unsigned idx;
-	struct {
-		struct nlmsghdr n;
-		struct ifaddrmsg ifa;
-		char buf[256];
-	} req;
+	int family, maxlen;
+	long p;
 
 	if (slash == NULL || (size_t)(slash - cidr) >= sizeof addr)
 		goto bad;
@@ -199,38 +145,11 @@ tap_set_addr(struct dev *d, const char *cidr, char *err, size_t errlen)
 		maxlen = 128;
 	} else
 		goto bad;
-	char *end;
-	long p = strtol(slash + 1, &end, 10);
+	p = strtol(slash + 1, &end, 10);
 	if (*end != '\0' || end == slash + 1 || p < 0 || p > maxlen)
 		goto bad;
-	prefix = (int)p;
-	if ((idx = if_nametoindex(ifname)) == 0) {
-		snprintf(err, errlen, "%s: %s", ifname, strerror(errno));
-		return -1;
-	}
-
-	memset(&req, 0, sizeof req);
-	req.n.nlmsg_len = NLMSG_LENGTH(sizeof req.ifa);
-	req.n.nlmsg_type = RTM_NEWADDR;
-	req.n.nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE |
-	    NLM_F_ACK;
-	req.ifa.ifa_family = (unsigned char)family;
-	req.ifa.ifa_prefixlen = (unsigned char)prefix;
-	req.ifa.ifa_index = idx;
-	tap_nl_attr(&req, sizeof req, IFA_LOCAL, bin, family == AF_INET ? 4 : 16);
-	tap_nl_attr(&req, sizeof req, IFA_ADDRESS, bin, family == AF_INET ? 4 : 16);
-	if (family == AF_INET && prefix < 31) {
-		uint32_t a, mask = prefix ? htonl(~0u << (32 - prefix)) : 0;
-		memcpy(&a, bin, 4);
-		a |= ~mask;
-		tap_nl_attr(&req, sizeof req, IFA_BROADCAST, &a, 4);
-	}
-
-	int rc = tap_nl_talk(&req.n, err, errlen);
-	if (rc > 0)
-		snprintf(err, errlen, "adding %s to %s: %s", cidr, ifname,
-		    strerror(rc));
-	return rc == 0 ? 0 : -1;
+	return rtnl_addr(d->name, 1, family, bin, (unsigned)p, RTNL_FOREVER,
+	    err, errlen);
 bad:
 	snprintf(err, errlen, "'%s' is not ADDRESS/PREFIX (e.g. 192.168.77.1/24"
 	    " or fd00::1/64)", cidr);

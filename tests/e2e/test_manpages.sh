@@ -81,6 +81,8 @@ hub|metrics|metrics: {nope: 1}\n
 hub|limits|limits: {nope: 1}\n
 hub|hubs|hubs: [{name: X, nope: 1}]\n
 hub|users|hubs: [{name: X, users: [{name: u, nope: 1}]}]\n
+hub|dhcp|hubs: [{name: X, dhcp: {nope: 1}}]\n
+hub|Static leases|hubs: [{name: X, dhcp: {static: [{ip: 10.0.0.1, nope: 1}]}}]\n
 hub|Policies|hubs: [{name: X, default_policy: {nope: 1}}]\n
 hub|Policies|hubs: [{name: X, users: [{name: u, policy: {nope: 1}}]}]\n
 hub|Policies|bridges: [{interface: eth1, hub: DEFAULT, policy: {nope: 1}}]\n

@@ -67,13 +67,14 @@ FP=$(fingerprint hub)
 K=0
 # card NAME HUB USER MAC [CIDR]: namespace ${PFX}NAME, its own veth to H,
 # and a card on HUB (log nicNAME).
-card() {
-  local ns=${PFX}$1
+card() { # NAME HUB USER MAC [ADDR]: no ADDR, --ip none (D runs udhcpc itself)
+  local ns=${PFX}$1 ip=none
   K=$((K + 1))
   mkns "$ns"
   link "$ns" v0 "10.93.$K.2/24" "$H" "h$K" "10.93.$K.1/24"
+  [ -n "${5:-}" ] && ip=$5/24
   start "nic$1" "$ns" "$SOFTETHER" --nic --connect "10.93.$K.1:7777" --hub-name "$2" \
-    --user "$3" --password-file "$WORK/pw" --fingerprint "$FP" --mac "$4" ${5:+--ip "$5/24"}
+    --user "$3" --password-file "$WORK/pw" --fingerprint "$FP" --mac "$4" --ip "$ip"
 }
 in_ns() { local ns=${PFX}$1; shift; ip netns exec "$ns" "$@"; }
 # reach NS PINGARGS...: answered; noreach NS PINGARGS...: never answered.

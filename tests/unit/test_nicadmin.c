@@ -111,6 +111,7 @@ test_status_text(void **state)
 	    "state       up since 2026-01-01T00:01:00Z (2.5 s)\n"
 	    "hub         hub.example:443, virtual hub DEFAULT, via direct, "
 	    "user alice\n"
+	    "address     none\n"
 	    "session     42, up since 2026-01-01T00:00:00Z (62.5 s), "
 	    "resumes 1\n"
 	    "in          10 frames, 1000 bytes\n"
@@ -159,7 +160,8 @@ test_status_json(void **state)
 	    "\"phase\":\"up\",\"state_since\":\"2026-01-01T00:01:00Z\",\"state_for_s\":2.5,"
 	    "\"hub\":\"hub.example:443\",\"hub_host\":\"hub.example\","
 	    "\"hub_port\":443,\"hub_name\":\"DEFAULT\",\"transport\":"
-	    "\"direct\",\"user\":\"alice\",\"session\":42,\"session_since\":"
+	    "\"direct\",\"user\":\"alice\",\"addressing\":\"none\","
+	    "\"address\":null,\"dhcp\":null,\"session\":42,\"session_since\":"
 	    "\"2026-01-01T00:00:00Z\",\"session_for_s\":62.5,\"in_bytes\":1000,"
 	    "\"in_frames\":10,\"out_bytes\":2000,\"out_frames\":20,"
 	    "\"resumes\":1,\"lost\":0,\"dropped\":3,\"last_error\":null,"
@@ -194,13 +196,81 @@ test_status_line(void **state)
 	    "direct, session 42, in=1000B/10fr out=2000B/20fr resumes=1 "
 	    "lost=0 dropped=3 offload=on hub_name=DEFAULT user=alice "
 	    "mac=5e:00:00:00:00:0a since=2026-01-01T00:01:00Z phase=up "
-	    "session_since=2026-01-01T00:00:00Z last_error=none");
+	    "session_since=2026-01-01T00:00:00Z last_error=none "
+	    "addressing=none address=none");
 	free(s);
 	t_status(&st, "lost\n");
 	st.session = 0;
 	s = t_out(&st, NICADMIN_LINE, NULL, 0, NULL);
-	assert_non_null(strstr(s, "session_since=- last_error=\"lost\\x0a\""));
+	assert_non_null(strstr(s, "session_since=- last_error=\"lost\\x0a\" "
+	    "addressing=none"));
 	assert_null(strchr(s, '\n'));
+	free(s);
+}
+
+/* The address: static as given; DHCP's state, server, router and times,
+ * in all three forms. */
+static void
+test_status_address(void **state)
+{
+	struct nic_status st;
+	char *s;
+
+	(void)state;
+	t_status(&st, "");
+	st.addressing = "static";
+	snprintf(st.address, sizeof st.address, "192.168.77.1/24");
+	s = t_out(&st, NICADMIN_TEXT, NULL, 0, NULL);
+	assert_non_null(strstr(s, "\naddress     192.168.77.1/24 (static)\n"));
+	free(s);
+	s = t_out(&st, NICADMIN_JSON, NULL, 0, NULL);
+	assert_non_null(strstr(s, ",\"addressing\":\"static\",\"address\":"
+	    "\"192.168.77.1/24\",\"dhcp\":null,"));
+	free(s);
+
+	/* DHCP, still asking. */
+	t_status(&st, "");
+	st.addressing = "dhcp";
+	st.dhcp_state = "selecting";
+	s = t_out(&st, NICADMIN_TEXT, NULL, 0, NULL);
+	assert_non_null(strstr(s, "\naddress     none (dhcp: selecting)\n"));
+	free(s);
+	s = t_out(&st, NICADMIN_JSON, NULL, 0, NULL);
+	assert_non_null(strstr(s, ",\"addressing\":\"dhcp\",\"address\":"
+	    "null,\"dhcp\":{\"state\":\"selecting\",\"server\":null,"
+	    "\"router\":null,\"default_route\":false,\"renew_at\":null,"
+	    "\"expires_at\":null,\"leases\":0,\"renewals\":0,"
+	    "\"losses\":0},"));
+	free(s);
+
+	/* DHCP, bound. */
+	snprintf(st.address, sizeof st.address, "192.168.96.120/24");
+	st.dhcp_state = "bound";
+	snprintf(st.dhcp_server, sizeof st.dhcp_server, "192.168.96.1");
+	snprintf(st.dhcp_router, sizeof st.dhcp_router, "192.168.96.254");
+	st.dhcp_route = 1;
+	st.dhcp_renew_at = T_JAN1_2026 + 3600;
+	st.dhcp_expires_at = T_JAN1_2026 + 7200;
+	st.dhcp_leases = 1;
+	st.dhcp_renewals = 2;
+	s = t_out(&st, NICADMIN_TEXT, NULL, 0, NULL);
+	assert_non_null(strstr(s, "\naddress     192.168.96.120/24 (dhcp: "
+	    "bound, server 192.168.96.1, router 192.168.96.254 (default "
+	    "route), renews 2026-01-01T01:00:00Z, expires "
+	    "2026-01-01T02:00:00Z)\n"));
+	free(s);
+	s = t_out(&st, NICADMIN_JSON, NULL, 0, NULL);
+	assert_non_null(strstr(s, ",\"addressing\":\"dhcp\",\"address\":"
+	    "\"192.168.96.120/24\",\"dhcp\":{\"state\":\"bound\",\"server\":"
+	    "\"192.168.96.1\",\"router\":\"192.168.96.254\",\"default_route\":"
+	    "true,\"renew_at\":\"2026-01-01T01:00:00Z\",\"expires_at\":"
+	    "\"2026-01-01T02:00:00Z\",\"leases\":1,\"renewals\":2,"
+	    "\"losses\":0},"));
+	free(s);
+	s = t_out(&st, NICADMIN_LINE, NULL, 0, NULL);
+	assert_non_null(strstr(s, " last_error=none addressing=dhcp "
+	    "address=192.168.96.120/24 dhcp=bound "
+	    "renew_at=2026-01-01T01:00:00Z"));
 	free(s);
 }
 
@@ -417,6 +487,7 @@ main(void)
 		cmocka_unit_test(test_status_text),
 		cmocka_unit_test(test_status_json),
 		cmocka_unit_test(test_status_line),
+		cmocka_unit_test(test_status_address),
 		cmocka_unit_test(test_commands),
 		cmocka_unit_test(test_socket_name),
 		cmocka_unit_test(test_control_socket),

@@ -18,7 +18,7 @@
 
 /* Every tests/config/NAME.yaml has a NAME.ok beside it. */
 static const char *const golden[] = {
-	"nic_good_full", "nic_good_minimal",
+	"nic_good_full", "nic_good_minimal", "nic_good_dhcp", "nic_bad_ip",
 	"nic_bad_unknown_key", "nic_bad_via", "nic_bad_connect",
 	"nic_bad_mac", "nic_bad_fingerprint", "nic_bad_ssh_option",
 	"nic_bad_ssh_options_many", "nic_bad_dead_peer",
@@ -102,6 +102,7 @@ static const char *const checks[] = {
 	"nic_check_good", "nic_check_ssh_option", "nic_check_socks5_no_proxy",
 	"nic_check_fp_and_ca", "nic_check_no_user", "nic_check_bridge_ip",
 	"nic_check_empty", "nic_check_foreign_option",
+	"nic_check_dns_static", "nic_check_route_none", "nic_check_bridge_dns",
 };
 
 static void
@@ -266,6 +267,70 @@ test_bridge_opts(void **state)
 	nicconf_free(&cli);
 }
 
+/* How a card gets its address: DHCP unless ip says otherwise; none for a
+ * bridge; what DHCP gives only with DHCP. */
+static void
+test_addressing(void **state)
+{
+	static const struct {
+		const char *ip;              /* NULL: not given */
+		int bridge, dns;
+		int rc;
+		enum nic_addressing want;
+		const char *static_ip;
+	} cases[] = {
+		{ NULL, 0, 0, 0, NIC_ADDR_DHCP, NULL },
+		{ "dhcp", 0, 1, 0, NIC_ADDR_DHCP, NULL },
+		{ "none", 0, 0, 0, NIC_ADDR_NONE, NULL },
+		{ "10.1.2.3/24", 0, 0, 0, NIC_ADDR_STATIC, "10.1.2.3/24" },
+		{ "fd00::1/64", 0, 0, 0, NIC_ADDR_STATIC, "fd00::1/64" },
+		{ NULL, 1, 0, 0, NIC_ADDR_NONE, NULL },
+		{ "none", 0, 1, -1, 0, NULL },
+		{ "10.1.2.3/24", 0, 1, -1, 0, NULL },
+		{ NULL, 1, 1, -1, 0, NULL },
+	};
+	struct nicconf cli;
+	struct nic_opts o;
+	char err[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		memset(&cli, 0, sizeof cli);
+		assert_int_equal(nicconf_arg(&cli, "connect", "10.1.1.1", err,
+		    sizeof err), 0);
+		assert_int_equal(nicconf_arg(&cli, "user", "u", err,
+		    sizeof err), 0);
+		assert_int_equal(nicconf_arg(&cli, "password-file", "/pw", err,
+		    sizeof err), 0);
+		if (cases[i].ip != NULL)
+			assert_int_equal(nicconf_arg(&cli, "ip", cases[i].ip,
+			    err, sizeof err), 0);
+		if (cases[i].bridge)
+			assert_int_equal(nicconf_arg(&cli, "bridge", "eth1",
+			    err, sizeof err), 0);
+		if (cases[i].dns)
+			assert_int_equal(nicconf_arg(&cli, "dns", "true", err,
+			    sizeof err), 0);
+		assert_int_equal(nicconf_to_opts(&cli, &o, err, sizeof err),
+		    cases[i].rc);
+		if (cases[i].rc == 0) {
+			assert_int_equal(o.addressing, cases[i].want);
+			assert_int_equal(o.dhcp_dns, cases[i].dns);
+			if (cases[i].static_ip != NULL)
+				assert_string_equal(o.ip, cases[i].static_ip);
+			else
+				assert_null(o.ip);
+		} else
+			assert_non_null(strstr(err, "--dns: "));
+		nicconf_free(&cli);
+	}
+	memset(&cli, 0, sizeof cli);
+	assert_int_equal(nicconf_arg(&cli, "ip", "dhcp6", err, sizeof err), -1);
+	assert_string_equal(err, "--ip dhcp6: expected ADDRESS/PREFIX (e.g. "
+	    "192.168.77.1/24), none or dhcp");
+	nicconf_free(&cli);
+}
+
 static void
 test_seconds(void **state)
 {
@@ -351,6 +416,7 @@ main(void)
 		cmocka_unit_test(test_args),
 		cmocka_unit_test(test_seconds),
 		cmocka_unit_test(test_bridge_opts),
+		cmocka_unit_test(test_addressing),
 		cmocka_unit_test(test_empty_and_example),
 	};
 
