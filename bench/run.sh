@@ -19,6 +19,8 @@ echo "== logins per second, quiet and under a connection flood (bench/login_floo
 SOFTETHER="$PWD/$BUILD/softether" bash bench/login_flood.sh
 echo "== keepalive cost of an idle session (bench/keepalive.sh)"
 SOFTETHER="$PWD/$BUILD/softether" bash bench/keepalive.sh
-echo "== sessions a hub holds: 1000 from one process, their cost, a cut of all (bench/sessions.sh)"
-SOFTETHER="$PWD/$BUILD/softether" bash bench/sessions.sh
+echo "== sessions a hub holds: 1000 from one process, their cost, a cut of all, a restart, a transfer beside them (bench/sessions.sh)"
+SOFTETHER="$PWD/$BUILD/softether" RESTART=20 HOLD=60 CUT=10 TRANSFER=10 bash bench/sessions.sh
+echo "== start to first ping: DHCP vs --ip (bench/dhcp_ping.sh)"
+SOFTETHER="$PWD/$BUILD/softether" bash bench/dhcp_ping.sh
 echo "== transports (bench/transports.sh)"; SOFTETHER="$PWD/$BUILD/softether" bash bench/transports.sh

@@ -10,7 +10,9 @@
 #     own directory (never /var/lib/softether), which A's `softether --admin`
 #     commands are then told too;
 #   - in B's and C's pasted lines, the part up to the fingerprint is the line
-#     this hub printed for the address they reach (as the user pastes it).
+#     this hub printed for the address they reach (as the user pastes it);
+#   - B pings the address C's card says it got by DHCP (README's example
+#     address stands for it).
 #
 #   ns B (card) -- veth -- ns A (hub, no forwarding) -- veth -- ns C (card)
 . "$(dirname "$0")/lib.sh"
@@ -34,10 +36,10 @@ printf '%s\n' "${STEPS[@]}" >"$WORK/steps.txt"
 # Each step must be one this test knows how to check (in this order).
 EXPECT=(
   'A make run'
-  'B echo * | softether --nic --connect * --fingerprint * --ip 192.168.30.2/24 &'
-  'C echo * | softether --nic --connect * --fingerprint * --ip 192.168.30.3/24 &'
-  'B ping -c 3 192.168.30.3'
-  'B softether --admin --nic'
+  'B echo * | softether --nic --connect * --fingerprint * &'
+  'C echo * | softether --nic --connect * --fingerprint * &'
+  'C softether --admin --nic'
+  'B ping -c 3 *'
   'A printf * > bob.pw'
   "A softether --admin -e 'user add DEFAULT bob' --password-file bob.pw"
   "A softether --admin -e 'user list DEFAULT'"
@@ -71,6 +73,10 @@ for step in "${STEPS[@]}"; do
     LINE=$(grep -E "^  echo '[^']+' \| softether --nic --connect 10\.81\.1\.1:443 " "$WORK/hub.log") ||
       fail "the hub printed no line for 10.81.1.1"
     ok "A: make run's hub printed: ${LINE%% --fingerprint*} --fingerprint ..."
+    POOL=$(sed -n 's/^Cards on hub DEFAULT get addresses by DHCP from \([0-9.]*\)\.0\/24 .*/\1/p' \
+      "$WORK/hub.log")
+    [ -n "$POOL" ] || fail "the hub did not say which /24 its DHCP server hands out"
+    ok "A: its cards get addresses by DHCP from $POOL.0/24"
     ;;
   'echo '*)
     # The pasted line: what the hub printed, then what README adds.
@@ -85,15 +91,32 @@ for step in "${STEPS[@]}"; do
     ok "$m: the pasted line brings the card up"
     ;;
   'ping '*)
+    # README's example address is C's: the one C's card said it got.
+    [ -n "${C_ADDR:-}" ] || fail "$m: $cmd: C's address is not known yet"
+    cmd="ping -c 3 $C_ADDR"
+    # B pings from its own leased address (the card took it by now, or
+    # soon: its status says).
+    for ((i = 0; i < 100; i++)); do
+      ip -n "$B" -4 addr show dev vpn0 | grep -q "inet $POOL\." && break
+      sleep 0.1
+    done
     on "$m" "$cmd" >"$WORK/ping.log" 2>&1 || fail "$m: $cmd: $(cat "$WORK/ping.log")"
     grep -q '3 received' "$WORK/ping.log" || fail "$m: $cmd: $(cat "$WORK/ping.log")"
     ok "$m: $cmd: 3 answers across the virtual LAN"
     ;;
   'softether --admin --nic')
-    out=$(on "$m" "$cmd" 2>&1) || fail "$m: $cmd: $out"
+    # The lease follows the login by a DHCP exchange: asked again until
+    # the card names an address (at most 15 s).
+    for ((i = 0; i < 150; i++)); do
+      out=$(on "$m" "$cmd" 2>&1) || fail "$m: $cmd: $out"
+      grep -Eq "^address +$POOL\.[0-9]+/24 \(dhcp" <<<"$out" && break
+      sleep 0.1
+    done
     grep -Eq '(^|[^a-z-])up([^a-z-]|$)' <<<"$out" || fail "$m: $cmd does not say up: $out"
-    grep -q '10\.81\.1\.1' <<<"$out" || fail "$m: $cmd does not name the hub: $out"
-    ok "$m: $cmd says the card is up, on 10.81.1.1"
+    grep -q '10\.81\.2\.1' <<<"$out" || fail "$m: $cmd does not name the hub: $out"
+    C_ADDR=$(sed -En "s/^address +($POOL\.[0-9]+)\/24 \(dhcp.*/\1/p" <<<"$out")
+    [ -n "$C_ADDR" ] || fail "$m: $cmd names no address from $POOL.0/24 by DHCP: $out"
+    ok "$m: $cmd says the card is up, on 10.81.2.1, with $C_ADDR/24 by DHCP"
     ;;
   'printf '*)
     on "$m" "$cmd" || fail "$m: $cmd"
