@@ -144,7 +144,10 @@ kill -STOP "$CAP"
 loss=$(ip netns exec "$A" ping -f -c 5000 -s 1400 -W 1 192.168.93.2 | sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p')
 [ -n "$loss" ] && awk -v l="$loss" 'BEGIN { exit !(l < 5) }' || fail "flood ping past a stopped reader: ${loss:-?}% lost"
 rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$PID_hub/status")
-[ "$rss" -lt 65536 ] || fail "the hub holds $rss KiB with a stopped reader"
+# Under ASan its quarantine keeps what is freed: memory figures mean nothing.
+if [ "${SANITIZED:-0}" != 1 ]; then
+  [ "$rss" -lt 65536 ] || fail "the hub holds $rss KiB with a stopped reader"
+fi
 kill -CONT "$CAP"; kill -INT "$CAP"; wait_exit "$CAP" 20
 [ "$ST" = 0 ] || fail "slow capture: exit $ST: $(cat "$WORK/slow.err")"
 grep -q 'dropped while the reader was behind: [1-9]' "$WORK/slow.err" || fail "no drops counted: $(cat "$WORK/slow.err")"
