@@ -592,6 +592,11 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 static void
 conn_tick(struct conn *c, uint64_t now)
 {
+	/* Clocks ahead of the walk's now (touched while it ran): the next
+	 * tick looks at it, rather than an unsigned difference wrapping. */
+	if (now < c->started_ms || now < c->last_rx_ms || now < c->last_tx_ms ||
+	    now < c->last_drain_ms)
+		return;
 	if (c->state == CONN_LOGIN && c->login_idle_ms > 0) {
 		/* An administration session: silence, not age, ends it. */
 		if (now - c->last_rx_ms >= c->login_idle_ms)
