@@ -545,6 +545,19 @@ dhcp_build(const struct dhcp_msg *m, uint8_t *buf, size_t cap)
 	return flen;
 }
 
+int
+dhcp_mask_prefix(uint32_t mask)
+{
+	uint32_t inv = ~mask;
+	int bits = 0;
+
+	if ((inv & (inv + 1)) != 0)
+		return -1;
+	for (; mask != 0; mask <<= 1)
+		bits++;
+	return bits;
+}
+
 void
 dhcp_format_ip(uint32_t ip, char out[DHCP_IP_STR])
 {

@@ -178,6 +178,9 @@ const char *dhcp_type_name(unsigned type);
 /* a.b.c.d of a host-order address, into out (16 bytes). */
 #define DHCP_IP_STR 16u
 void dhcp_format_ip(uint32_t ip, char out[DHCP_IP_STR]);
+/* A netmask's prefix length (0..32), or -1 if its ones are not
+ * contiguous. */
+int dhcp_mask_prefix(uint32_t mask);
 /* Strictly a.b.c.d (each 0..255, no leading zeros but "0"): 0, or -1. */
 int dhcp_parse_ip(const char *s, uint32_t *ip);
 

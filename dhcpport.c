@@ -26,6 +26,7 @@
 #include <sodium.h>
 
 #include "atomic.h"
+#include "bytes.h"
 #include "clock.h"
 #include "dhcpport.h"
 #include "log.h"
@@ -79,43 +80,13 @@ struct dhcpport {
 
 static const struct sw_port_ops dhcpport_ops;
 
-static uint16_t
-dp_be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t
-dp_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
-
-static void
-dp_put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void
-dp_put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
+/* Masks here are checked or the kernel's: contiguous. */
 static unsigned
 dp_prefix(uint32_t mask)
 {
-	unsigned n = 0;
+	int n = dhcp_mask_prefix(mask);
 
-	for (; mask != 0; mask <<= 1)
-		n++;
-	return n;
+	return n < 0 ? 0 : (unsigned)n;
 }
 
 /* ---- Pure pieces ------------------------------------------------------- */
@@ -357,17 +328,17 @@ dhcpport_arp_send(struct dhcpport *d, const uint8_t *tag, uint16_t op,
 		memcpy(f + off, tag, DP_VLAN_LEN);
 		off += DP_VLAN_LEN;
 	}
-	dp_put16(f + off, DP_ETYPE_ARP);
+	be16_put(f + off, DP_ETYPE_ARP);
 	a = f + off + 2;
-	dp_put16(a, 1);                    /* Ethernet */
-	dp_put16(a + 2, DP_ETYPE_IP4);
+	be16_put(a, 1);                    /* Ethernet */
+	be16_put(a + 2, DP_ETYPE_IP4);
 	a[4] = ETHER_ADDR_LEN;
 	a[5] = 4;
-	dp_put16(a + 6, op);
+	be16_put(a + 6, op);
 	memcpy(a + 8, d->s.conf.server_mac, ETHER_ADDR_LEN);
-	dp_put32(a + 14, spa);
+	be32_put(a + 14, spa);
 	memcpy(a + 18, tha, ETHER_ADDR_LEN);
-	dp_put32(a + 24, tpa);
+	be32_put(a + 24, tpa);
 	/* Padded to Ethernet's minimum, as a NIC would. */
 	dhcpport_send(d, f, off + 2 + DP_ARP_LEN < 60 ? 60 :
 	    off + 2 + DP_ARP_LEN);
@@ -690,14 +661,14 @@ dhcpport_arp(struct dhcpport *d, const uint8_t *f, size_t len, size_t off)
 	uint32_t spa, tpa;
 	uint16_t op;
 
-	if (len < off + DP_ARP_LEN || dp_be16(a) != 1 ||
-	    dp_be16(a + 2) != DP_ETYPE_IP4 || a[4] != ETHER_ADDR_LEN ||
+	if (len < off + DP_ARP_LEN || be16_get(a) != 1 ||
+	    be16_get(a + 2) != DP_ETYPE_IP4 || a[4] != ETHER_ADDR_LEN ||
 	    a[5] != 4)
 		return;
-	op = dp_be16(a + 6);
+	op = be16_get(a + 6);
 	sha = a + 8;
-	spa = dp_be32(a + 14);
-	tpa = dp_be32(a + 24);
+	spa = be32_get(a + 14);
+	tpa = be32_get(a + 24);
 	if ((sha[0] & 1) || memcmp(sha, zero, ETHER_ADDR_LEN) == 0 ||
 	    (op != DP_ARP_REQUEST && op != DP_ARP_REPLY))
 		return;
@@ -759,12 +730,12 @@ dhcpport_maybe_dhcp(const uint8_t *f, size_t len, size_t off)
 	if (len < off + DP_IP4_MIN || ip[0] >> 4 != 4 ||
 	    ip[9] != DP_IP_PROTO_UDP)
 		return 0;
-	if ((dp_be16(ip + 6) & DP_IP_FRAG_OFF) != 0)
+	if ((be16_get(ip + 6) & DP_IP_FRAG_OFF) != 0)
 		return 0;       /* a later fragment: no UDP header */
 	ihl = (size_t)(ip[0] & 0x0fu) * 4u;
 	if (ihl < DP_IP4_MIN || len < off + ihl + 4)
 		return 1;       /* broken: the parser says how */
-	return dp_be16(ip + ihl + 2) == PROTO_DHCP_SERVER_PORT;
+	return be16_get(ip + ihl + 2) == PROTO_DHCP_SERVER_PORT;
 }
 
 static void
@@ -778,12 +749,12 @@ dhcpport_output(struct sw_port *p, const struct vnet_meta *vm,
 
 	if (len < DP_ETH_HDR)
 		return;
-	type = dp_be16(f + 2 * ETHER_ADDR_LEN);
+	type = be16_get(f + 2 * ETHER_ADDR_LEN);
 	if (type == DP_ETYPE_VLAN) {
 		if (len < DP_ETH_HDR + DP_VLAN_LEN)
 			return;
 		off += DP_VLAN_LEN;
-		type = dp_be16(f + off - 2);
+		type = be16_get(f + off - 2);
 	}
 	if (type == DP_ETYPE_ARP) {
 		dhcpport_arp(d, f, len, off);

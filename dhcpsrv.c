@@ -1017,14 +1017,9 @@ dhcpsrv_find_mac(const struct dhcpsrv *s, const uint8_t mac[ETHER_ADDR_LEN])
 static int
 srv_mask_ok(uint32_t mask)
 {
-	uint32_t inv = ~mask;
-	unsigned bits = 0;
+	int bits = dhcp_mask_prefix(mask);
 
-	if ((inv & (inv + 1)) != 0)
-		return 0;                 /* not contiguous */
-	for (; mask != 0; mask <<= 1)
-		bits++;
-	return bits >= SRV_MIN_PREFIX && bits <= SRV_MAX_PREFIX;
+	return bits >= (int)SRV_MIN_PREFIX && bits <= (int)SRV_MAX_PREFIX;
 }
 
 static int

@@ -94,7 +94,7 @@ const char *
 nicdhcp_lease_check(const struct dhcpcli_lease *l, unsigned *prefix)
 {
 	uint32_t mask = l->mask, host;
-	unsigned p = 0;
+	int p;
 
 	if ((l->ip & NICDHCP_NET8) == NICDHCP_LOOPBACK)
 		return "a loopback address";
@@ -102,17 +102,14 @@ nicdhcp_lease_check(const struct dhcpcli_lease *l, unsigned *prefix)
 		mask = l->ip < NICDHCP_CLASS_A ? nicdhcp_mask(8) :
 		    l->ip < NICDHCP_CLASS_B ? nicdhcp_mask(16) :
 		    nicdhcp_mask(24);
-	while (p < NICDHCP_V4_BITS && (mask & (1u << (NICDHCP_V4_BITS - 1 -
-	    p))))
-		p++;
-	if (mask != nicdhcp_mask(p))
+	if ((p = dhcp_mask_prefix(mask)) < 0)
 		return "a mask that is not a prefix";
-	if (p < NICDHCP_MIN_PREFIX)
+	if (p < (int)NICDHCP_MIN_PREFIX)
 		return "a subnet wider than /8";
 	host = l->ip & ~mask;
-	if (p < NICDHCP_V4_BITS - 1 && (host == 0 || host == ~mask))
+	if (p < (int)NICDHCP_V4_BITS - 1 && (host == 0 || host == ~mask))
 		return "the subnet's network or broadcast address";
-	*prefix = p;
+	*prefix = (unsigned)p;
 	return NULL;
 }
 
