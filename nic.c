@@ -76,6 +76,7 @@ struct nic {
 	uint64_t dev_drops;
 	uint64_t dev_bad;              /* offload metadata that did not fit */
 	int offload;                   /* the hub takes offload items */
+	unsigned burst, last_burst;    /* frames read this wakeup, the last */
 	/* The session outlives connections while it can be resumed. */
 	struct session sess;
 	int have_sess;
@@ -743,6 +744,10 @@ nic_dev_frame(void *arg, const struct vnet_meta *vm, uint8_t *f, size_t len)
 	else if (vnet_undo(vm, f, len, n->scratch, nic_send_plain, n) ==
 	    VNET_BAD)
 		n->dev.st.rx_bad++;
+	/* Sparse traffic (the last wakeup read one frame): the first frame
+	 * goes out now, not after the read that finds the device empty. */
+	if (++n->burst == 1 && n->last_burst <= 1)
+		session_flush(&n->sess);
 	return n->sess.conn != NULL && conn_congested(n->sess.conn);
 }
 
@@ -758,7 +763,9 @@ nic_dev_cb(evutil_socket_t fd, short what, void *arg)
 		event_del(n->dev_ev);
 		return;
 	}
+	n->burst = 0;
 	n->o->dev->read_batch(&n->dev, nic_dev_frame, n, NIC_DEV_BURST);
+	n->last_burst = n->burst;
 }
 
 /* The device's fd changed (a bridged interface lost or back): a read

@@ -175,6 +175,95 @@ test_zero_window(void **state)
 	assert_int_equal(nic_state(e->b.nic), NIC_UP);
 }
 
+/* Card A's device as the pair, but noting how many records A's connection
+ * had sent before a read and after each frame of it was handed on. */
+static struct t_env *t_seen_env;
+static dev_frame_fn *t_seen_fn;
+static void *t_seen_arg;
+static uint64_t t_seen_before, t_seen_after[4];
+static unsigned t_seen_n;
+static struct dev_ops t_dev_seen;
+
+static uint64_t
+t_seen_sent(void)
+{
+	return nic_conn(t_seen_env->a.nic)->ctr.tx_records;
+}
+
+static int
+t_seen_frame(void *arg, const struct vnet_meta *vm, uint8_t *f, size_t len)
+{
+	int rc = t_seen_fn(t_seen_arg, vm, f, len);
+
+	(void)arg;
+	if (t_seen_n < 4)
+		t_seen_after[t_seen_n] = t_seen_sent();
+	t_seen_n++;
+	return rc;
+}
+
+static int
+t_seen_read(struct dev *d, dev_frame_fn *fn, void *arg, unsigned max)
+{
+	t_seen_fn = fn;
+	t_seen_arg = arg;
+	t_seen_n = 0;
+	t_seen_before = t_seen_sent();
+	return dev_pair.read_batch(d, t_seen_frame, NULL, max);
+}
+
+/* Frames A -> B, put on A's device together; each must reach B. */
+static void
+t_seen_burst(struct t_env *e, unsigned count, uint8_t tag)
+{
+	uint8_t f[4][T_FRAME_LEN];
+	size_t len[4];
+
+	for (unsigned i = 0; i < count; i++) {
+		len[i] = t_frame(f[i], t_mac_a, t_mac_b, (uint8_t)(tag + i));
+		t_inject(&e->a, f[i], len[i]);
+	}
+	for (unsigned i = 0; i < count; i++)
+		t_expect(e, &e->b, f[i], len[i]);
+	assert_int_equal(t_seen_n, count);
+}
+
+/* Sparse traffic: a frame read when the last wake-up read only one goes
+ * out before the device is read again (the read that finds it empty);
+ * in a burst only the first does, the rest go together, and after a burst
+ * the next wake-up batches from its first frame. */
+static void
+test_lone_frame_at_once(void **state)
+{
+	struct t_env *e = *state;
+	uint8_t f[T_FRAME_LEN];
+	size_t len;
+
+	t_dev_seen = dev_pair;
+	t_dev_seen.read_batch = t_seen_read;
+	t_seen_env = e;
+	t_card_opts(e, &e->a, "pairA", e->pwfile, "5e:00:00:00:00:0a");
+	t_card_opts(e, &e->b, "pairB", e->pwfile, "5e:00:00:00:00:0b");
+	e->a.o.dev = &t_dev_seen;
+	t_card_start(e, &e->a);
+	t_until(e, t_card_up, &e->a, "card A up");
+	t_card_start(e, &e->b);
+	t_until(e, t_card_up, &e->b, "card B up");
+	len = t_frame(f, t_mac_b, t_mac_a, 1);  /* B is known: switched */
+	t_inject(&e->b, f, len);
+	t_expect(e, &e->a, f, len);
+
+	t_seen_burst(e, 1, 10);                 /* lone: at once */
+	assert_int_equal(t_seen_after[0], t_seen_before + 1);
+	t_seen_burst(e, 3, 20);                 /* the first at once */
+	assert_int_equal(t_seen_after[0], t_seen_before + 1);
+	assert_int_equal(t_seen_after[2], t_seen_after[0]);
+	t_seen_burst(e, 1, 30);                 /* after a burst: batched */
+	assert_int_equal(t_seen_after[0], t_seen_before);
+	t_seen_burst(e, 1, 40);                 /* sparse again: at once */
+	assert_int_equal(t_seen_after[0], t_seen_before + 1);
+}
+
 int
 main(void)
 {
@@ -188,6 +277,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_refused, t_setup,
 		    t_teardown),
 		cmocka_unit_test_setup_teardown(test_name_escaped, t_setup,
+		    t_teardown),
+		cmocka_unit_test_setup_teardown(test_lone_frame_at_once, t_setup,
 		    t_teardown),
 		cmocka_unit_test_setup_teardown(test_zero_window, t_setup_quick,
 		    t_teardown),
