@@ -83,6 +83,8 @@ struct nic {
 	uint64_t sess_id;
 	uint8_t token[PROTO_TOKEN_LEN];
 	uint8_t scratch[VNET_FRAME_MAX]; /* super-frames cut */
+	struct vnet_gro *gro;          /* frames from the hub coalesced for a
+	                                  device that takes offloads; or NULL */
 	struct hook *hook;             /* --up, --down: NULL if neither */
 	struct nicdhcp *dhcp;          /* the DHCP client, or NULL */
 	uint64_t stop_frames;          /* its last words (a RELEASE), sent
@@ -231,6 +233,7 @@ nic_get_status(const struct nic *n, struct nic_status *st)
 		st->dropped = ss->tx_dropped;
 	}
 	st->dropped += n->dev_drops;
+	st->coalesced = n->gro != NULL ? n->gro->merged : 0;
 	st->offload = n->offload;
 	st->last_error = n->last_error;
 	st->last_error_at = n->error_wall;
@@ -604,14 +607,29 @@ static const struct conn_cbs nic_login_cbs = {
 	.closed = nic_login_closed,
 };
 
+/* A frame onto the device, with offload metadata (checked) or none. */
 static int
-nic_write_plain(void *arg, const uint8_t *f, size_t len)
+nic_write(void *arg, const struct vnet_meta *vm, const uint8_t *f,
+    size_t len)
 {
 	struct nic *n = arg;
 
-	if (n->o->dev->write(&n->dev, NULL, f, len) != 0)
+	if (n->o->dev->write(&n->dev, vm, f, len) != 0)
 		n->dev_drops++;
 	return 0;
+}
+
+static void
+nic_gro_flush(struct nic *n)
+{
+	if (n->gro != NULL)
+		vnet_gro_flush(n->gro, nic_write, n);
+}
+
+static int
+nic_write_plain(void *arg, const uint8_t *f, size_t len)
+{
+	return nic_write(arg, NULL, f, len);
 }
 
 /* A DHCP reply for the card's client (its checksum complete). */
@@ -661,11 +679,22 @@ nic_deliver(void *arg, const struct vnet_meta *vm, const uint8_t *f,
 			    n);
 		return;
 	}
-	if (vm == NULL || !n->dev.offload)
+	if (vm == NULL && n->gro != NULL)
+		vnet_gro_add(n->gro, f, len, nic_write, n);
+	else if (vm == NULL || !n->dev.offload)
 		vm == NULL ? (void)nic_write_plain(n, f, len) :
 		    (void)vnet_undo(vm, f, len, n->scratch, nic_write_plain, n);
-	else if (n->o->dev->write(&n->dev, vm, f, len) != 0)
-		n->dev_drops++;
+	else {
+		nic_gro_flush(n);
+		(void)nic_write(n, vm, f, len);
+	}
+}
+
+/* The items of a read are all delivered: a run being coalesced goes. */
+static void
+nic_rx_done(void *arg)
+{
+	nic_gro_flush(arg);
 }
 
 static void
@@ -682,6 +711,8 @@ nic_link_down(void *arg, const char *reason, int kept)
 {
 	struct nic *n = arg;
 
+	/* Delivered, so not to be lost with the connection. */
+	nic_gro_flush(n);
 	n->c = NULL;
 	if (!kept) {
 		/* ended() follows: the next attempt once it is dropped. */
@@ -705,6 +736,7 @@ nic_ended(void *arg, const char *reason)
 {
 	struct nic *n = arg;
 
+	nic_gro_flush(n);
 	nic_drop_session(n, reason);
 	if (n->attempt_after_end) {
 		n->attempt_after_end = 0;
@@ -714,6 +746,7 @@ nic_ended(void *arg, const char *reason)
 
 static const struct session_cbs nic_session_cbs = {
 	.deliver = nic_deliver,
+	.rx_done = nic_rx_done,
 	.writable = nic_writable,
 	.link_down = nic_link_down,
 	.ended = nic_ended,
@@ -988,6 +1021,13 @@ nic_setup(struct nic *n)
 		log_err("%s", err);
 		return -1;
 	}
+	if (n->dev.offload) {
+		if ((n->gro = malloc(sizeof *n->gro)) == NULL) {
+			log_err("%s: out of memory", o->ifname);
+			return -1;
+		}
+		vnet_gro_init(n->gro, PROTO_ETH_MAX_FRAME);
+	}
 	if ((o->ip != NULL || nic_runs_dhcp(o)) && o->dev->set_addr == NULL) {
 		log_err("--ip: a %s device takes no address (--ip none)",
 		    o->dev->kind);
@@ -1096,6 +1136,7 @@ nic_free(struct nic *n)
 		session_free(&n->sess);
 	hook_free(n->hook);
 	nicdhcp_free(n->dhcp);
+	free(n->gro);
 	if (n->dev_ev)
 		event_free(n->dev_ev);
 	if (n->retry_ev)

@@ -96,6 +96,8 @@ struct nic_status {
 	uint64_t in_bytes, in_frames, out_bytes, out_frames;
 	uint32_t resumes;
 	uint64_t lost, dropped;
+	uint64_t coalesced;          /* frames from the hub that reached the
+	                                device inside super-frames */
 	int offload;
 	const char *last_error;      /* "": none; as it came: may hold a peer's
 	                                words, escape before printing */

@@ -167,8 +167,9 @@ nicadmin_json(const struct nic_status *st, struct evbuffer *out)
 	evbuffer_add_printf(out, ",\"in_bytes\":%" PRIu64 ",\"in_frames\":%"
 	    PRIu64 ",\"out_bytes\":%" PRIu64 ",\"out_frames\":%" PRIu64
 	    ",\"resumes\":%" PRIu32 ",\"lost\":%" PRIu64 ",\"dropped\":%"
-	    PRIu64 ",\"last_error\":", st->in_bytes, st->in_frames,
-	    st->out_bytes, st->out_frames, st->resumes, st->lost, st->dropped);
+	    PRIu64 ",\"coalesced\":%" PRIu64 ",\"last_error\":", st->in_bytes,
+	    st->in_frames, st->out_bytes, st->out_frames, st->resumes, st->lost,
+	    st->dropped, st->coalesced);
 	if (st->last_error[0] != '\0') {
 		control_json_str(out, st->last_error);
 		evbuffer_add_printf(out, ",\"last_error_at\":\"%s\"}\n",
@@ -200,10 +201,10 @@ nicadmin_text(const struct nic_status *st, struct evbuffer *out)
 	else
 		evbuffer_add_printf(out, "session     none\n");
 	evbuffer_add_printf(out, "in          %" PRIu64 " frames, %" PRIu64
-	    " bytes\nout         %" PRIu64 " frames, %" PRIu64 " bytes\n"
-	    "lost        %" PRIu64 " frames, dropped %" PRIu64 "\n",
-	    st->in_frames, st->in_bytes, st->out_frames, st->out_bytes,
-	    st->lost, st->dropped);
+	    " bytes, %" PRIu64 " coalesced\nout         %" PRIu64 " frames, %"
+	    PRIu64 " bytes\nlost        %" PRIu64 " frames, dropped %" PRIu64
+	    "\n", st->in_frames, st->in_bytes, st->coalesced, st->out_frames,
+	    st->out_bytes, st->lost, st->dropped);
 	if (st->last_error[0] != '\0')
 		evbuffer_add_printf(out, "last error  %s: %s\n",
 		    nicadmin_when(when, st->last_error_at),
@@ -241,6 +242,7 @@ nicadmin_line(const struct nic_status *st, struct evbuffer *out)
 	if (st->dhcp_state != NULL)
 		evbuffer_add_printf(out, " dhcp=%s renew_at=%s", st->dhcp_state,
 		    nicadmin_when(w1, st->dhcp_renew_at));
+	evbuffer_add_printf(out, " coalesced=%" PRIu64, st->coalesced);
 }
 
 void

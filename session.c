@@ -542,7 +542,11 @@ session_conn_item(struct conn *c, const struct proto_item *it, void *arg)
 static void
 session_conn_rx_done(struct conn *c, void *arg)
 {
-	session_rx_done(arg);
+	struct session *s = arg;
+
+	if (s->cbs->rx_done != NULL)
+		s->cbs->rx_done(s->arg);
+	session_rx_done(s);
 }
 
 static void

@@ -50,6 +50,9 @@ struct session_cbs {
 	 * (unchecked: vnet_check), or NULL for an ordinary frame. */
 	void (*deliver)(void *arg, const struct vnet_meta *vm,
 	    const uint8_t *f, size_t len, uint64_t now_ms);
+	/* The frames of one read were all delivered (NULL: nothing to do):
+	 * a role that holds some back to coalesce them lets them go. */
+	void (*rx_done)(void *arg);
 	/* The connection drained: the role may read its source again. */
 	void (*writable)(void *arg);
 	/* The connection is gone. kept: the session waits for a resume for

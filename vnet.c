@@ -56,8 +56,10 @@ _Static_assert(VIRTIO_NET_HDR_GSO_UDP_L4 == VNET_GSO_UDP_L4, "uso");
 #define VNET_TCP_DOFF    12u
 #define VNET_TCP_FLAGS   13u
 #define VNET_TCP_CSUM    16u
+#define VNET_TCP_ACKSEQ  8u
 #define VNET_TCP_FIN     0x01u
 #define VNET_TCP_PSH     0x08u
+#define VNET_TCP_ACK     0x10u
 #define VNET_TCP_CWR     0x80u
 #define VNET_UDP_HLEN    8u
 #define VNET_UDP_LEN     4u
@@ -521,4 +523,166 @@ vnet_undo(const struct vnet_meta *m, const uint8_t *f, size_t len,
 	    VNET_OK)
 		return VNET_BAD;
 	return out(arg, scratch, len) != 0 ? VNET_STOPPED : VNET_OK;
+}
+
+/* ---- Coalescing ---------------------------------------------------------- */
+
+void
+vnet_gro_init(struct vnet_gro *g, size_t seg_max)
+{
+	g->seg_max = seg_max;
+	g->len = 0;
+	g->nseg = 0;
+	g->merged = 0;
+}
+
+/*
+ * May f take part in a run: an untagged IPv4 (no options) or IPv6 packet
+ * filling the frame, TCP with a payload, only ACK and PSH set, its
+ * checksums correct. Fills *pk.
+ */
+static int
+vnet_gro_fits(const uint8_t *f, size_t len, struct vnet_pkt *pk)
+{
+	uint16_t et;
+
+	if (len < VNET_ETH_HLEN)
+		return 0;
+	et = be16_get(f + VNET_ETH_MACS);
+	if ((et != VNET_ET_IP4 && et != VNET_ET_IP6) ||
+	    vnet_parse_ip(f, len, pk) != 0 || pk->proto != VNET_PROTO_TCP ||
+	    pk->end != len || vnet_parse_l4(f, pk) != 0 ||
+	    pk->payload == pk->end ||
+	    (f[pk->l4 + VNET_TCP_FLAGS] & ~VNET_TCP_PSH) != VNET_TCP_ACK)
+		return 0;
+	if (!pk->v6 && (pk->l4 - pk->l3 != VNET_IP4_HLEN ||
+	    vnet_csum(f + pk->l3, VNET_IP4_HLEN, 0) != 0))
+		return 0;
+	return vnet_csum(f + pk->l4, len - pk->l4,
+	    vnet_fold(vnet_pseudo(f, pk, len - pk->l4))) == 0;
+}
+
+/* Does f (fitting, headers at pk) continue the run? */
+static int
+vnet_gro_joins(const struct vnet_gro *g, const uint8_t *f,
+    const struct vnet_pkt *pk)
+{
+	const uint8_t *h = g->buf, *ip = f + pk->l3, *hip = h + g->l3;
+	const uint8_t *t = f + pk->l4, *ht = h + g->l4;
+	size_t pl = pk->end - pk->payload, ipl;
+
+	if (pk->v6 != g->v6 || pk->l3 != g->l3 ||
+	    pk->payload != g->hl || pl > g->mss ||
+	    memcmp(f, h, VNET_ETH_HLEN) != 0)
+		return 0;
+	if (g->v6) {
+		/* version, class, flow label; next header, hop limit; the
+		 * addresses */
+		if (memcmp(ip, hip, 4) != 0 || memcmp(ip + 6, hip + 6, 34) != 0)
+			return 0;
+		ipl = g->len - g->l4;
+	} else {
+		/* version, length, TOS; flags, TTL, protocol; the addresses */
+		if (memcmp(ip, hip, 2) != 0 || memcmp(ip + 6, hip + 6, 4) != 0 ||
+		    memcmp(ip + 12, hip + 12, 8) != 0 ||
+		    be16_get(ip + VNET_IP4_ID) != g->next_id)
+			return 0;
+		ipl = g->len - g->l3;
+	}
+	/* ports; the acknowledgement, offset, window, urgent pointer and
+	 * options; flags but PSH (checked to be ACK) */
+	return ipl + pl <= 0xffff && g->len + pl <= VNET_FRAME_MAX &&
+	    memcmp(t, ht, 4) == 0 &&
+	    be32_get(t + VNET_TCP_SEQ) == g->next_seq &&
+	    memcmp(t + VNET_TCP_ACKSEQ, ht + VNET_TCP_ACKSEQ, 5) == 0 &&
+	    memcmp(t + VNET_TCP_FLAGS + 1, ht + VNET_TCP_FLAGS + 1, 2) == 0 &&
+	    memcmp(t + VNET_TCP_CSUM + 2, ht + VNET_TCP_CSUM + 2,
+	    g->hl - g->l4 - VNET_TCP_CSUM - 2) == 0;
+}
+
+void
+vnet_gro_flush(struct vnet_gro *g, vnet_gro_out_fn *out, void *arg)
+{
+	struct vnet_meta m;
+	struct vnet_pkt pk;
+	uint8_t *h = g->buf;
+
+	if (g->len == 0)
+		return;
+	if (g->nseg > 1) {
+		if (g->v6)
+			be16_put(h + g->l3 + VNET_IP6_PLEN,
+			    (uint16_t)(g->len - g->l4));
+		else {
+			be16_put(h + g->l3 + VNET_IP4_LEN,
+			    (uint16_t)(g->len - g->l3));
+			be16_put(h + g->l3 + VNET_IP4_CSUM, 0);
+			be16_put(h + g->l3 + VNET_IP4_CSUM,
+			    vnet_csum(h + g->l3, VNET_IP4_HLEN, 0));
+		}
+		/* A partial checksum: the pseudo-header's sum in the field. */
+		pk.l3 = g->l3;
+		pk.l4 = g->l4;
+		pk.proto = VNET_PROTO_TCP;
+		pk.v6 = g->v6;
+		be16_put(h + g->l4 + VNET_TCP_CSUM,
+		    vnet_fold(vnet_pseudo(h, &pk, g->len - g->l4)));
+		m.flags = VNET_F_NEEDS_CSUM;
+		m.gso_type = g->v6 ? VNET_GSO_TCPV6 : VNET_GSO_TCPV4;
+		m.hdr_len = (uint16_t)g->hl;
+		m.gso_size = g->mss;
+		m.csum_start = (uint16_t)g->l4;
+		m.csum_offset = VNET_TCP_CSUM;
+		g->merged += g->nseg;
+		(void)out(arg, &m, h, g->len);
+	} else
+		(void)out(arg, NULL, h, g->len);
+	g->len = 0;
+	g->nseg = 0;
+}
+
+void
+vnet_gro_add(struct vnet_gro *g, const uint8_t *f, size_t len,
+    vnet_gro_out_fn *out, void *arg)
+{
+	struct vnet_pkt pk;
+	size_t pl;
+	uint8_t fl;
+
+	if (!vnet_gro_fits(f, len, &pk)) {
+		vnet_gro_flush(g, out, arg);
+		(void)out(arg, NULL, f, len);
+		return;
+	}
+	pl = pk.end - pk.payload;
+	fl = f[pk.l4 + VNET_TCP_FLAGS];
+	if (g->len > 0 && vnet_gro_joins(g, f, &pk)) {
+		memcpy(g->buf + g->len, f + pk.payload, pl);
+		g->len += pl;
+		g->nseg++;
+		/* PSH goes to the super-frame; the last segment gets it back. */
+		g->buf[g->l4 + VNET_TCP_FLAGS] |= fl;
+		g->next_seq += (uint32_t)pl;
+		g->next_id++;
+		/* A short or pushed segment ends it. */
+		if (pl < g->mss || (fl & VNET_TCP_PSH))
+			vnet_gro_flush(g, out, arg);
+		return;
+	}
+	vnet_gro_flush(g, out, arg);
+	if ((fl & VNET_TCP_PSH) || pl < VNET_GSO_MIN || len > g->seg_max) {
+		(void)out(arg, NULL, f, len);
+		return;
+	}
+	memcpy(g->buf, f, len);
+	g->len = len;
+	g->nseg = 1;
+	g->l3 = pk.l3;
+	g->l4 = pk.l4;
+	g->hl = pk.payload;
+	g->v6 = pk.v6;
+	g->mss = (uint16_t)pl;
+	g->next_seq = be32_get(f + pk.l4 + VNET_TCP_SEQ) + (uint32_t)pl;
+	if (!pk.v6)
+		g->next_id = (uint16_t)(be16_get(f + pk.l3 + VNET_IP4_ID) + 1);
 }

@@ -117,4 +117,44 @@ enum vnet_result vnet_undo(const struct vnet_meta *m, const uint8_t *f,
  */
 uint16_t vnet_csum(const uint8_t *p, size_t len, uint32_t initial);
 
+/*
+ * Coalescing (GRO-like), for a device that takes offloads: a run of TCP
+ * segments of one flow, each following the one before (sequence numbers,
+ * IPv4 IDs one apart, the same headers otherwise, only ACK and a closing
+ * PSH set, the size of the first but for a shorter last), leaves as one
+ * super-frame with its metadata; vnet_undo would cut it back into the same
+ * segments. Only untagged IPv4 (no options) and IPv6 (no extension
+ * headers) frames whose checksums hold take part: a frame with a bad one
+ * goes on as it is, so the kernel still drops it. Everything else goes on
+ * as it is, and order is kept: a frame that does not join makes the run
+ * leave first.
+ */
+struct vnet_gro {
+	size_t len;            /* bytes of the run in buf; 0: no run */
+	size_t nseg;
+	size_t l3, l4, hl;     /* its IP header, TCP header, payload */
+	size_t seg_max;        /* the largest frame that starts a run */
+	uint8_t v6;
+	uint16_t mss;          /* the first segment's payload */
+	uint16_t next_id;      /* IPv4 */
+	uint32_t next_seq;
+	uint64_t merged;       /* segments that left inside super-frames */
+	uint8_t buf[VNET_FRAME_MAX];
+};
+
+/* A frame leaving: with its metadata (a super-frame) or m NULL (as it
+ * came). Nonzero: it could not be taken (counted by the caller). */
+typedef int vnet_gro_out_fn(void *arg, const struct vnet_meta *m,
+    const uint8_t *f, size_t len);
+
+/* No run; segments (and frames starting a run) of at most seg_max bytes:
+ * what leaves passes vnet_check with that seg_max. */
+void vnet_gro_init(struct vnet_gro *g, size_t seg_max);
+/* The next frame, in order: it joins the run, or the run leaves and the
+ * frame starts the next one or leaves as it is. */
+void vnet_gro_add(struct vnet_gro *g, const uint8_t *f, size_t len,
+    vnet_gro_out_fn *out, void *arg);
+/* The run, if any, leaves now. */
+void vnet_gro_flush(struct vnet_gro *g, vnet_gro_out_fn *out, void *arg);
+
 #endif

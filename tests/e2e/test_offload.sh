@@ -10,8 +10,9 @@
 #
 # Checks: A and B say offload=on, C offload=off; 20 MB with matching
 # checksums A -> B over IPv4 and B -> A over IPv6 (the hub saw frames far
-# bigger than 1518 bytes from A: super-frames), A -> C and C -> A over IPv4
-# (the hub sent C nothing over 1518 bytes); UDP datagrams sent 8 at a time
+# bigger than 1518 bytes from A: super-frames), A -> C over IPv4 (the hub
+# sent C nothing over 1518 bytes), C -> A over IPv4 and IPv6 (A coalesced
+# C's segments into super-frames for its TAP); UDP datagrams sent 8 at a time
 # with UDP_SEGMENT from A reach B and C whole, and 8000-byte datagrams
 # (IP fragments) from C reach A; 802.1Q-tagged frames from A reach B and C.
 . "$(dirname "$0")/lib.sh"
@@ -83,7 +84,20 @@ xfer "$B" "$A" "fd78::1" "IPv6 TCP b -> a (both offload)"
 b_in=$(avg b in)
 [ "$b_in" -gt 3000 ] || fail "b's IPv6 frames averaged $b_in bytes: no super-frames"
 xfer "$A" "$C" 192.168.78.3 "IPv4 TCP a -> c (c without offload)"
+# coalesced: frames that reached a's TAP inside super-frames it made.
+coalesced() {
+  ip netns exec "$A" "$SOFTETHER" --admin --nic vpn0 --json |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["coalesced"])'
+}
+co0=$(coalesced)
 xfer "$C" "$A" 192.168.78.1 "IPv4 TCP c -> a (c without offload)"
+co1=$(coalesced)
+xfer "$C" "$A" "fd78::1" "IPv6 TCP c -> a (c without offload)"
+co2=$(coalesced)
+# 20 MB is ~14,000 segments each way; most must have been coalesced.
+[ $((co1 - co0)) -gt 7000 ] && [ $((co2 - co1)) -gt 7000 ] ||
+  fail "card a coalesced $((co1 - co0)) (IPv4) and $((co2 - co1)) (IPv6) of c's segments"
+ok "card a wrote c's segments to its TAP as super-frames ($((co1 - co0)) IPv4, $((co2 - co1)) IPv6 coalesced)"
 c_out=$(ip netns exec "$H" "$SOFTETHER" --admin -c "$WORK/hub.yaml" --json -e "session list" |
   python3 -c '
 import json, sys

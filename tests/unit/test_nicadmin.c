@@ -53,6 +53,7 @@ t_status(struct nic_status *st, const char *last_error)
 	st->resumes = 1;
 	st->lost = 0;
 	st->dropped = 3;
+	st->coalesced = 5;
 	st->offload = 1;
 	st->last_error = last_error;
 	st->last_error_at = last_error[0] ? T_JAN1_2026 + 59 : 0;
@@ -114,7 +115,7 @@ test_status_text(void **state)
 	    "address     none\n"
 	    "session     42, up since 2026-01-01T00:00:00Z (62.5 s), "
 	    "resumes 1\n"
-	    "in          10 frames, 1000 bytes\n"
+	    "in          10 frames, 1000 bytes, 5 coalesced\n"
 	    "out         20 frames, 2000 bytes\n"
 	    "lost        0 frames, dropped 3\n"
 	    "last error  none\n");
@@ -164,7 +165,8 @@ test_status_json(void **state)
 	    "\"address\":null,\"dhcp\":null,\"session\":42,\"session_since\":"
 	    "\"2026-01-01T00:00:00Z\",\"session_for_s\":62.5,\"in_bytes\":1000,"
 	    "\"in_frames\":10,\"out_bytes\":2000,\"out_frames\":20,"
-	    "\"resumes\":1,\"lost\":0,\"dropped\":3,\"last_error\":null,"
+	    "\"resumes\":1,\"lost\":0,\"dropped\":3,\"coalesced\":5,"
+	    "\"last_error\":null,"
 	    "\"last_error_at\":null}\n");
 	free(s);
 
@@ -197,7 +199,7 @@ test_status_line(void **state)
 	    "lost=0 dropped=3 offload=on hub_name=DEFAULT user=alice "
 	    "mac=5e:00:00:00:00:0a since=2026-01-01T00:01:00Z phase=up "
 	    "session_since=2026-01-01T00:00:00Z last_error=none "
-	    "addressing=none address=none");
+	    "addressing=none address=none coalesced=5");
 	free(s);
 	t_status(&st, "lost\n");
 	st.session = 0;

@@ -1153,6 +1153,299 @@ test_wire(void **state)
 	assert_true(vnet_meta_plain(&m));
 }
 
+/* ---- Coalescing ---------------------------------------------------------- */
+
+#define T_SEG_MAX 1518u
+
+/* What vnet_gro handed on: the frames, and which came with metadata. */
+struct t_gout {
+	struct t_out o;
+	struct vnet_meta m[T_MAXSEG];
+	int super[T_MAXSEG];
+};
+
+static int
+t_gcollect(void *arg, const struct vnet_meta *m, const uint8_t *f,
+    size_t len)
+{
+	struct t_gout *g = arg;
+	unsigned i = g->o.n;
+
+	t_collect(&g->o, f, len);
+	g->super[i] = m != NULL;
+	if (m != NULL) {
+		g->m[i] = *m;
+		assert_int_equal(vnet_check(m, f, len, T_SEG_MAX), VNET_OK);
+	}
+	return 0;
+}
+
+static void
+t_gout_free(struct t_gout *g)
+{
+	t_out_free(&g->o);
+	memset(g, 0, sizeof *g);
+}
+
+/* The segments a kernel would send for sp, cut at mss (full checksums). */
+static void
+t_segments(const struct t_spec *sp, uint16_t mss, struct t_out *out,
+    uint8_t *o, struct t_hdrs *h)
+{
+	struct vnet_meta m;
+
+	t_build(sp, o, h);
+	m = t_meta_gso(sp, h, sp->v6 ? VNET_GSO_TCPV6 : VNET_GSO_TCPV4, mss);
+	assert_int_equal(vnet_undo(&m, o, h->len, t_scratch, t_collect, out),
+	    VNET_OK);
+}
+
+/* Output i is frame f as it was. */
+static void
+t_gsame(const struct t_gout *g, unsigned i, const uint8_t *f, size_t len)
+{
+	assert_true(i < g->o.n);
+	assert_false(g->super[i]);
+	assert_int_equal(g->o.len[i], len);
+	assert_memory_equal(g->o.f[i], f, len);
+}
+
+/* Every frame of in through g, then the flush. */
+static void
+t_gro_all(struct vnet_gro *g, const struct t_out *in, struct t_gout *out)
+{
+	for (unsigned i = 0; i < in->n; i++)
+		vnet_gro_add(g, in->f[i], in->len[i], t_gcollect, out);
+	vnet_gro_flush(g, t_gcollect, out);
+}
+
+/* A run of segments of one flow leaves as the super-frame they were cut
+ * from, byte for byte, with metadata that cuts it back into them. */
+static void
+t_gro_round(const struct t_spec *sp, uint16_t mss, int ends_itself)
+{
+	uint8_t *o = malloc(VNET_FRAME_MAX);
+	struct t_out segs = { .n = 0 }, again = { .n = 0 };
+	struct vnet_gro *g = malloc(sizeof *g);
+	struct t_gout out = { .o = { .n = 0 } };
+	struct t_hdrs h;
+
+	assert_non_null(o);
+	assert_non_null(g);
+	vnet_gro_init(g, T_SEG_MAX);
+	t_segments(sp, mss, &segs, o, &h);
+	assert_true(segs.n > 1);
+	for (unsigned i = 0; i < segs.n; i++)
+		vnet_gro_add(g, segs.f[i], segs.len[i], t_gcollect, &out);
+	assert_int_equal(out.o.n, ends_itself ? 1 : 0);
+	vnet_gro_flush(g, t_gcollect, &out);
+	assert_int_equal(out.o.n, 1);
+	assert_true(out.super[0]);
+	assert_int_equal(out.m[0].gso_type, sp->v6 ? VNET_GSO_TCPV6 :
+	    VNET_GSO_TCPV4);
+	assert_int_equal(out.m[0].gso_size, mss);
+	assert_int_equal(out.m[0].hdr_len, h.hl);
+	assert_int_equal(out.m[0].csum_start, h.l4);
+	assert_int_equal(out.m[0].csum_offset, 16);
+	assert_int_equal(out.o.len[0], h.len);
+	assert_memory_equal(out.o.f[0], o, h.len);
+	assert_int_equal(g->merged, segs.n);
+	assert_int_equal(vnet_undo(&out.m[0], out.o.f[0], out.o.len[0], t_scratch,
+	    t_collect, &again), VNET_OK);
+	assert_int_equal(again.n, segs.n);
+	for (unsigned i = 0; i < segs.n; i++) {
+		assert_int_equal(again.len[i], segs.len[i]);
+		assert_memory_equal(again.f[i], segs.f[i], segs.len[i]);
+	}
+	t_out_free(&segs);
+	t_out_free(&again);
+	t_gout_free(&out);
+	free(g);
+	free(o);
+}
+
+static void
+test_gro_tcp4(void **state)
+{
+	/* ends with a short, pushed segment: it leaves by itself */
+	struct t_spec sp = { .proto = T_TCP, .payload = 3500, .tcpopt = 12,
+	    .tcpflags = T_ACK | T_PSH, .seq = 0xfffff000u, .ipid = 0xfffe,
+	    .partial = 1 };
+
+	t_gro_round(&sp, 1000, 1);
+	/* whole segments, no PSH: it waits for the flush */
+	sp.payload = 1448 * 40;
+	sp.tcpflags = T_ACK;
+	t_gro_round(&sp, 1448, 0);
+}
+
+static void
+test_gro_tcp6(void **state)
+{
+	struct t_spec sp = { .v6 = 1, .proto = T_TCP, .payload = 1428 * 45,
+	    .tcpflags = T_ACK, .seq = 7, .partial = 1 };
+
+	t_gro_round(&sp, 1428, 0);
+	sp.payload = 1428 * 45 + 1;
+	sp.tcpflags = T_ACK | T_PSH;
+	t_gro_round(&sp, 1428, 1);
+}
+
+/* What does not join makes the run leave first, and goes on as it is;
+ * order is kept throughout. */
+static void
+test_gro_breaks(void **state)
+{
+	uint8_t *o = malloc(VNET_FRAME_MAX), *x = malloc(VNET_FRAME_MAX);
+	struct t_spec sp = { .proto = T_TCP, .payload = 4000,
+	    .tcpflags = T_ACK, .seq = 1000, .ipid = 1, .partial = 1 };
+	struct t_out segs = { .n = 0 }, other = { .n = 0 };
+	struct vnet_gro *g = malloc(sizeof *g);
+	struct t_gout out = { .o = { .n = 0 } };
+	struct t_hdrs h, hx;
+
+	assert_non_null(o);
+	assert_non_null(x);
+	assert_non_null(g);
+	vnet_gro_init(g, T_SEG_MAX);
+	t_segments(&sp, 1000, &segs, o, &h);      /* 4 x 1000 */
+	assert_int_equal(segs.n, 4);
+
+	/* a lone segment leaves as it came */
+	vnet_gro_add(g, segs.f[0], segs.len[0], t_gcollect, &out);
+	vnet_gro_flush(g, t_gcollect, &out);
+	t_gsame(&out, 0, segs.f[0], segs.len[0]);
+	t_gout_free(&out);
+
+	/* a bad TCP checksum: not merged, passed on for the kernel to drop */
+	segs.f[1][h.l4 + 16] ^= 0x40;
+	t_gro_all(g, &segs, &out);
+	assert_int_equal(out.o.n, 3);
+	t_gsame(&out, 0, segs.f[0], segs.len[0]);
+	t_gsame(&out, 1, segs.f[1], segs.len[1]);
+	assert_true(out.super[2]);                /* 2 and 3 */
+	assert_int_equal(out.o.len[2], h.hl + 2000);
+	segs.f[1][h.l4 + 16] ^= 0x40;
+	t_gout_free(&out);
+
+	/* a bad IPv4 header checksum likewise */
+	segs.f[2][h.l3 + 10] ^= 0x01;
+	t_gro_all(g, &segs, &out);
+	assert_int_equal(out.o.n, 3);
+	assert_true(out.super[0]);                /* 0 and 1 */
+	t_gsame(&out, 1, segs.f[2], segs.len[2]);
+	t_gsame(&out, 2, segs.f[3], segs.len[3]);
+	segs.f[2][h.l3 + 10] ^= 0x01;
+	t_gout_free(&out);
+
+	/* another flow (a UDP datagram) in between */
+	struct t_spec su = { .proto = T_UDP, .payload = 100 };
+	t_build(&su, x, &hx);
+	vnet_gro_add(g, segs.f[0], segs.len[0], t_gcollect, &out);
+	vnet_gro_add(g, segs.f[1], segs.len[1], t_gcollect, &out);
+	vnet_gro_add(g, x, hx.len, t_gcollect, &out);
+	vnet_gro_add(g, segs.f[2], segs.len[2], t_gcollect, &out);
+	vnet_gro_add(g, segs.f[3], segs.len[3], t_gcollect, &out);
+	vnet_gro_flush(g, t_gcollect, &out);
+	assert_int_equal(out.o.n, 3);
+	assert_true(out.super[0]);
+	t_gsame(&out, 1, x, hx.len);
+	assert_true(out.super[2]);
+	t_gout_free(&out);
+
+	/* a gap in the sequence, an IPv4 ID out of step, a segment sent
+	 * again: each starts a run of its own */
+	vnet_gro_add(g, segs.f[0], segs.len[0], t_gcollect, &out);
+	vnet_gro_add(g, segs.f[2], segs.len[2], t_gcollect, &out);
+	vnet_gro_add(g, segs.f[2], segs.len[2], t_gcollect, &out);
+	vnet_gro_flush(g, t_gcollect, &out);
+	assert_int_equal(out.o.n, 3);
+	t_gsame(&out, 0, segs.f[0], segs.len[0]);
+	t_gsame(&out, 1, segs.f[2], segs.len[2]);
+	t_gsame(&out, 2, segs.f[2], segs.len[2]);
+	t_gout_free(&out);
+
+	/* the IPv4 ID out of step, the sequence in step */
+	memcpy(x, segs.f[1], segs.len[1]);
+	be16_put(x + h.l3 + 4, (uint16_t)(be16_get(x + h.l3 + 4) + 1));
+	be16_put(x + h.l3 + 10, 0);
+	be16_put(x + h.l3 + 10, (uint16_t)~t_sum(x + h.l3, 20, 0));
+	vnet_gro_add(g, segs.f[0], segs.len[0], t_gcollect, &out);
+	vnet_gro_add(g, x, segs.len[1], t_gcollect, &out);
+	vnet_gro_flush(g, t_gcollect, &out);
+	assert_int_equal(out.o.n, 2);
+	t_gsame(&out, 0, segs.f[0], segs.len[0]);
+	t_gsame(&out, 1, x, segs.len[1]);
+	t_gout_free(&out);
+
+	/* the same segments of another TCP flow (other port) */
+	sp.seq = 5000 + 4000;
+	t_segments(&sp, 1000, &other, x, &hx);
+	for (unsigned i = 0; i < other.n; i++)
+		be16_put(other.f[i] + hx.l4, 40010);   /* sum changes: redo */
+	for (unsigned i = 0; i < other.n; i++) {
+		uint8_t *f = other.f[i];
+		be16_put(f + hx.l4 + 16, 0);
+		uint32_t ps = t_pseudo(f, hx.l3, 0, T_TCP,
+		    other.len[i] - hx.l4);
+		be16_put(f + hx.l4 + 16, (uint16_t)~t_sum(f + hx.l4,
+		    other.len[i] - hx.l4, ps));
+	}
+	vnet_gro_add(g, segs.f[0], segs.len[0], t_gcollect, &out);
+	vnet_gro_add(g, segs.f[1], segs.len[1], t_gcollect, &out);
+	vnet_gro_add(g, other.f[0], other.len[0], t_gcollect, &out);
+	vnet_gro_add(g, other.f[1], other.len[1], t_gcollect, &out);
+	vnet_gro_flush(g, t_gcollect, &out);
+	assert_int_equal(out.o.n, 2);
+	assert_true(out.super[0] && out.super[1]);
+	assert_memory_equal(out.o.f[1] + hx.l4, other.f[0] + hx.l4, 2);
+	t_gout_free(&out);
+	t_out_free(&other);
+
+	/* a first segment with PSH, SYN or FIN, or tagged: as it is */
+	for (unsigned k = 0; k < 3; k++) {
+		static const uint8_t fl[3] = { T_ACK | T_PSH, T_SYN | T_ACK,
+		    T_FIN | T_ACK };
+		struct t_spec s1 = { .proto = T_TCP, .payload = 500,
+		    .tcpflags = fl[k], .partial = 1 };
+		struct t_out one = { .n = 0 };
+		t_build(&s1, x, &hx);
+		struct vnet_meta m = { .flags = VNET_F_NEEDS_CSUM,
+		    .csum_start = (uint16_t)hx.l4, .csum_offset = 16 };
+		assert_int_equal(vnet_undo(&m, x, hx.len, t_scratch, t_collect,
+		    &one), VNET_OK);
+		vnet_gro_add(g, one.f[0], one.len[0], t_gcollect, &out);
+		vnet_gro_add(g, one.f[0], one.len[0], t_gcollect, &out);
+		vnet_gro_flush(g, t_gcollect, &out);
+		assert_int_equal(out.o.n, 2);
+		t_gsame(&out, 0, one.f[0], one.len[0]);
+		t_gsame(&out, 1, one.f[0], one.len[0]);
+		t_gout_free(&out);
+		t_out_free(&one);
+	}
+	struct t_spec st = { .proto = T_TCP, .ntags = 1, .tpid = { 0x8100 },
+	    .payload = 300, .tcpflags = T_ACK, .partial = 0 };
+	t_build(&st, x, &hx);
+	vnet_gro_add(g, x, hx.len, t_gcollect, &out);
+	vnet_gro_flush(g, t_gcollect, &out);
+	t_gsame(&out, 0, x, hx.len);
+	t_gout_free(&out);
+
+	/* a frame too big to start a run */
+	vnet_gro_init(g, 1000);
+	vnet_gro_add(g, segs.f[0], segs.len[0], t_gcollect, &out);
+	vnet_gro_add(g, segs.f[1], segs.len[1], t_gcollect, &out);
+	vnet_gro_flush(g, t_gcollect, &out);
+	assert_int_equal(out.o.n, 2);
+	t_gsame(&out, 0, segs.f[0], segs.len[0]);
+	t_gout_free(&out);
+
+	t_out_free(&segs);
+	free(g);
+	free(x);
+	free(o);
+}
+
 int
 main(void)
 {
@@ -1175,6 +1468,9 @@ main(void)
 		cmocka_unit_test(test_undo_const),
 		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_wire),
+		cmocka_unit_test(test_gro_tcp4),
+		cmocka_unit_test(test_gro_tcp6),
+		cmocka_unit_test(test_gro_breaks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
