@@ -36,6 +36,7 @@
 #define CONN_READ_MAX    (PROTO_REC_HDR + PROTO_REC_MAX_SEALED)
 #define CONN_LOGIN_BUF   (PROTO_MSG_HDR + PROTO_MSG_MAX_BODY)
 #define CONN_OUTQ_LOW    (PROTO_OUTQ_HIGH_BYTES / 2)
+#define CONN_CORK_BYTES  (256u * 1024u) /* sealed, then written at once */
 
 /* The shared tick of one event loop's connections. Loops and their
  * connections live on one thread each (auth.c's workers make none). */
@@ -162,11 +163,12 @@ conn_free(struct conn *c)
 	event_free(c->wev);
 	conn_ticker_leave(c);
 	event_free(c->close_ev);
+	if (c->kick_ev != NULL)
+		event_free(c->kick_ev);
 	evbuffer_free(c->in);
 	evbuffer_free(c->out);
 	tlsio_free(&c->tls);
 	dchan_clear(&c->dc);
-	free(c->tx);
 	free(c->login);
 	free(c);
 }
@@ -232,6 +234,7 @@ conn_write_now(struct conn *c)
 		}
 		if (n == 0)
 			break;
+		c->ctr.tx_writes++;
 		c->last_drain_ms = clock_now_ms();
 	}
 	if (evbuffer_get_length(c->out) > 0)
@@ -247,6 +250,22 @@ static void
 conn_write_cb(evutil_socket_t fd, short what, void *arg)
 {
 	conn_write_now(arg);
+}
+
+static void
+conn_kick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	c->kick_pending = 0;
+	conn_write_now(c);
+}
+
+void
+conn_push(struct conn *c)
+{
+	if (evbuffer_get_length(c->out) > 0)
+		conn_write_now(c);
 }
 
 int
@@ -290,50 +309,52 @@ int
 conn_send_plain(struct conn *c, const uint8_t *a, size_t alen,
     const uint8_t *b, size_t blen)
 {
-	size_t n;
+	size_t room = PROTO_REC_HDR + alen + blen + PROTO_REC_TAG, n;
+	struct evbuffer_iovec v;
+	uint8_t *rec;
 
 	if (c->state != CONN_UP || alen + blen > PROTO_REC_MAX_PLAIN)
 		return -1;
+	/* Sealed straight into the output queue. */
+	if (evbuffer_reserve_space(c->out, (ev_ssize_t)room, &v, 1) < 1 ||
+	    v.iov_len < room) {
+		conn_close(c, "out of memory queueing a record");
+		return -1;
+	}
+	rec = v.iov_base;
 	if (alen == 0) {
-		/* One piece: sealed straight from the caller's buffer. */
-		n = dchan_seal_from(&c->dc, c->tx, b, blen);
+		n = dchan_seal_from(&c->dc, rec, b, blen);
 	} else {
-		memcpy(c->tx + PROTO_REC_HDR, a, alen);
+		memcpy(rec + PROTO_REC_HDR, a, alen);
 		if (blen > 0)
-			memcpy(c->tx + PROTO_REC_HDR + alen, b, blen);
-		n = dchan_seal(&c->dc, c->tx, alen + blen);
+			memcpy(rec + PROTO_REC_HDR + alen, b, blen);
+		n = dchan_seal(&c->dc, rec, alen + blen);
 	}
 	if (n == 0) {
 		/* Nothing sealed (no memory for the cipher): the sequence
 		 * cannot go on without this record. */
+		evbuffer_commit_space(c->out, &v, 0);
 		conn_close(c, "cannot seal a record");
 		return -1;
 	}
 	c->ctr.tx_records++;
 	c->ctr.tx_bytes += n;
 	c->last_tx_ms = clock_now_ms();
-	size_t off = 0;
-	if (evbuffer_get_length(c->out) == 0) {
-		/* Nothing queued: straight to the socket, and only what it
-		 * does not take is copied into the queue. */
+	if (evbuffer_get_length(c->out) == 0)
 		c->last_drain_ms = c->last_tx_ms;
-		ssize_t w = send(c->fd, c->tx, n, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (w < 0 && errno != EAGAIN && errno != EINTR) {
-			char why[128];
-			snprintf(why, sizeof why, "write: %s", strerror(errno));
-			conn_close(c, why);
-			return -1;
-		}
-		if (w > 0)
-			off = (size_t)w;
-		if (off == n)
-			return 0;
-	}
-	if (evbuffer_add(c->out, c->tx + off, n - off) != 0) {
-		conn_close(c, "out of memory queueing a record");
+	v.iov_len = n;
+	if (evbuffer_commit_space(c->out, &v, 1) != 0) {
+		conn_close(c, "cannot queue a record");
 		return -1;
 	}
-	conn_write_now(c);
+	/* What this wake-up's callbacks seal goes out in one write once
+	 * they unwind: the peer wakes once for all of it. */
+	if (evbuffer_get_length(c->out) >= CONN_CORK_BYTES)
+		conn_write_now(c);
+	else if (!c->kick_pending) {
+		c->kick_pending = 1;
+		event_active(c->kick_ev, 0, 0);
+	}
 	return 0;
 }
 
@@ -685,12 +706,12 @@ conn_new(struct event_base *base, int fd, struct tlsio_conf *tc,
 
 	c->in = evbuffer_new();
 	c->out = evbuffer_new();
-	c->tx = malloc(PROTO_REC_HDR + PROTO_REC_MAX_PLAIN + PROTO_REC_TAG);
 	c->login = malloc(CONN_LOGIN_BUF);
 	c->rev = event_new(base, fd, EV_READ | EV_PERSIST, conn_read_cb, c);
 	c->wev = event_new(base, fd, EV_WRITE, conn_write_cb, c);
 	c->close_ev = event_new(base, -1, 0, conn_finish_cb, c);
-	if (c->in == NULL || c->out == NULL || c->tx == NULL ||
+	c->kick_ev = event_new(base, -1, 0, conn_kick_cb, c);
+	if (c->in == NULL || c->out == NULL || c->kick_ev == NULL ||
 	    c->login == NULL || c->rev == NULL || c->wev == NULL ||
 	    c->close_ev == NULL || conn_ticker_join(c) != 0 ||
 	    tlsio_init(&c->tls, tc, c->in, c->out, server_name) != 0) {

@@ -52,6 +52,8 @@ struct conn_ticker;
 struct conn_counters {
 	uint64_t tx_bytes, rx_bytes;      /* sealed bytes on the wire */
 	uint64_t tx_records, rx_records;
+	uint64_t tx_writes;               /* writes to the socket that took
+	                                     something */
 };
 
 struct conn {
@@ -60,6 +62,8 @@ struct conn {
 	int is_server;
 	enum conn_state state;
 	struct event *rev, *wev, *close_ev;
+	struct event *kick_ev;    /* writes what a wake-up's callbacks sealed */
+	int kick_pending;
 	/* Its place in the one timer every connection of its event loop
 	 * shares (conn.c: conn_ticker): no timer event of its own. */
 	struct conn_ticker *ticker;
@@ -84,7 +88,6 @@ struct conn {
 	uint64_t started_ms, last_rx_ms, last_tx_ms;
 	uint64_t last_drain_ms;   /* the socket last took bytes, or the output
 	                             queue was last empty */
-	uint8_t *tx;              /* one record being sealed */
 	uint8_t *login;           /* TLS plaintext being parsed into messages */
 	size_t login_len;
 	int want_writable;        /* someone saw congestion: call writable() */
@@ -106,10 +109,15 @@ int conn_send_msg(struct conn *c, const struct proto_msg *m);
 int conn_start_data(struct conn *c, enum dchan_cipher ci,
     uint32_t max_frame, uint32_t keepalive_ms);
 
-/* Seal a || b as one record and send it (queued if the socket is full).
- * 0, or -1 if not up, too long, or the connection failed (then closed). */
+/* Seal a || b as one record into the output queue. What the callbacks of
+ * one wake-up seal goes out in one write once they unwind, or at once past
+ * CONN_CORK_BYTES. 0, or -1 if not up, too long, or the connection failed
+ * (then closed). */
 int conn_send_plain(struct conn *c, const uint8_t *a, size_t alen,
     const uint8_t *b, size_t blen);
+/* Write what is queued now, not once the callbacks unwind (a frame that
+ * should not wait for the rest of the wake-up). */
+void conn_push(struct conn *c);
 /* Bytes waiting in the socket's output queue. */
 size_t conn_outq(const struct conn *c);
 /* 1 if the output queue is over the high-water mark; writable() will

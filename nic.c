@@ -779,8 +779,11 @@ nic_dev_frame(void *arg, const struct vnet_meta *vm, uint8_t *f, size_t len)
 		n->dev.st.rx_bad++;
 	/* Sparse traffic (the last wakeup read one frame): the first frame
 	 * goes out now, not after the read that finds the device empty. */
-	if (++n->burst == 1 && n->last_burst <= 1)
+	if (++n->burst == 1 && n->last_burst <= 1) {
 		session_flush(&n->sess);
+		if (n->sess.conn != NULL)
+			conn_push(n->sess.conn);
+	}
 	return n->sess.conn != NULL && conn_congested(n->sess.conn);
 }
 

@@ -181,6 +181,7 @@ static struct t_env *t_seen_env;
 static dev_frame_fn *t_seen_fn;
 static void *t_seen_arg;
 static uint64_t t_seen_before, t_seen_after[4];
+static size_t t_seen_queued[4];    /* A's output queue after each frame */
 static unsigned t_seen_n;
 static struct dev_ops t_dev_seen;
 
@@ -196,8 +197,11 @@ t_seen_frame(void *arg, const struct vnet_meta *vm, uint8_t *f, size_t len)
 	int rc = t_seen_fn(t_seen_arg, vm, f, len);
 
 	(void)arg;
-	if (t_seen_n < 4)
+	if (t_seen_n < 4) {
 		t_seen_after[t_seen_n] = t_seen_sent();
+		t_seen_queued[t_seen_n] = conn_outq(
+		    nic_conn(t_seen_env->a.nic));
+	}
 	t_seen_n++;
 	return rc;
 }
@@ -229,7 +233,8 @@ t_seen_burst(struct t_env *e, unsigned count, uint8_t tag)
 }
 
 /* Sparse traffic: a frame read when the last wake-up read only one goes
- * out before the device is read again (the read that finds it empty);
+ * out (sealed and written) before the device is read again (the read that
+ * finds it empty);
  * in a burst only the first does, the rest go together, and after a burst
  * the next wake-up batches from its first frame. */
 static void
@@ -255,6 +260,7 @@ test_lone_frame_at_once(void **state)
 
 	t_seen_burst(e, 1, 10);                 /* lone: at once */
 	assert_int_equal(t_seen_after[0], t_seen_before + 1);
+	assert_int_equal(t_seen_queued[0], 0);  /* written, not queued */
 	t_seen_burst(e, 3, 20);                 /* the first at once */
 	assert_int_equal(t_seen_after[0], t_seen_before + 1);
 	assert_int_equal(t_seen_after[2], t_seen_after[0]);
@@ -262,6 +268,43 @@ test_lone_frame_at_once(void **state)
 	assert_int_equal(t_seen_after[0], t_seen_before);
 	t_seen_burst(e, 1, 40);                 /* sparse again: at once */
 	assert_int_equal(t_seen_after[0], t_seen_before + 1);
+}
+
+/* The records one wake-up seals leave in one write: 64 frames of 1500
+ * bytes read at once fill two records, and A's socket is written once
+ * for both (an acknowledgement's record may come on its own). */
+static void
+test_one_write_per_wakeup(void **state)
+{
+	struct t_env *e = *state;
+	static uint8_t f[64][1500];
+	uint64_t rec0, wr0, rec, wr;
+	struct conn *c;
+
+	t_two_cards(e);
+	for (unsigned i = 0; i < 64; i++) {
+		memcpy(f[i], t_mac_b, 6);
+		memcpy(f[i] + 6, t_mac_a, 6);
+		f[i][12] = 0x88;
+		f[i][13] = 0xb5;
+		memset(f[i] + 14, (int)i, sizeof f[i] - 14);
+	}
+	/* a burst first, so the next wake-up batches from its first frame */
+	t_inject(&e->a, f[0], sizeof f[0]);
+	t_inject(&e->a, f[1], sizeof f[1]);
+	t_expect(e, &e->b, f[0], sizeof f[0]);
+	t_expect(e, &e->b, f[1], sizeof f[1]);
+	c = nic_conn(e->a.nic);
+	rec0 = c->ctr.tx_records;
+	wr0 = c->ctr.tx_writes;
+	for (unsigned i = 0; i < 64; i++)
+		t_inject(&e->a, f[i], sizeof f[i]);
+	for (unsigned i = 0; i < 64; i++)
+		t_expect(e, &e->b, f[i], sizeof f[i]);
+	rec = c->ctr.tx_records - rec0;
+	wr = c->ctr.tx_writes - wr0;
+	assert_true(rec >= 2);
+	assert_true(wr < rec);
 }
 
 int
@@ -280,6 +323,8 @@ main(void)
 		    t_teardown),
 		cmocka_unit_test_setup_teardown(test_lone_frame_at_once, t_setup,
 		    t_teardown),
+		cmocka_unit_test_setup_teardown(test_one_write_per_wakeup,
+		    t_setup, t_teardown),
 		cmocka_unit_test_setup_teardown(test_zero_window, t_setup_quick,
 		    t_teardown),
 	};
