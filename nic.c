@@ -679,11 +679,13 @@ nic_deliver(void *arg, const struct vnet_meta *vm, const uint8_t *f,
 			    n);
 		return;
 	}
+	/* n->gro exactly when the device takes offloads. */
 	if (vm == NULL && n->gro != NULL)
 		vnet_gro_add(n->gro, f, len, nic_write, n);
-	else if (vm == NULL || !n->dev.offload)
-		vm == NULL ? (void)nic_write_plain(n, f, len) :
-		    (void)vnet_undo(vm, f, len, n->scratch, nic_write_plain, n);
+	else if (vm == NULL)
+		(void)nic_write(n, NULL, f, len);
+	else if (n->gro == NULL)
+		(void)vnet_undo(vm, f, len, n->scratch, nic_write_plain, n);
 	else {
 		nic_gro_flush(n);
 		(void)nic_write(n, vm, f, len);

@@ -582,7 +582,8 @@ vnet_gro_joins(const struct vnet_gro *g, const uint8_t *f,
 			return 0;
 		ipl = g->len - g->l4;
 	} else {
-		/* version, length, TOS; flags, TTL, protocol; the addresses */
+		/* version and header length, TOS; flags, TTL, protocol;
+		 * the addresses */
 		if (memcmp(ip, hip, 2) != 0 || memcmp(ip + 6, hip + 6, 4) != 0 ||
 		    memcmp(ip + 12, hip + 12, 8) != 0 ||
 		    be16_get(ip + VNET_IP4_ID) != g->next_id)

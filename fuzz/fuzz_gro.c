@@ -115,8 +115,18 @@ fz_segment(uint8_t *f, uint8_t ctl, size_t pl, uint8_t x, uint32_t *seq,
 	return end;
 }
 
-/* A checksum field that differs from what went in must be the other
- * encoding of the same sum, and hold. */
+/* The 16-bit fields at a + off and b + off are the same sum: equal, or
+ * its two encodings 0x0000 and 0xffff. */
+static int
+fz_same_sum(const uint8_t *a, const uint8_t *b, size_t off)
+{
+	uint16_t x = be16_get(a + off), y = be16_get(b + off);
+
+	return x == y || (uint16_t)(x ^ y) == 0xffff;
+}
+
+/* b is a as it went in, but that a checksum field (IPv4 header, TCP) may
+ * hold the other encoding of the same sum. */
 static int
 fz_same(const uint8_t *a, const uint8_t *b, size_t len)
 {
@@ -136,7 +146,7 @@ fz_same(const uint8_t *a, const uint8_t *b, size_t len)
 		if (a[i] != b[i] && !field)
 			return 0;
 	}
-	return v6 || vnet_csum(b + 14, 20, 0) == 0;
+	return fz_same_sum(a, b, l4 + 16) && (v6 || fz_same_sum(a, b, 24));
 }
 
 static int
