@@ -30,6 +30,10 @@ struct dev;
  * offload is on. The frame is the reader's to change until it returns. */
 typedef int dev_frame_fn(void *arg, const struct vnet_meta *vm, uint8_t *f,
     size_t len);
+/* Where the reader would have the next frame (the fn's arg): *room bytes,
+ * or NULL. A kind that can read straight into it does so when the largest
+ * frame it may read fits, and then hands fn a frame that lies there. */
+typedef uint8_t *dev_space_fn(void *arg, size_t *room);
 
 struct dev_ops {
 	const char *kind;
@@ -82,6 +86,7 @@ struct dev {
 	int no_offload;             /* set before open: plain frames only */
 	int offload;                /* set by open: frames may come with
 	                               offload metadata, and write takes it */
+	dev_space_fn *space;        /* NULL, or set by the owner: see above */
 	struct dev_stats st;
 	uint8_t buf[VNET_HDR_LEN + DEV_FRAME_MAX]; /* one frame being read,
 	                               after its virtio_net_hdr if any */

@@ -776,9 +776,17 @@ nic_dev_frame(void *arg, const struct vnet_meta *vm, uint8_t *f, size_t len)
 	else if (n->offload && vnet_check(vm, f, len, PROTO_ETH_MAX_FRAME) ==
 	    VNET_OK)
 		session_send(&n->sess, vm, f, len);
-	else if (vnet_undo(vm, f, len, n->scratch, nic_send_plain, n) ==
-	    VNET_BAD)
-		n->dev.st.rx_bad++;
+	else {
+		/* Its segments go into the session's open batch: not where
+		 * the frame may have been read to. */
+		if (session_space_holds(&n->sess, f)) {
+			memcpy(n->dev.buf, f, len);
+			f = n->dev.buf;
+		}
+		if (vnet_undo(vm, f, len, n->scratch, nic_send_plain, n) ==
+		    VNET_BAD)
+			n->dev.st.rx_bad++;
+	}
 	/* Sparse traffic (the last wakeup read one frame): the first frame
 	 * goes out now, not after the read that finds the device empty. */
 	if (++n->burst == 1 && n->last_burst <= 1) {
@@ -787,6 +795,15 @@ nic_dev_frame(void *arg, const struct vnet_meta *vm, uint8_t *f, size_t len)
 			conn_push(n->sess.conn);
 	}
 	return n->sess.conn != NULL && conn_congested(n->sess.conn);
+}
+
+/* A frame is read straight into the session's open batch. */
+static uint8_t *
+nic_dev_space(void *arg, size_t *room)
+{
+	struct nic *n = arg;
+
+	return session_space(&n->sess, room);
 }
 
 static void
@@ -1080,6 +1097,7 @@ nic_new(struct event_base *base, const struct nic_opts *o, nic_done_fn *done,
 	n->state_ms = clock_now_ms();
 	dev_init(&n->dev, o->dev, o->ifname);
 	n->dev.no_offload = o->no_offload;
+	n->dev.space = nic_dev_space;
 	if (nic_setup(n) != 0) {
 		nic_free(n);
 		return NULL;

@@ -379,6 +379,48 @@ session_flush(struct session *s)
 	session_pump(s);
 }
 
+/* A new, empty open batch (its SEQ item numbered from tx_next), or NULL. */
+static struct session_batch *
+session_open_batch(struct session *s)
+{
+	struct session_batch *b = session_batch_new();
+
+	if (b == NULL)
+		return NULL;
+	b->first_seq = s->tx_next;
+	b->nframes = 0;
+	b->cap = SESSION_BATCH_CAP;
+	uint8_t *seq = b->data + SESSION_ACK_ITEM;
+	proto_item_hdr_put(seq, PROTO_ITEM_SEQ, PROTO_SEQ_ITEM_LEN);
+	be64_put(seq + PROTO_ITEM_HDR, b->first_seq);
+	b->len = SESSION_ACK_ITEM + PROTO_ITEM_HDR + PROTO_SEQ_ITEM_LEN;
+	s->open = b;
+	return b;
+}
+
+uint8_t *
+session_space(struct session *s, size_t *room)
+{
+	struct session_batch *b = s->open;
+	const size_t hdr = PROTO_ITEM_HDR + PROTO_OFFLOAD_HDR;
+
+	*room = 0;
+	if (b == NULL && (b = session_open_batch(s)) == NULL)
+		return NULL;
+	if (b->len + hdr >= b->cap)
+		return NULL;
+	*room = b->cap - b->len - hdr;
+	return b->data + b->len + hdr;
+}
+
+int
+session_space_holds(const struct session *s, const uint8_t *p)
+{
+	const struct session_batch *b = s->open;
+
+	return b != NULL && p >= b->data && p < b->data + b->cap;
+}
+
 int
 session_send_frame(struct session *s, const uint8_t *f, size_t len)
 {
@@ -402,31 +444,26 @@ session_send(struct session *s, const struct vnet_meta *vm,
 		session_flush(s);
 		b = NULL;
 	}
-	if (b == NULL) {
-		b = session_batch_new();
-		if (b == NULL) {
-			s->st.tx_dropped++;
-			return -1;
-		}
-		b->first_seq = s->tx_next;
-		b->nframes = 0;
-		b->cap = SESSION_BATCH_CAP;
-		uint8_t *seq = b->data + SESSION_ACK_ITEM;
-		proto_item_hdr_put(seq, PROTO_ITEM_SEQ, PROTO_SEQ_ITEM_LEN);
-		be64_put(seq + PROTO_ITEM_HDR, b->first_seq);
-		b->len = SESSION_ACK_ITEM + PROTO_ITEM_HDR + PROTO_SEQ_ITEM_LEN;
-		s->open = b;
+	if (b == NULL && (b = session_open_batch(s)) == NULL) {
+		s->st.tx_dropped++;
+		return -1;
 	}
+	/* f may already be where it goes (session_space): memmove, which
+	 * then moves nothing, or a plain frame back by the offload header
+	 * it did not need. */
+	uint8_t *at = b->data + b->len + PROTO_ITEM_HDR;
 	if (vm != NULL) {
 		proto_item_hdr_put(b->data + b->len, PROTO_ITEM_OFFLOAD,
 		    (uint32_t)item);
-		vnet_meta_wire_put(b->data + b->len + PROTO_ITEM_HDR, vm);
-		memcpy(b->data + b->len + PROTO_ITEM_HDR + PROTO_OFFLOAD_HDR, f,
-		    len);
+		at += PROTO_OFFLOAD_HDR;
+		if (at != f)
+			memmove(at, f, len);
+		vnet_meta_wire_put(at - PROTO_OFFLOAD_HDR, vm);
 	} else {
+		if (at != f)
+			memmove(at, f, len);
 		proto_item_hdr_put(b->data + b->len, PROTO_ITEM_FRAME,
 		    (uint32_t)len);
-		memcpy(b->data + b->len + PROTO_ITEM_HDR, f, len);
 	}
 	b->len += PROTO_ITEM_HDR + (uint32_t)item;
 	b->nframes++;

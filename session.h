@@ -160,6 +160,16 @@ int session_send_frame(struct session *s, const uint8_t *f, size_t len);
  * bytes). */
 int session_send(struct session *s, const struct vnet_meta *vm,
     const uint8_t *f, size_t len);
+/* Where the next frame may be read straight into, so that session_send
+ * need not copy it: *room bytes at the place an offload item's frame goes
+ * in the open batch (opened if there is none); a plain frame put there is
+ * moved back by the offload header, which costs little at its size. NULL
+ * (and *room 0) when there is no such room. Good until the next call that
+ * queues or sends; session_send(s, vm, p, len) with len <= *room then
+ * queues the frame where it is (or drops it), never flushing first. */
+uint8_t *session_space(struct session *s, size_t *room);
+/* 1 if p points into the open batch (the room session_space gave). */
+int session_space_holds(const struct session *s, const uint8_t *p);
 /* Close the open batch and send what can be sent. */
 void session_flush(struct session *s);
 /* Send queued batches while the connection takes them (call when it

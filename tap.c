@@ -156,17 +156,29 @@ bad:
 	return -1;
 }
 
-/* With offload, each read is a virtio_net_hdr and a frame. */
+/*
+ * With offload, each read is a virtio_net_hdr and a frame: the header
+ * apart, the frame straight into the reader's space when the largest one
+ * fits there (a super-frame is then never copied on its way to the
+ * session), else into d->buf.
+ */
 static int
 tap_read_batch(struct dev *d, dev_frame_fn *fn, void *arg, unsigned max)
 {
 	struct vnet_meta vm;
+	uint8_t hdr[VNET_HDR_LEN];
 	int n = 0;
 
 	if (!d->offload)
 		return dev_fd_read_batch(d, fn, arg, max);
 	while ((unsigned)n < max) {
-		ssize_t r = read(d->fd, d->buf, sizeof d->buf);
+		size_t room = 0;
+		uint8_t *f = d->space != NULL ? d->space(arg, &room) : NULL;
+		if (f == NULL || room < DEV_FRAME_MAX)
+			f = d->buf + VNET_HDR_LEN;
+		struct iovec iov[2] = { { hdr, sizeof hdr },
+			{ f, DEV_FRAME_MAX } };
+		ssize_t r = readv(d->fd, iov, 2);
 		if (r < 0)
 			return errno == EAGAIN || errno == EINTR ? n : -1;
 		n++;
@@ -174,13 +186,13 @@ tap_read_batch(struct dev *d, dev_frame_fn *fn, void *arg, unsigned max)
 			d->st.rx_bad++;
 			continue;
 		}
-		vnet_meta_get(d->buf, &vm);
+		vnet_meta_get(hdr, &vm);
 		vm.flags &= VNET_F_NEEDS_CSUM;
 		if (!vnet_meta_plain(&vm))
 			d->st.gso_frames += (vm.gso_type & ~VNET_GSO_ECN) !=
 			    VNET_GSO_NONE;
-		if (fn(arg, vnet_meta_plain(&vm) ? NULL : &vm,
-		    d->buf + VNET_HDR_LEN, (size_t)r - VNET_HDR_LEN) != 0)
+		if (fn(arg, vnet_meta_plain(&vm) ? NULL : &vm, f,
+		    (size_t)r - VNET_HDR_LEN) != 0)
 			break;
 	}
 	return n;

@@ -1135,6 +1135,25 @@ test_pool(void **state)
 	free(s);
 }
 
+/* The metadata of a TCP/IPv4 super-frame, as a TAP hands it up. */
+static const struct vnet_meta t_tso_meta = { .flags = VNET_F_NEEDS_CSUM,
+    .gso_type = VNET_GSO_TCPV4, .hdr_len = 54, .gso_size = 1448,
+    .csum_start = 34, .csum_offset = 16 };
+
+/* b got a's first n frames, all of its bytes, and one with t_tso_meta:
+ * the one at index at. */
+static void
+t_expect_one_meta(const struct t_end *a, const struct t_end *b, size_t n,
+    size_t at)
+{
+	assert_int_equal(b->ngot, n);
+	t_expect_run(b, 0, 0, n);
+	assert_int_equal(b->nvm, 1);
+	assert_int_equal(b->vm_at, at);
+	assert_memory_equal(&b->vm, &t_tso_meta, sizeof t_tso_meta);
+	assert_int_equal(b->s.st.rx_bytes, a->s.st.tx_bytes);
+}
+
 /* An offload item is one frame of the sequence: delivered in its place,
  * once, with its metadata, and sent again with it after a cut. */
 static void
@@ -1142,9 +1161,7 @@ test_offload_item(void **state)
 {
 	struct t_pair *p = *state;
 	struct t_end *a = p->a, *b = p->b;
-	struct vnet_meta vm = { .flags = VNET_F_NEEDS_CSUM,
-	    .gso_type = VNET_GSO_TCPV4, .hdr_len = 54, .gso_size = 1448,
-	    .csum_start = 34, .csum_offset = 16 };
+	const struct vnet_meta vm = t_tso_meta;
 	uint8_t f[PROTO_ETH_MAX_FRAME];
 	size_t len;
 
@@ -1160,12 +1177,7 @@ test_offload_item(void **state)
 	t_detach(p);
 	t_attach(p);
 	t_settle(p);
-	assert_int_equal(b->ngot, 5);
-	t_expect_run(b, 0, 0, 5);
-	assert_int_equal(b->nvm, 1);
-	assert_int_equal(b->vm_at, 2);
-	assert_memory_equal(&b->vm, &vm, sizeof vm);
-	assert_int_equal(b->s.st.rx_bytes, a->s.st.tx_bytes);
+	t_expect_one_meta(a, b, 5, 2);
 	assert_int_equal(session_unacked(&a->s), 0);
 	/* Too long even for an offload item; and a plain frame over 1518. */
 	static uint8_t big[PROTO_OFFLOAD_MAX_FRAME + 1];
@@ -1175,11 +1187,59 @@ test_offload_item(void **state)
 	assert_int_equal(session_send(&a->s, &vm, big, sizeof big - 1), 0);
 }
 
+/* Frames read straight into the open batch (session_space) go out as if
+ * copied in: an offload item where it lies, a plain frame moved back over
+ * the offload header it does not need, in order with copied ones. */
+static void
+test_space(void **state)
+{
+	struct t_pair *p = *state;
+	struct t_end *a = p->a, *b = p->b;
+	const struct vnet_meta vm = t_tso_meta;
+	uint8_t other[PROTO_ETH_MAX_FRAME];
+	size_t room, len;
+	uint8_t *at;
+
+	t_start(p, PROTO_RESUME_BUDGET, 1);
+	t_attach(p);
+	/* A fresh batch takes the largest super-frame: the TAP reads in
+	 * place only when its largest read fits. */
+	at = session_space(&a->s, &room);
+	assert_non_null(at);
+	assert_true(room >= PROTO_OFFLOAD_MAX_FRAME);
+	assert_true(session_space_holds(&a->s, at));
+	assert_false(session_space_holds(&a->s, other));
+	len = t_frame(a->dir, a->next_idx++, at);
+	assert_int_equal(session_send(&a->s, &vm, at, len), 0);
+	/* The next room starts right after that item's place. */
+	uint8_t *next = session_space(&a->s, &room);
+	assert_ptr_equal(next, at + len + PROTO_ITEM_HDR + PROTO_OFFLOAD_HDR);
+	len = t_frame(a->dir, a->next_idx++, next);
+	assert_true(len <= room);
+	assert_int_equal(session_send(&a->s, NULL, next, len), 0);
+	t_queue(a, 1);
+	next = session_space(&a->s, &room);
+	len = t_frame(a->dir, a->next_idx++, next);
+	assert_int_equal(session_send(&a->s, NULL, next, len), 0);
+	t_loop(p);
+	t_settle(p);
+	t_expect_one_meta(a, b, 4, 0);
+	/* Room asked for and not used sends nothing. */
+	at = session_space(&a->s, &room);
+	assert_non_null(at);
+	session_flush(&a->s);
+	t_settle(p);
+	assert_int_equal(b->ngot, 4);
+	assert_int_equal(session_unacked(&a->s), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_pool, t_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(test_space, t_setup,
+		    t_teardown),
 		cmocka_unit_test_setup_teardown(test_offload_item, t_setup,
 		    t_teardown),
 		cmocka_unit_test_setup_teardown(test_in_order, t_setup,
