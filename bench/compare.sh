@@ -20,6 +20,8 @@
 # those wake-ups, the second mostly the VPN's own work. Prints every run, then
 # the medians. Figures only, never pass/fail.
 #
+# CC=name sets the TCP congestion control in every namespace (see below).
+#
 # SOFTETHER=path picks the binary (default build/softether). OpenVPN is
 # installed with apt-get if missing; OPENVPN=0 leaves it out.
 #
@@ -62,6 +64,20 @@ else
 fi
 
 star 79
+# CC=name: the TCP congestion control of every namespace here, so of every
+# VPN's connections and of iperf3's alike; unset, the system's default. It
+# moves the figures a lot (a pacing one such as bbr wakes each reader more
+# often), so the header says which one ran.
+if [ -n "${CC:-}" ]; then
+  avail=$(sysctl -n net.ipv4.tcp_available_congestion_control)
+  [[ " $avail " == *" $CC "* ]] || fail "CC=$CC: this kernel has no such (it has: $avail)"
+  for ns in "$H" "$A" "$B"; do
+    ip netns exec "$ns" sysctl -qw net.ipv4.tcp_congestion_control="$CC" 2>/dev/null ||
+      fail "CC=$CC: refused in a namespace (allowed there: $(sysctl -n \
+net.ipv4.tcp_allowed_congestion_control); as root: sysctl -w net.ipv4.tcp_allowed_congestion_control='<those> $CC')"
+  done
+fi
+echo "tcp congestion control: $(ip netns exec "$H" sysctl -n net.ipv4.tcp_congestion_control)"
 LANS=192.168.79 LANO=192.168.80 LANV=192.168.81   # softether's, OpenVPN's, SoftEther VPN's
 
 # softether, as bench/tunnel.sh sets it up.
