@@ -797,7 +797,12 @@ nic_dev_frame(void *arg, const struct vnet_meta *vm, uint8_t *f, size_t len)
 	return n->sess.conn != NULL && conn_congested(n->sess.conn);
 }
 
-/* A frame is read straight into the session's open batch. */
+/* A frame is read straight into the session's open batch. The device reads
+ * there only when its largest frame fits, and a fresh batch has room for
+ * PROTO_OFFLOAD_MAX_FRAME (test_session's test_space): so it must be no
+ * larger, or no frame would ever be read in place. */
+_Static_assert(DEV_FRAME_MAX <= PROTO_OFFLOAD_MAX_FRAME,
+    "a fresh batch holds the largest frame a device reads");
 static uint8_t *
 nic_dev_space(void *arg, size_t *room)
 {
