@@ -241,7 +241,7 @@ adminnet_run(const struct adminnet_opts *o)
 	}
 	if ((a->base = event_base_new()) == NULL)
 		goto out_tls;
-	a->tcp = transport_tcp_connect(a->base, a->host, a->port,
+	a->tcp = transport_tcp_connect(a->base, a->host, a->port, NULL,
 	    adminnet_connected, a);
 	if (a->tcp == NULL) {
 		fprintf(stderr, "softether: --admin %s: cannot connect\n",

@@ -21,7 +21,7 @@
  * (97-byte) hashes has fewer than 2^18 nodes. */
 #define CFG_MAX_NODES	(1u << 18)
 #define CFG_DESCRIBE	160u
-#define CFG_KNOWN	256u	/* "known: ..." list of a table's keys */
+#define CFG_KNOWN	384u	/* "known: ..." list of a table's keys */
 #define CFG_PORT_MAX	65535u
 #define CFG_PORT_DIGITS	5u
 

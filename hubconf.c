@@ -12,6 +12,7 @@
 #include "ether.h"
 #include "hubconf.h"
 #include "proto.h"
+#include "tcpcc.h"
 
 /* state_dir leaves room for the file names kept under it. */
 #define HUBCONF_STATE_MAX	((uint32_t)PATH_MAX - 64u)
@@ -350,6 +351,12 @@ static const struct cfg_key hubconf_top_keys[] = {
 	  .def = "[\"0.0.0.0:443\", \"[::]:443\", "
 	      "\"0.0.0.0:7777\", \"[::]:7777\"]",
 	  .elem = &hubconf_listen_elem },
+	{ .name = "tcp_congestion", .type = CFG_NAME,
+	  .off = offsetof(struct hubconf, tcp_congestion),
+	  .min = 1, .max = TCPCC_NAME_MAX, .extra = "_-",
+	  .def = TCPCC_SYSTEM,
+	  .help = "a name from net.ipv4.tcp_available_congestion_control, "
+	      "or " TCPCC_SYSTEM " for the host's" },
 	{ .name = "state_dir", .type = CFG_PATH,
 	  .off = offsetof(struct hubconf, state_dir),
 	  .min = 1, .max = HUBCONF_STATE_MAX, .def = HUBCONF_DEFAULT_STATE },
@@ -393,6 +400,10 @@ const char hubconf_default_yaml[] =
     "  - \"[::]:443\"\n"
     "  - \"0.0.0.0:7777\"\n"
     "  - \"[::]:7777\"\n"
+    "\n"
+    "# TCP congestion control of the tunnel's connections: system (the\n"
+    "# host's choice), or one the kernel has, e.g. cubic or bbr.\n"
+    "tcp_congestion: " TCPCC_SYSTEM "\n"
     "\n"
     "# Holds the TLS certificate and key (created on first start).\n"
     "state_dir: " HUBCONF_DEFAULT_STATE "\n"

@@ -141,6 +141,7 @@ struct hubconf {
 	char *source;         /* file path, or "<default>" for the embedded one */
 	char **listen;        /* "ADDR:PORT" or "[V6ADDR]:PORT" or "*:PORT" */
 	size_t nlisten;
+	char *tcp_congestion; /* of the tunnel's connections; "system" */
 	char *state_dir;      /* default HUBCONF_DEFAULT_STATE */
 	char *user;           /* who the hub becomes after start (privdrop) */
 	char *tls_cert;       /* default <state_dir>/hub.crt */

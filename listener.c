@@ -20,6 +20,7 @@
 #include "conn.h"
 #include "log.h"
 #include "srv.h"
+#include "tcpcc.h"
 
 #define LISTENER_EMFILE_PAUSE_MS    1000u
 #define LISTENER_BACKLOG            512
@@ -234,6 +235,15 @@ listener_open(struct srv *srv, const char *spec)
 		return 0;
 	if (fd < 0)
 		return -1;
+	/* Set while the hub may still set any (before it gives up root);
+	 * every connection accepted here inherits it. */
+	const char *cc = srv->cfg->tcp_congestion;
+	char err[384];
+	if (tcpcc_set(fd, cc, err, sizeof err) != 0) {
+		log_err("tcp_congestion: %s", err);
+		close(fd);
+		return -1;
+	}
 	struct listener *ls = &srv->listeners[srv->nlisteners++];
 	ls->srv = srv;
 	ls->fd = fd;
@@ -245,7 +255,11 @@ listener_open(struct srv *srv, const char *spec)
 		return -1;
 	}
 	event_add(ls->ev, NULL);
-	log_info("listening on %s", spec);
+	if (tcpcc_is_system(cc))
+		log_info("listening on %s", spec);
+	else
+		log_info("listening on %s (TCP congestion control %s)", spec,
+		    cc);
 	return 0;
 }
 

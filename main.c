@@ -23,6 +23,7 @@
 #include "nic.h"
 #include "proto.h"
 #include "server.h"
+#include "tcpcc.h"
 
 static void
 usage(FILE *f)
@@ -100,6 +101,9 @@ usage(FILE *f)
 "  --resume-budget MiB frames kept per cut session (default 8)\n"
 "  --no-offload        plain frames only: no TCP/UDP super-frames from the\n"
 "                      TAP, none asked of the hub (--offload false)\n"
+"  --tcp-congestion NAME  the TCP congestion control of the connection to\n"
+"                      the hub, e.g. cubic or bbr (default system: the\n"
+"                      host's; not with --via ssh)\n"
 "  --up CMD            run CMD each time a session comes up (not on a\n"
 "                      resume), with no shell: words split as -e splits\n"
 "                      them; SOFTETHER_IFACE, _MAC, _HUB... in its\n"
@@ -266,9 +270,17 @@ static int
 hub_prepare(const char *config_path, const char *state_dir,
     const struct nicconf *cli, struct server_opts *so, struct hubconf *cfg)
 {
+	char err[384];
+
 	if (hub_opts(cli, so) != 0 ||
 	    load_config(config_path, state_dir, cfg) != 0)
 		return -1;
+	if (tcpcc_check(cfg->tcp_congestion, err, sizeof err) != 0) {
+		fprintf(stderr, "softether: %s: tcp_congestion: %s\n",
+		    cfg->source, err);
+		hubconf_free(cfg);
+		return -1;
+	}
 	return 0;
 }
 

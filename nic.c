@@ -30,6 +30,7 @@
 #include "privdrop.h"
 #include "sdnotify.h"
 #include "session.h"
+#include "tcpcc.h"
 #include "trust.h"
 
 #define NIC_BACKOFF_MIN_MS   1000u
@@ -984,6 +985,11 @@ nic_prepare(struct nic *n, char *err, size_t errlen)
 	const char *lack = o->via->check ? o->via->check(&n->target) : NULL;
 	if (lack != NULL) {
 		snprintf(err, errlen, "--via %s: %s", o->via->name, lack);
+		return -1;
+	}
+	char why[384];
+	if (tcpcc_check(n->target.tcp_congestion, why, sizeof why) != 0) {
+		snprintf(err, errlen, "--tcp-congestion: %s", why);
 		return -1;
 	}
 	if (o->mac != NULL) {

@@ -16,6 +16,7 @@
 #include "nic.h"
 #include "privdrop.h"
 #include "proto.h"
+#include "tcpcc.h"
 #include "transport/transport.h"
 
 #define NICCONF_HOST_MAX	255u	/* a DNS name */
@@ -216,6 +217,11 @@ static const struct cfg_key nicconf_keys[] = {
 	  .min = 1, .max = 1024, .arg = "MIB" },
 	{ .name = "offload", .type = CFG_BOOL,
 	  .off = offsetof(struct nicconf, offload), .arg = "true|false" },
+	{ .name = "tcp_congestion", .type = CFG_NAME,
+	  .off = offsetof(struct nicconf, tcp_congestion),
+	  .min = 1, .max = TCPCC_NAME_MAX, .extra = "_-", .arg = "NAME",
+	  .help = "a name from net.ipv4.tcp_available_congestion_control, "
+	      "or " TCPCC_SYSTEM " for the host's" },
 	NICCONF_STR(up, 1, ADMINCMD_LINE_MAX, nicconf_hook_ok, "CMD"),
 	NICCONF_STR(down, 1, ADMINCMD_LINE_MAX, nicconf_hook_ok, "CMD"),
 };
@@ -367,6 +373,7 @@ nicconf_transport(const struct nicconf *cfg, struct nic_opts *o, char *err,
 		{ "proxy_password_file", TRANSPORT_TAKES_PROXY },
 		{ "ssh", TRANSPORT_TAKES_SSH },
 		{ "ssh_options", TRANSPORT_TAKES_SSH },
+		{ "tcp_congestion", TRANSPORT_TAKES_TCP },
 	};
 	char names[NICCONF_HOST_MAX];
 
@@ -383,6 +390,8 @@ nicconf_transport(const struct nicconf *cfg, struct nic_opts *o, char *err,
 	o->target.proxy_password = cfg->proxy_password_file != NULL ?
 	    "password-from-file" : NULL;
 	o->target.ssh_dest = cfg->ssh;
+	o->target.tcp_congestion = tcpcc_is_system(cfg->tcp_congestion) ?
+	    NULL : cfg->tcp_congestion;
 	for (size_t i = 0; i < cfg->nssh_options; i++)
 		o->target.ssh_options[o->target.nssh_options++] =
 		    cfg->ssh_options[i];

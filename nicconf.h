@@ -43,6 +43,7 @@ struct nicconf {
 	uint32_t keepalive_ms;     /* 0: not given */
 	uint32_t resume_budget_mib;/* 0: not given */
 	bool offload;              /* if given (set): super-frames or not */
+	char *tcp_congestion;      /* of the connection to the hub (tcpcc.h) */
 	char *up, *down;           /* hook commands: words, no shell */
 	uint32_t set;              /* bit i: key i was given (print order) */
 	struct cfg_mark marks[CFG_MAX_KEYS]; /* where each was given */

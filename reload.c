@@ -16,6 +16,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "srv.h"
+#include "tcpcc.h"
 
 #define RELOAD_USER_GONE "your account was removed from the hub"
 #define RELOAD_HUB_GONE  "the hub was removed"
@@ -125,11 +126,13 @@ reload_apply(struct srv *srv, struct hubconf *newcfg)
 	}
 }
 
-/* What only a start reads: listeners, state, certificate. */
+/* What only a start reads: listeners (and their congestion control),
+ * state, certificate. */
 static int
 reload_same_start(const struct hubconf *a, const struct hubconf *b)
 {
 	if (a->nlisten != b->nlisten || strcmp(a->state_dir, b->state_dir) ||
+	    !tcpcc_same(a->tcp_congestion, b->tcp_congestion) ||
 	    strcmp(a->tls_cert, b->tls_cert) || strcmp(a->tls_key, b->tls_key))
 		return 0;
 	for (size_t i = 0; i < a->nlisten; i++)
@@ -168,8 +171,8 @@ reload_load(struct srv *srv, const struct managed *m, char *err,
 		return NULL;
 	}
 	if (!reload_same_start(cfg, srv->cfg))
-		log_warn("reload: listen, state_dir and tls take effect at the "
-		    "next start");
+		log_warn("reload: listen, tcp_congestion, state_dir and tls "
+		    "take effect at the next start");
 	genuser_merge(cfg);
 	return cfg;
 }

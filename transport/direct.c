@@ -8,7 +8,7 @@ direct_connect(struct event_base *base, const struct transport_target *t,
     transport_done_fn *done, void *arg)
 {
 	return (struct transport_conn *)transport_tcp_connect(base, t->host,
-	    t->port, done, arg);
+	    t->port, t->tcp_congestion, done, arg);
 }
 
 static void
@@ -28,6 +28,7 @@ direct_check(const struct transport_target *t)
 
 const struct transport_ops transport_direct = {
 	.name = "direct",
+	.takes = TRANSPORT_TAKES_TCP,
 	.check = direct_check,
 	.connect = direct_connect,
 	.cancel = direct_cancel,

@@ -254,7 +254,7 @@ httpproxy_connect(struct event_base *base, const struct transport_target *t,
 
 const struct transport_ops transport_http_proxy = {
 	.name = "http-proxy",
-	.takes = TRANSPORT_TAKES_PROXY,
+	.takes = TRANSPORT_TAKES_PROXY | TRANSPORT_TAKES_TCP,
 	.check = httpproxy_check,
 	.connect = httpproxy_connect,
 	.cancel = proxy_cancel,

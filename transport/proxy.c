@@ -343,7 +343,7 @@ proxy_connect(struct event_base *base, const struct transport_target *t,
 	c->s.hub = c->hub;
 	/* The connector defers its start, so done never runs in here. */
 	c->tcp = transport_tcp_connect(base, c->proxy_host, c->t.proxy_port,
-	    proxy_tcp_done, c);
+	    t->tcp_congestion, proxy_tcp_done, c);
 	if (c->tcp == NULL) {
 		proxy_free(c);
 		return NULL;

@@ -478,7 +478,7 @@ socks_v5_connect(struct event_base *base, const struct transport_target *t,
 
 const struct transport_ops transport_socks4 = {
 	.name = "socks4",
-	.takes = TRANSPORT_TAKES_PROXY,
+	.takes = TRANSPORT_TAKES_PROXY | TRANSPORT_TAKES_TCP,
 	.check = socks_v4_check,
 	.connect = socks_v4_connect,
 	.cancel = proxy_cancel,
@@ -486,7 +486,7 @@ const struct transport_ops transport_socks4 = {
 
 const struct transport_ops transport_socks5 = {
 	.name = "socks5",
-	.takes = TRANSPORT_TAKES_PROXY,
+	.takes = TRANSPORT_TAKES_PROXY | TRANSPORT_TAKES_TCP,
 	.check = socks_v5_check,
 	.connect = socks_v5_connect,
 	.cancel = proxy_cancel,

@@ -17,6 +17,7 @@
 #include <event2/event.h>
 
 #include "log.h"
+#include "tcpcc.h"
 #include "transport/transport.h"
 
 static const struct transport_ops *const transport_table[] = {
@@ -96,6 +97,7 @@ struct transport_tcp {
 	void *arg;
 	char host[256];
 	uint16_t port;
+	char cc[TCPCC_NAME_MAX + 1]; /* "": the host's */
 	char last_err[512];
 };
 
@@ -155,6 +157,12 @@ transport_tcp_next(struct transport_tcp *c)
 		if (c->fd < 0) {
 			snprintf(c->last_err, sizeof c->last_err, "socket: %s",
 			    strerror(errno));
+			continue;
+		}
+		if (tcpcc_set(c->fd, c->cc[0] ? c->cc : NULL, c->last_err,
+		    sizeof c->last_err) != 0) {
+			close(c->fd);
+			c->fd = -1;
 			continue;
 		}
 		if (connect(c->fd, ai->ai_addr, ai->ai_addrlen) == 0 ||
@@ -299,7 +307,7 @@ transport_resolve_start(struct transport_tcp *c, const char *port)
 
 struct transport_tcp *
 transport_tcp_connect(struct event_base *base, const char *host,
-    uint16_t port, transport_done_fn *done, void *arg)
+    uint16_t port, const char *cc, transport_done_fn *done, void *arg)
 {
 	struct transport_tcp *c = calloc(1, sizeof *c);
 	struct addrinfo hints;
@@ -315,6 +323,8 @@ transport_tcp_connect(struct event_base *base, const char *host,
 	c->port = port;
 	c->rfd = -1;
 	snprintf(c->host, sizeof c->host, "%s", host);
+	if (!tcpcc_is_system(cc))
+		snprintf(c->cc, sizeof c->cc, "%s", cc);
 	snprintf(portstr, sizeof portstr, "%u", port);
 	memset(&hints, 0, sizeof hints);
 	hints.ai_family = AF_UNSPEC;

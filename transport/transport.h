@@ -26,6 +26,8 @@ struct transport_target {
 	const char *ssh_dest;         /* ssh: "[user@]gateway[:port]" */
 	const char *ssh_options[TRANSPORT_MAX_SSH_OPTIONS]; /* "Key=Value" */
 	size_t nssh_options;
+	const char *tcp_congestion;   /* of the TCP connection we make;
+	                                 NULL: the host's */
 };
 
 /*
@@ -39,6 +41,7 @@ typedef void transport_done_fn(void *arg, int fd, const char *err);
 /* transport_ops.takes: the settings a transport uses beyond the hub's. */
 #define TRANSPORT_TAKES_PROXY 0x1u  /* proxy, proxy_user, proxy_password */
 #define TRANSPORT_TAKES_SSH   0x2u  /* ssh_dest, ssh_options */
+#define TRANSPORT_TAKES_TCP   0x4u  /* tcp_congestion (ssh's is its own) */
 
 struct transport_ops {
 	const char *name;
@@ -72,10 +75,12 @@ const char *transport_names_taking(unsigned what, char *buf, size_t len);
 /*
  * The TCP leg every transport starts with: resolve host, try each address
  * with a non-blocking connect, give up after TRANSPORT_CONNECT_TIMEOUT_MS.
+ * cc: the connection's congestion control (tcpcc.h); NULL: the host's.
  */
 struct transport_tcp;
 struct transport_tcp *transport_tcp_connect(struct event_base *base,
-    const char *host, uint16_t port, transport_done_fn *done, void *arg);
+    const char *host, uint16_t port, const char *cc, transport_done_fn *done,
+    void *arg);
 void transport_tcp_cancel(struct transport_tcp *c);
 
 #endif

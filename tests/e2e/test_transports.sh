@@ -15,7 +15,8 @@
 # name/password, against a throwaway system user) and ssh -W, the card joins
 # the hub, pings B and carries 20 MB with a matching checksum; wrong proxy
 # credentials, a refused CONNECT, a refused ruleset and a refused ssh key each
-# fail with their message in the card's log.
+# fail with their message in the card's log. Through the open HTTP proxy the
+# card's connection runs the congestion control --tcp-congestion names.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/transports_lib.sh"
 
@@ -82,7 +83,24 @@ through() {
 }
 
 HP=$PROXY
-through http http-proxy tp "Request .*: CONNECT $HUB:7777 " --proxy "$HP:3128"
+# Through the open HTTP proxy the card names a congestion control other than
+# C's default: its connection to the proxy runs it.
+CC=reno
+[ "$(ip netns exec "$C" sysctl -n net.ipv4.tcp_congestion_control)" != reno ] ||
+  CC=$(tr ' ' '\n' </proc/sys/net/ipv4/tcp_available_congestion_control | grep -vx reno | head -n 1)
+proxy_cc() {
+  local info
+  info=$(ip netns exec "$C" ss -Htin state established dst "$HP:3128" | sed -n 2p)
+  grep -Eq "(^|[[:space:]])$CC([[:space:]]|$)" <<<"$info" ||
+    fail "http: the connection to the proxy does not run $CC: '$info'"
+}
+if [ -n "$CC" ]; then
+  THROUGH_HOOK=proxy_cc through http http-proxy tp "Request .*: CONNECT $HUB:7777 " \
+    --proxy "$HP:3128" --tcp-congestion "$CC"
+  ok "--via http-proxy --tcp-congestion $CC: the connection to the proxy runs it"
+else
+  through http http-proxy tp "Request .*: CONNECT $HUB:7777 " --proxy "$HP:3128"
+fi
 through httpauth http-proxy tpauth "Request .*: CONNECT $HUB:7777 " --proxy "$HP:3129" \
   --proxy-user hu --proxy-password-file "$WORK/http.pw"
 through socks4 socks4 dante "pass\(1\): tcp/connect .*$HUB\.7777" --proxy "$HP:1080"

@@ -33,6 +33,7 @@ static const char *const golden[] = {
 	"good_bridges", "bad_bridge_hub", "bad_bridge_dup", "bad_bridge_name",
 	"bad_limits_reserve",
 	"good_metrics", "bad_metrics_name", "bad_metrics_key",
+	"bad_tcp_congestion",
 };
 
 #define NGOLDEN (sizeof golden / sizeof golden[0])
@@ -501,8 +502,8 @@ test_limits(void **state)
 	expect_error("state_dir: \"/a\\uFEFF\"\n",
 	    "<t>:1:12: state_dir: control characters are not allowed here");
 	expect_error("lisen: 1\n", "<t>:1:1: unknown key 'lisen' (known: "
-	    "listen, state_dir, user, tls, log, admin, metrics, limits, hubs, "
-	    "bridges)");
+	    "listen, tcp_congestion, state_dir, user, tls, log, admin, metrics, "
+	    "limits, hubs, bridges)");
 
 	/* Specific addresses under a wildcard of the other family are
 	 * fine; so is the same address on another port. */

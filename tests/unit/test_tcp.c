@@ -1,7 +1,9 @@
 /*
  * test_tcp.c: the shared TCP connector: an address connects at once, a
  * name is resolved on a thread without holding the loop, and a connect
- * cancelled while its name is being resolved never calls back.
+ * cancelled while its name is being resolved never calls back; the
+ * congestion control asked for is the connection's, and one the kernel
+ * lacks fails the connect saying so.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +20,7 @@
 #include <event2/event.h>
 
 #include "clock.h"
+#include "tcpcc.h"
 #include "transport/transport.h"
 
 struct t_result {
@@ -70,8 +73,8 @@ test_address_and_name(void **state)
 	int lfd = t_listen(&port);
 
 	(void)state;
-	assert_non_null(transport_tcp_connect(base, "127.0.0.1", port, t_done,
-	    &r));
+	assert_non_null(transport_tcp_connect(base, "127.0.0.1", port, NULL,
+	    t_done, &r));
 	assert_int_equal(r.called, 0);     /* never inside the call */
 	t_run_until(base, &r);
 	assert_int_equal(r.called, 1);
@@ -81,8 +84,8 @@ test_address_and_name(void **state)
 	/* localhost comes from the hosts file, on the resolver's thread;
 	 * ::1 may refuse first, then 127.0.0.1 takes it. */
 	memset(&r, 0, sizeof r);
-	assert_non_null(transport_tcp_connect(base, "localhost", port, t_done,
-	    &r));
+	assert_non_null(transport_tcp_connect(base, "localhost", port, NULL,
+	    t_done, &r));
 	assert_int_equal(r.called, 0);
 	t_run_until(base, &r);
 	assert_int_equal(r.called, 1);
@@ -102,7 +105,7 @@ test_cancel_while_resolving(void **state)
 	(void)state;
 	for (int i = 0; i < 20; i++) {
 		struct transport_tcp *c = transport_tcp_connect(base,
-		    "localhost", 9, t_done, &r);
+		    "localhost", 9, NULL, t_done, &r);
 		assert_non_null(c);
 		transport_tcp_cancel(c);
 	}
@@ -113,12 +116,47 @@ test_cancel_while_resolving(void **state)
 	event_base_free(base);
 }
 
+static void
+test_congestion(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct t_result r = { 0, -1, "" };
+	char def[32], got[32];
+	uint16_t port;
+	int lfd = t_listen(&port), probe = socket(AF_INET, SOCK_STREAM, 0);
+
+	(void)state;
+	tcpcc_get(probe, def, sizeof def);
+	close(probe);
+	if (strcmp(def, "reno") == 0)
+		skip();	/* the default: nothing to tell apart */
+	assert_non_null(transport_tcp_connect(base, "127.0.0.1", port, "reno",
+	    t_done, &r));
+	t_run_until(base, &r);
+	assert_int_equal(r.called, 1);
+	assert_true(r.fd >= 0);
+	assert_string_equal(tcpcc_get(r.fd, got, sizeof got), "reno");
+	close(r.fd);
+
+	memset(&r, 0, sizeof r);
+	assert_non_null(transport_tcp_connect(base, "127.0.0.1", port,
+	    "nosuchcc", t_done, &r));
+	t_run_until(base, &r);
+	assert_int_equal(r.called, 1);
+	assert_int_equal(r.fd, -1);
+	assert_non_null(strstr(r.err,
+	    "this kernel has no TCP congestion control \"nosuchcc\""));
+	close(lfd);
+	event_base_free(base);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_address_and_name),
 		cmocka_unit_test(test_cancel_while_resolving),
+		cmocka_unit_test(test_congestion),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
