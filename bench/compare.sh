@@ -21,6 +21,8 @@
 # the medians. Figures only, never pass/fail.
 #
 # CC=name sets the TCP congestion control in every namespace (see below).
+# SE_CC=name sets softether's own tcp_congestion (hub and both cards): its
+# tunnel's connections only, iperf3's and the other VPNs' keep the namespaces'.
 #
 # SOFTETHER=path picks the binary (default build/softether). OpenVPN is
 # installed with apt-get if missing; OPENVPN=0 leaves it out.
@@ -78,17 +80,20 @@ net.ipv4.tcp_allowed_congestion_control); as root: sysctl -w net.ipv4.tcp_allowe
   done
 fi
 echo "tcp congestion control: $(ip netns exec "$H" sysctl -n net.ipv4.tcp_congestion_control)"
+SE_CC=${SE_CC:-system}
+echo "softether's tcp_congestion: $SE_CC"
 LANS=192.168.79 LANO=192.168.80 LANV=192.168.81   # softether's, OpenVPN's, SoftEther VPN's
 
 # softether, as bench/tunnel.sh sets it up.
 printf 'bench\n' >"$WORK/pw"
 hub_config "$WORK/hub.yaml" DEFAULT:bench:"$WORK/pw"
+echo "tcp_congestion: $SE_CC" >>"$WORK/hub.yaml"
 start hub "$H" "$SOFTETHER" --hub -c "$WORK/hub.yaml" -q
 wait_listen "$H" 0.0.0.0 7777 10 "$PID_hub" hub
 start nicA "$A" "$SOFTETHER" --nic --connect 10.79.1.1:7777 --user bench --password-file "$WORK/pw" \
-  --known-hubs "$WORK/kh" --ip $LANS.1/24
+  --known-hubs "$WORK/kh" --ip $LANS.1/24 --tcp-congestion "$SE_CC"
 start nicB "$B" "$SOFTETHER" --nic --connect 10.79.2.1:7777 --user bench --password-file "$WORK/pw" \
-  --known-hubs "$WORK/kh" --ip $LANS.2/24
+  --known-hubs "$WORK/kh" --ip $LANS.2/24 --tcp-congestion "$SE_CC"
 wait_log nicA 'vpn0 up'; wait_log nicB 'vpn0 up'
 ip netns exec "$A" ping -c 3 -W 2 $LANS.2 >/dev/null || fail "no ping over softether"
 
