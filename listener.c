@@ -238,7 +238,7 @@ listener_open(struct srv *srv, const char *spec)
 	/* Set while the hub may still set any (before it gives up root);
 	 * every connection accepted here inherits it. */
 	const char *cc = srv->cfg->tcp_congestion;
-	char err[384];
+	char err[384], name[TCPCC_NAME_MAX + 1];
 	if (tcpcc_set(fd, cc, err, sizeof err) != 0) {
 		log_err("tcp_congestion: %s", err);
 		close(fd);
@@ -255,11 +255,9 @@ listener_open(struct srv *srv, const char *spec)
 		return -1;
 	}
 	event_add(ls->ev, NULL);
-	if (tcpcc_is_system(cc))
-		log_info("listening on %s", spec);
-	else
-		log_info("listening on %s (TCP congestion control %s)", spec,
-		    cc);
+	log_info("listening on %s (TCP congestion control %s%s)", spec,
+	    tcpcc_get(fd, name, sizeof name), tcpcc_is_system(cc) ?
+	    ", the host's" : "");
 	return 0;
 }
 

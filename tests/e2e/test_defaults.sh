@@ -19,6 +19,10 @@ wait_log hub 'listening on \[::\]:7777'
 for l in '0.0.0.0:443' '\[::\]:443' '0.0.0.0:7777'; do
   grep -q "listening on $l" "$WORK/hub.log" || fail "default listener $l"
 done
+# Each listener says which congestion control its connections run: the host's.
+cc=$(ip netns exec "$H" sysctl -n net.ipv4.tcp_congestion_control)
+grep -q "listening on 0.0.0.0:7777 (TCP congestion control $cc, the host's)" "$WORK/hub.log" ||
+  fail "the listener does not name the host's congestion control ($cc)"
 lines=$(grep -E "^  echo '[^']+' \| softether --nic " "$WORK/hub.log" || true)
 [ -n "$lines" ] || fail "no connect line printed"
 FP=$(fingerprint hub)
