@@ -236,6 +236,9 @@ nic_get_status(const struct nic *n, struct nic_status *st)
 	st->dropped += n->dev_drops;
 	st->coalesced = n->gro != NULL ? n->gro->merged : 0;
 	st->offload = n->offload;
+	if (n->c != NULL && strcmp(tcpcc_get(n->c->fd, st->tcp_congestion,
+	    sizeof st->tcp_congestion), "?") == 0)
+		st->tcp_congestion[0] = '\0';	/* ssh's socketpair */
 	st->last_error = n->last_error;
 	st->last_error_at = n->error_wall;
 	nic_addr_status(n, now, st);

@@ -99,6 +99,8 @@ struct nic_status {
 	uint64_t coalesced;          /* frames from the hub that reached the
 	                                device inside super-frames */
 	int offload;
+	char tcp_congestion[16];     /* the connection's (to the hub or the
+	                                proxy); "": none, or not TCP (ssh) */
 	const char *last_error;      /* "": none; as it came: may hold a peer's
 	                                words, escape before printing */
 	time_t last_error_at;

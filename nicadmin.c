@@ -154,6 +154,11 @@ nicadmin_json(const struct nic_status *st, struct evbuffer *out)
 	control_json_str(out, st->hub_name);
 	evbuffer_add_printf(out, ",\"transport\":");
 	control_json_str(out, st->via);
+	evbuffer_add_printf(out, ",\"tcp_congestion\":");
+	if (st->tcp_congestion[0] != '\0')
+		control_json_str(out, st->tcp_congestion);
+	else
+		evbuffer_add_printf(out, "null");
 	evbuffer_add_printf(out, ",\"user\":");
 	control_json_str(out, st->user);
 	nicadmin_json_addr(st, out);
@@ -185,13 +190,14 @@ nicadmin_text(const struct nic_status *st, struct evbuffer *out)
 
 	evbuffer_add_printf(out, "interface   %s, MAC %s, offload %s\n"
 	    "state       %s since %s (%.1f s)%s%s\n"
-	    "hub         %s, virtual hub %s, via %s, user %s\n",
+	    "hub         %s, virtual hub %s, via %s%s%s%s, user %s\n",
 	    st->ifname, st->mac, st->offload ? "on" : "off",
 	    nic_state_name(st->state), nicadmin_when(when, st->state_since),
 	    st->state_for_s, st->phase != st->state ? ", now " : "",
 	    st->phase != st->state ? nic_state_name(st->phase) : "",
 	    nicadmin_hub(hub, sizeof hub, st), st->hub_name, st->via,
-	    st->user);
+	    st->tcp_congestion[0] ? " (TCP " : "", st->tcp_congestion,
+	    st->tcp_congestion[0] ? ")" : "", st->user);
 	nicadmin_text_addr(st, out);
 	if (st->session != 0)
 		evbuffer_add_printf(out, "session     %" PRIu64 ", up since %s "
@@ -242,7 +248,8 @@ nicadmin_line(const struct nic_status *st, struct evbuffer *out)
 	if (st->dhcp_state != NULL)
 		evbuffer_add_printf(out, " dhcp=%s renew_at=%s", st->dhcp_state,
 		    nicadmin_when(w1, st->dhcp_renew_at));
-	evbuffer_add_printf(out, " coalesced=%" PRIu64, st->coalesced);
+	evbuffer_add_printf(out, " coalesced=%" PRIu64 " tcp=%s", st->coalesced,
+	    st->tcp_congestion[0] ? st->tcp_congestion : "none");
 }
 
 void

@@ -60,8 +60,9 @@ ok "each card's control socket, mode 0600; vpn5 in two namespaces is no clash"
 # 1. status, text and JSON
 out=$(admin "$A" vpn5) || fail "--admin --nic vpn5: $?"
 grep -Eq '^state +up since ' <<<"$out" || fail "state not up: $out"
-grep -Eq '^hub +10\.91\.1\.1:7777, virtual hub DEFAULT, via direct, user u$' <<<"$out" ||
-  fail "hub line: $out"
+cc=$(ip netns exec "$A" sysctl -n net.ipv4.tcp_congestion_control)
+grep -Eq "^hub +10\.91\.1\.1:7777, virtual hub DEFAULT, via direct \(TCP $cc\), user u\$" \
+  <<<"$out" || fail "hub line: $out"
 grep -Eq "^interface +vpn5, MAC $MAC_A, offload (on|off)$" <<<"$out" || fail "interface line: $out"
 grep -Eq '^last error +none$' <<<"$out" || fail "last error: $out"
 in0=$(sed -n 's/^in *\([0-9]*\) frames.*/\1/p' <<<"$out")

@@ -10,6 +10,7 @@
 # it is built in, as in Debian's kernels). Checks, with ss in each namespace: both
 # ends of A's connection and the hub's end of B's run CC, B's own end reno; the same
 # once the hub has restarted and A, which kept only CAP_NET_ADMIN, has reconnected;
+# each card's status (softether --admin --nic --json) names its own;
 # a name the kernel lacks stops hub and card with what it has; --via ssh refuses it.
 . "$(dirname "$0")/lib.sh"
 
@@ -82,9 +83,16 @@ check_all() { # WHEN
   got=$(cc "$H" "dst 10.83.2.2"); [ "$got" = "$CC" ] || fail "$1: hub's end to B runs $got"
   got=$(cc "$B" "dst 10.83.2.1:7777"); [ "$got" = reno ] || fail "$1: card B's end runs $got"
   ip netns exec "$A" ping -c 3 -i 0.2 -W 2 192.168.83.2 >/dev/null || fail "$1: no ping A -> B"
+  # Each card's status says what its connection runs.
+  got=$(status_cc "$A"); [ "$got" = "$CC" ] || fail "$1: card A's status says $got"
+  got=$(status_cc "$B"); [ "$got" = reno ] || fail "$1: card B's status says $got"
+}
+status_cc() { # NS: tcp_congestion in the card's --admin --nic --json
+  ip netns exec "$1" "$SOFTETHER" --admin --nic vpn0 --json |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["tcp_congestion"])'
 }
 check_all "first connection"
-ok "the hub's end of every connection and card A's run $CC; card B's own end reno"
+ok "the hub's end of every connection and card A's run $CC, card B's own end reno; the cards' status says so"
 
 # The hub restarts: A, no longer root, makes a new connection on its own.
 mark nicA 'vpn0 up'

@@ -55,6 +55,7 @@ t_status(struct nic_status *st, const char *last_error)
 	st->dropped = 3;
 	st->coalesced = 5;
 	st->offload = 1;
+	snprintf(st->tcp_congestion, sizeof st->tcp_congestion, "cubic");
 	st->last_error = last_error;
 	st->last_error_at = last_error[0] ? T_JAN1_2026 + 59 : 0;
 }
@@ -110,8 +111,8 @@ test_status_text(void **state)
 	assert_string_equal(s,
 	    "interface   vpn0, MAC 5e:00:00:00:00:0a, offload on\n"
 	    "state       up since 2026-01-01T00:01:00Z (2.5 s)\n"
-	    "hub         hub.example:443, virtual hub DEFAULT, via direct, "
-	    "user alice\n"
+	    "hub         hub.example:443, virtual hub DEFAULT, via direct "
+	    "(TCP cubic), user alice\n"
 	    "address     none\n"
 	    "session     42, up since 2026-01-01T00:00:00Z (62.5 s), "
 	    "resumes 1\n"
@@ -161,7 +162,7 @@ test_status_json(void **state)
 	    "\"phase\":\"up\",\"state_since\":\"2026-01-01T00:01:00Z\",\"state_for_s\":2.5,"
 	    "\"hub\":\"hub.example:443\",\"hub_host\":\"hub.example\","
 	    "\"hub_port\":443,\"hub_name\":\"DEFAULT\",\"transport\":"
-	    "\"direct\",\"user\":\"alice\",\"addressing\":\"none\","
+	    "\"direct\",\"tcp_congestion\":\"cubic\",\"user\":\"alice\",\"addressing\":\"none\","
 	    "\"address\":null,\"dhcp\":null,\"session\":42,\"session_since\":"
 	    "\"2026-01-01T00:00:00Z\",\"session_for_s\":62.5,\"in_bytes\":1000,"
 	    "\"in_frames\":10,\"out_bytes\":2000,\"out_frames\":20,"
@@ -174,7 +175,10 @@ test_status_json(void **state)
 	st.state = NIC_CUT;
 	st.phase = NIC_TLS;
 	st.session = 0;
+	st.tcp_congestion[0] = '\0';	/* no TCP connection of ours */
 	s = t_out(&st, NICADMIN_JSON, NULL, 0, NULL);
+	assert_non_null(strstr(s, "\"transport\":\"direct\",\"tcp_congestion\":"
+	    "null,\"user\""));
 	assert_non_null(strstr(s, "\"state\":\"cut-resuming\",\"phase\":"
 	    "\"tls\""));
 	assert_non_null(strstr(s, "\"session\":null,\"session_since\":null,"
@@ -199,11 +203,13 @@ test_status_line(void **state)
 	    "lost=0 dropped=3 offload=on hub_name=DEFAULT user=alice "
 	    "mac=5e:00:00:00:00:0a since=2026-01-01T00:01:00Z phase=up "
 	    "session_since=2026-01-01T00:00:00Z last_error=none "
-	    "addressing=none address=none coalesced=5");
+	    "addressing=none address=none coalesced=5 tcp=cubic");
 	free(s);
 	t_status(&st, "lost\n");
 	st.session = 0;
+	st.tcp_congestion[0] = '\0';
 	s = t_out(&st, NICADMIN_LINE, NULL, 0, NULL);
+	assert_non_null(strstr(s, " coalesced=5 tcp=none"));
 	assert_non_null(strstr(s, "session_since=- last_error=\"lost\\x0a\" "
 	    "addressing=none"));
 	assert_null(strchr(s, '\n'));
