@@ -379,7 +379,10 @@ nicconf_transport(const struct nicconf *cfg, struct nic_opts *o, char *err,
 
 	for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++)
 		if ((cfg->set & nicconf_bit(owned[i].key)) &&
-		    !(o->via->takes & owned[i].what))
+		    !(o->via->takes & owned[i].what) &&
+		    /* "system" asks for nothing: any transport takes it */
+		    !(owned[i].what == TRANSPORT_TAKES_TCP &&
+		    tcpcc_is_system(cfg->tcp_congestion)))
 			return NICCONF_ERR(owned[i].key, "goes with --via %s, "
 			    "not %s", transport_names_taking(owned[i].what,
 			    names, sizeof names), o->via->name);

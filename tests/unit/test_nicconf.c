@@ -136,6 +136,7 @@ test_check(void **state)
 			assert_int_equal(o.resume_budget, 16u << 20);
 			assert_string_equal(o.ifname, "vpn0");
 			assert_string_equal(o.hub_name, "DEFAULT");
+			assert_string_equal(o.target.tcp_congestion, "cubic");
 		} else {
 			assert_int_equal(nicconf_to_opts(&cfg, &o, err,
 			    sizeof err), -1);
@@ -397,6 +398,18 @@ test_empty_and_example(void **state)
 	    sizeof err) != 0)
 		fail_msg("%s", err);
 	assert_non_null(cfg.connect);
+	nicconf_free(&cfg);
+
+	/* The example's tcp_congestion: system asks nothing of a transport:
+	 * ssh takes it as well (and any other name is refused there). */
+	static const char ssh[] = "connect: h\nuser: u\npassword_file: /p\n"
+	    "via: ssh\nssh: gw\ntcp_congestion: system\n";
+	struct nic_opts o;
+	assert_int_equal(nicconf_load_string("<ssh>", ssh, strlen(ssh), &cfg,
+	    err, sizeof err), 0);
+	if (nicconf_to_opts(&cfg, &o, err, sizeof err) != 0)
+		fail_msg("%s", err);
+	assert_null(o.target.tcp_congestion);
 	nicconf_free(&cfg);
 
 	assert_int_equal(nicconf_load_file("config/no-such-file.yaml",
