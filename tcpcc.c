@@ -46,17 +46,19 @@ int
 tcpcc_set(int fd, const char *name, char *err, size_t errlen)
 {
 	char list[256];
+	int e;
 
 	if (tcpcc_is_system(name))
 		return 0;
 	if (setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, name,
 	    (socklen_t)strlen(name)) == 0)
 		return 0;
-	if (errno == ENOENT)
+	e = errno;
+	if (e == ENOENT)
 		snprintf(err, errlen, "this kernel has no TCP congestion "
 		    "control \"%s\" (it has: %s)", name, tcpcc_sysctl(
 		    "tcp_available_congestion_control", list, sizeof list));
-	else if (errno == EPERM)
+	else if (e == EPERM)
 		snprintf(err, errlen, "TCP congestion control \"%s\" is not "
 		    "allowed without CAP_NET_ADMIN (allowed: %s; "
 		    "net.ipv4.tcp_allowed_congestion_control)", name,
@@ -64,7 +66,8 @@ tcpcc_set(int fd, const char *name, char *err, size_t errlen)
 		    sizeof list));
 	else
 		snprintf(err, errlen, "TCP congestion control \"%s\": %s",
-		    name, strerror(errno));
+		    name, strerror(e));
+	errno = e;	/* the sysctl's reading may have changed it */
 	return -1;
 }
 
@@ -81,6 +84,8 @@ tcpcc_check(const char *name, char *err, size_t errlen)
 		return -1;
 	}
 	rc = tcpcc_set(fd, name, err, errlen);
+	if (rc != 0 && errno == EPERM)
+		rc = 0;
 	close(fd);
 	return rc;
 }

@@ -173,6 +173,11 @@ test_not_allowed(void **state)
 			fprintf(stderr, "got '%s'\nwant '%s'\n", err, want);
 			_exit(4);
 		}
+		/* A check does not judge privileges the start may hold. */
+		if (tcpcc_check(name, err, sizeof err) != 0)
+			_exit(5);
+		if (tcpcc_check("nosuchcc", err, sizeof err) != -1)
+			_exit(6);
 		_exit(0);
 	}
 	assert_true(pid > 0);
