@@ -29,7 +29,7 @@ run: build
 	./$(BUILD)/softether --hub
 
 test: build
-	cd $(BUILD) && ctest --output-on-failure
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 bench: build
 	bash bench/run.sh $(BUILD)
@@ -39,7 +39,7 @@ asan: deps
 	@CC=clang cmake -S . -B build-asan -DSOFTETHER_SANITIZE=ON \
 		-DSOFTETHER_FUZZ=ON $(CMAKEFLAGS) >/dev/null
 	@cmake --build build-asan -j $(JOBS)
-	cd build-asan && ctest --output-on-failure
+	cd build-asan && ctest --output-on-failure -j $(JOBS)
 
 install: build
 	@PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) bash scripts/install.sh install $(BUILD)
