@@ -24,6 +24,12 @@
 # SE_CC=name sets softether's own tcp_congestion (hub and both cards): its
 # tunnel's connections only, iperf3's and the other VPNs' keep the namespaces'.
 #
+# IDLE_POLL=1 holds a CPU latency request of 0 us (/dev/cpu_dma_latency) for
+# the whole run, as tuned's latency-performance profile does: idle CPUs then
+# poll instead of halting, so waking a process on one costs no wake-up of the
+# CPU. It shows how much of each VPN's added RTT is that (the idle CPUs burn
+# their time meanwhile; the figures' CPU s/GB count only the VPNs' processes).
+#
 # SOFTETHER=path picks the binary (default build/softether). OpenVPN is
 # installed with apt-get if missing; OPENVPN=0 leaves it out.
 #
@@ -82,6 +88,12 @@ fi
 echo "tcp congestion control: $(ip netns exec "$H" sysctl -n net.ipv4.tcp_congestion_control)"
 SE_CC=${SE_CC:-system}
 echo "softether's tcp_congestion: $SE_CC"
+if [ "${IDLE_POLL:-0}" = 1 ]; then
+  # Held while fd 9 is open, so until this script exits; "0x..." is read as hex.
+  exec 9>/dev/cpu_dma_latency && printf '0x00000000' >&9 ||
+    fail "IDLE_POLL=1: cannot hold a CPU latency request (/dev/cpu_dma_latency, root only)"
+  echo "idle CPUs poll (CPU latency request of 0 us held)"
+fi
 LANS=192.168.79 LANO=192.168.80 LANV=192.168.81   # softether's, OpenVPN's, SoftEther VPN's
 
 # softether, as bench/tunnel.sh sets it up.
