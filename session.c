@@ -4,7 +4,8 @@
  * cumulative ACK covers it, and sent again after a resume. Every record
  * starts with an ACK of what we have received in order, so acknowledgements
  * ride on data; a lone ACK record goes out only when SESSION_ACK_FRAMES
- * frames or SESSION_ACK_MS have passed without one.
+ * frames, or SESSION_ACK_MS since the first frame not yet acked, have
+ * passed without one.
  *
  * Receive side: frames at or below rx_last are duplicates of a resume and
  * are skipped; a jump past rx_last + 1 is frames the peer's budget dropped
@@ -341,6 +342,12 @@ session_pump(struct session *s)
 		if (conn_send_plain(s->conn, NULL, 0, b->data, b->len) != 0)
 			return;
 		s->ack_sent = s->rx_last;
+		/* Nothing left to ack: a lone ACK timed from an earlier frame
+		 * would only wake the peer (traffic both ways, a ping, would
+		 * send one every SESSION_ACK_MS). The next frame that comes
+		 * starts the timer again. */
+		if (event_pending(s->ack_ev, EV_TIMEOUT, NULL))
+			event_del(s->ack_ev);
 		if (session_seq_after(session_batch_last(b), s->tx_sent_max))
 			s->tx_sent_max = session_batch_last(b);
 		s->unsent = TAILQ_NEXT(b, entry);

@@ -609,6 +609,49 @@ test_piggyback(void **state)
 	assert_int_equal(a->lone_acks, 1);
 }
 
+/*
+ * Request and answer, a ping's traffic, every T_EARLY_MS for longer than
+ * SESSION_ACK_MS: every frame is acked by the next record the other way,
+ * so no lone ACK goes either way (one timed from the first frame and not
+ * stopped when an ack caught up would go every SESSION_ACK_MS and wake
+ * the peer for nothing). After the last answer its ack goes alone, once.
+ */
+static void
+test_ping_no_lone_acks(void **state)
+{
+	struct t_pair *p = *state;
+	struct t_end *a = p->a, *b = p->b;
+	const uint32_t rounds = 3u * SESSION_ACK_MS / T_EARLY_MS;
+
+	t_start(p, PROTO_RESUME_BUDGET, 1);
+	t_attach(p);
+	t_pump(p);
+	for (uint32_t i = 1; i <= rounds; i++) {
+		t_send(p, a, 1, 1);
+		assert_int_equal(t_carry(a, b), 1);
+		t_send(p, b, 1, 1);
+		assert_int_equal(t_carry(b, a), 1);
+		assert_int_equal(b->last_ack, i);
+		assert_int_equal(a->last_ack, i - 1);
+		t_wait(p, T_EARLY_MS);
+		/* Whatever the timers sent meanwhile. */
+		t_carry(a, b);
+		t_carry(b, a);
+	}
+	assert_int_equal(a->data_recs, rounds);
+	assert_int_equal(b->data_recs, rounds);
+	assert_int_equal(a->lone_acks, 0);
+	assert_int_equal(b->lone_acks, 0);
+	assert_int_equal(session_unacked(&b->s), 1);
+	t_wait(p, T_SETTLE_MS);
+	assert_int_equal(t_carry(a, b), 1);
+	assert_int_equal(a->lone_acks, 1);
+	assert_int_equal(a->last_ack, rounds);
+	assert_int_equal(session_unacked(&b->s), 0);
+	assert_int_equal(t_pending(&b->link), 0);
+	assert_int_equal(b->lone_acks, 0);
+}
+
 /* The link loses records; frames queue during the cut; the resume sends
  * exactly the gap and the rest, both ways. */
 static void
@@ -1245,6 +1288,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_in_order, t_setup,
 		    t_teardown),
 		cmocka_unit_test_setup_teardown(test_piggyback, t_setup,
+		    t_teardown),
+		cmocka_unit_test_setup_teardown(test_ping_no_lone_acks, t_setup,
 		    t_teardown),
 		cmocka_unit_test_setup_teardown(test_resume, t_setup,
 		    t_teardown),
