@@ -124,6 +124,19 @@ session_flush_cb(evutil_socket_t fd, short what, void *arg)
 	session_flush(arg);
 }
 
+/*
+ * An ACK of everything received went out, on data or alone: nothing is left
+ * to ack, so the delayed ACK stops (timed from an earlier frame, it would only
+ * wake the peer: under traffic both ways, a ping, a lone ACK every
+ * SESSION_ACK_MS). The next frame that comes starts it again.
+ */
+static void
+session_ack_went(struct session *s)
+{
+	s->ack_sent = s->rx_last;
+	event_del(s->ack_ev);
+}
+
 static void
 session_ack_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -134,7 +147,7 @@ session_ack_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	session_ack_item(s, ack);
 	if (conn_send_plain(s->conn, ack, sizeof ack, NULL, 0) == 0)
-		s->ack_sent = s->rx_last;
+		session_ack_went(s);
 }
 
 static void
@@ -341,13 +354,7 @@ session_pump(struct session *s)
 		session_ack_item(s, b->data);
 		if (conn_send_plain(s->conn, NULL, 0, b->data, b->len) != 0)
 			return;
-		s->ack_sent = s->rx_last;
-		/* Nothing left to ack: a lone ACK timed from an earlier frame
-		 * would only wake the peer (traffic both ways, a ping, would
-		 * send one every SESSION_ACK_MS). The next frame that comes
-		 * starts the timer again. */
-		if (event_pending(s->ack_ev, EV_TIMEOUT, NULL))
-			event_del(s->ack_ev);
+		session_ack_went(s);
 		if (session_seq_after(session_batch_last(b), s->tx_sent_max))
 			s->tx_sent_max = session_batch_last(b);
 		s->unsent = TAILQ_NEXT(b, entry);
