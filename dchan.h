@@ -57,6 +57,22 @@ int dchan_init(struct dchan *dc, enum dchan_cipher c,
 void dchan_clear(struct dchan *dc);
 
 /*
+ * Which code seals and opens AES-256-GCM records: by default intel-ipsec-mb
+ * when built in and the CPU has AES-NI, else OpenSSL. Both give the same
+ * bytes. For tests and benchmarks, before any record: -1 if impl is not
+ * available here.
+ */
+enum dchan_aes_impl {
+	DCHAN_AES_AUTO = 0,
+	DCHAN_AES_OPENSSL,
+	DCHAN_AES_IPSEC_MB,
+};
+int dchan_aes_impl_set(enum dchan_aes_impl impl);
+/* What AES-256-GCM records go through now, for logs: "openssl" or
+ * "intel-ipsec-mb VERSION, ARCH". */
+const char *dchan_aes_impl_name(void);
+
+/*
  * Seal in place. rec points at a buffer holding PROTO_REC_HDR free bytes,
  * then plain_len plaintext bytes, then PROTO_REC_TAG free bytes. Writes the
  * header, encrypts, appends the tag and advances tx.seq (ratcheting the key

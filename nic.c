@@ -552,10 +552,12 @@ nic_login_msg(struct conn *c, const struct proto_msg *m, void *arg)
 		session_attach(&n->sess, c, 0);
 		fresh = 1;
 		log_info("%s up: connected to %s:%u via %s, hub=%s "
-		    "session=%llu cipher=%s offload=%s%s", n->o->ifname,
+		    "session=%llu cipher=%s (%s) offload=%s%s", n->o->ifname,
 		    n->o->host, n->o->port, n->o->via->name, n->o->hub_name,
 		    (unsigned long long)w->session_id,
 		    dchan_cipher_name((enum dchan_cipher)w->cipher),
+		    w->cipher == DCHAN_AES256GCM ? dchan_aes_impl_name() :
+		    "openssl",
 		    n->offload ? "on" : n->dev.offload ? "off (hub)" : "off",
 		    n->by_ticket ? " login=ticket" : "");
 	}

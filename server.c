@@ -471,6 +471,7 @@ server_new(struct event_base *base, struct hubconf *cfg,
 {
 	struct srv *srv = calloc(1, sizeof *srv);
 	struct timeval age = { SRV_AGE_INTERVAL_MS / 1000, 0 };
+	enum dchan_cipher ci;
 
 	if (srv == NULL) {
 		log_err("out of memory starting the hub");
@@ -535,11 +536,12 @@ server_new(struct event_base *base, struct hubconf *cfg,
 		goto fail;
 	}
 	event_add(srv->age_ev, &age);
-	log_info("hub running: %zu virtual hub%s (%s%s), cipher preference %s",
-	    cfg->nhubs, cfg->nhubs == 1 ? "" : "s", cfg->hubs[0].name,
-	    cfg->nhubs > 1 ? ", ..." : "",
-	    dchan_cipher_name(dchan_pick(dchan_local_caps(),
-	    dchan_local_caps())));
+	ci = dchan_pick(dchan_local_caps(), dchan_local_caps());
+	log_info("hub running: %zu virtual hub%s (%s%s), cipher preference "
+	    "%s (%s)", cfg->nhubs, cfg->nhubs == 1 ? "" : "s",
+	    cfg->hubs[0].name, cfg->nhubs > 1 ? ", ..." : "",
+	    dchan_cipher_name(ci), ci == DCHAN_AES256GCM ?
+	    dchan_aes_impl_name() : "openssl");
 	srv_write_pidfile(srv);
 	srv_notify(srv, "READY=1");
 	return srv;

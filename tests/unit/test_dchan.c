@@ -725,6 +725,83 @@ test_channels_interleaved(void **state)
 		}
 }
 
+/*
+ * Both AES-256-GCM implementations on one stream, taking turns record by
+ * record and across the ratchet: each opens what the other sealed, and
+ * refuses it tampered.
+ */
+static void
+test_aes_impls_agree(void **state)
+{
+	static const size_t lens[] = { 0, 1, 17, 1500, 61440 };
+	static uint8_t rec[PROTO_REC_HDR + 61440 + PROTO_REC_TAG];
+	static uint8_t want[61440];
+	struct dchan a, b;
+	uint8_t *plain;
+	size_t plain_len, n, len;
+	const char *why;
+
+	(void)state;
+	if (!have(DCHAN_AES256GCM) ||
+	    dchan_aes_impl_set(DCHAN_AES_IPSEC_MB) == -1) {
+		print_message("intel-ipsec-mb not here: nothing to agree\n");
+		assert_int_equal(dchan_aes_impl_set(DCHAN_AES_OPENSSL), 0);
+		return;
+	}
+	pair(DCHAN_AES256GCM, &a, &b);
+	a.tx.seq = b.rx.seq = PROTO_REKEY_RECORDS - 5;
+	for (size_t r = 0; r < 20; r++) {
+		int seal_fast = (r & 1) != 0, open_fast = (r & 2) != 0;
+
+		len = lens[r % (sizeof lens / sizeof lens[0])];
+		make_plain(want, len, (uint8_t)r);
+		memcpy(rec + PROTO_REC_HDR, want, len);
+		assert_int_equal(dchan_aes_impl_set(seal_fast ?
+		    DCHAN_AES_IPSEC_MB : DCHAN_AES_OPENSSL), 0);
+		n = dchan_seal(&a, rec, len);
+		assert_int_equal(n, PROTO_REC_HDR + len + PROTO_REC_TAG);
+		assert_int_equal(dchan_aes_impl_set(open_fast ?
+		    DCHAN_AES_IPSEC_MB : DCHAN_AES_OPENSSL), 0);
+		rec[n - 1 - (r % PROTO_REC_TAG)] ^= 0x10;
+		assert_int_equal(dchan_open(&b, rec, n, &plain, &plain_len,
+		    &why), -1);
+		assert_string_equal(why, "record failed authentication");
+		rec[n - 1 - (r % PROTO_REC_TAG)] ^= 0x10;
+		memcpy(rec + PROTO_REC_HDR, want, len);
+		assert_int_equal(dchan_aes_impl_set(seal_fast ?
+		    DCHAN_AES_IPSEC_MB : DCHAN_AES_OPENSSL), 0);
+		/* Sealed again under the same seq: the first is gone. */
+		a.tx.seq--;
+		if (a.tx.seq % PROTO_REKEY_RECORDS == PROTO_REKEY_RECORDS - 1)
+			memcpy(a.tx.key, b.rx.key, DCHAN_KEY_LEN);
+		assert_int_equal(dchan_seal(&a, rec, len), n);
+		assert_int_equal(dchan_aes_impl_set(open_fast ?
+		    DCHAN_AES_IPSEC_MB : DCHAN_AES_OPENSSL), 0);
+		assert_int_equal(dchan_open(&b, rec, n, &plain, &plain_len,
+		    &why), 0);
+		assert_int_equal(plain_len, len);
+		assert_memory_equal(plain, want, len);
+	}
+	assert_true(b.rx.seq == PROTO_REKEY_RECORDS + 15);
+	dchan_clear(&a);
+	dchan_clear(&b);
+	assert_int_equal(dchan_aes_impl_set(DCHAN_AES_AUTO), 0);
+}
+
+static int
+aes_openssl(void **state)
+{
+	(void)state;
+	return dchan_aes_impl_set(DCHAN_AES_OPENSSL);
+}
+
+static int
+aes_auto(void **state)
+{
+	(void)state;
+	return dchan_aes_impl_set(DCHAN_AES_AUTO);
+}
+
 int
 main(void)
 {
@@ -745,8 +822,24 @@ main(void)
 		cmocka_unit_test(test_libsodium_interop),
 		cmocka_unit_test(test_channels_interleaved),
 	};
+	const struct CMUnitTest both[] = {
+		cmocka_unit_test(test_aes_impls_agree),
+	};
+	int failed;
 
 	if (!(dchan_local_caps() & PROTO_CAP_AESGCM))
 		print_message("AES-256-GCM unavailable here: AES cases skipped\n");
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	/* Every case with AES-256-GCM as records go by default, then again
+	 * through OpenSSL when that is not it. */
+	print_message("AES-256-GCM through %s\n", dchan_aes_impl_name());
+	failed = cmocka_run_group_tests_name("dchan", tests, aes_auto, NULL);
+	if (dchan_aes_impl_set(DCHAN_AES_OPENSSL) == 0 &&
+	    strcmp(dchan_aes_impl_name(), "openssl") == 0 &&
+	    dchan_aes_impl_set(DCHAN_AES_AUTO) == 0 &&
+	    strcmp(dchan_aes_impl_name(), "openssl") != 0)
+		failed += cmocka_run_group_tests_name("dchan, AES through "
+		    "OpenSSL", tests, aes_openssl, aes_auto);
+	failed += cmocka_run_group_tests_name("dchan, both AES", both, NULL,
+	    NULL);
+	return failed;
 }
