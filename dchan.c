@@ -185,17 +185,16 @@ dchan_evp(enum dchan_cipher c, int seal)
 	switch (c) {
 	case DCHAN_AES256GCM:
 		e = &dchan_evp_slots[0][seal != 0];
-		ci = EVP_aes_256_gcm();
 		break;
 	case DCHAN_CHACHA20POLY1305:
 		e = &dchan_evp_slots[1][seal != 0];
-		ci = EVP_chacha20_poly1305();
 		break;
 	default:
 		return NULL;
 	}
 	if (e->ctx != NULL)
 		return e;
+	ci = c == DCHAN_AES256GCM ? EVP_aes_256_gcm() : EVP_chacha20_poly1305();
 	if ((e->ctx = EVP_CIPHER_CTX_new()) == NULL)
 		return NULL;
 	/* The record layout in proto.h is only sound if OpenSSL agrees. */

@@ -26,9 +26,6 @@ struct dchan_dir {
 	enum dchan_cipher cipher;
 	uint64_t seq;                      /* next record's sequence number */
 	uint8_t key[DCHAN_KEY_LEN];        /* current epoch's key */
-	/* Unused since records moved to EVP; kept while the unit tests still
-	 * set it by hand. Removing it saves 1 KiB per connection. */
-	crypto_aead_aes256gcm_state aes;
 };
 
 struct dchan {
