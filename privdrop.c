@@ -1,8 +1,9 @@
 /*
  * privdrop.c: the hub gives up root once everything that needs it is open
  * (listening ports, the state directory, the certificate, the control
- * socket, bridged interfaces): it makes its state directory its own, then
- * becomes the configured user, keeping only the capabilities its bridges
+ * socket, bridged interfaces): it makes its state directory its own and
+ * lets its group write in the control socket's, then becomes the
+ * configured user, keeping only the capabilities its bridges
  * need to reopen an interface that comes back. Capabilities are set with
  * the raw capget/capset calls: two syscalls do not earn a library.
  */
@@ -38,6 +39,41 @@ privdrop_chown_one(const char *path, const struct stat *st, int flag,
 		log_warn("cannot give %s to the hub's user: %s", path,
 		    strerror(errno));
 	return 0;
+}
+
+/*
+ * The run directory (the control socket's; /run/softether by default) is
+ * shared with the cards, which stay uid 0 without root's powers and must
+ * still remove their own sockets there: it stays root's, and the hub's
+ * group gets to write in it, so that the hub removes its socket when it
+ * stops. A directory an earlier hub made its user's comes back to root.
+ * Opened without following a link: never what one points at.
+ */
+static void
+privdrop_run_dir(const char *run_dir)
+{
+	struct stat st;
+	uid_t owner;
+	int fd;
+
+	if ((fd = open(run_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) < 0) {
+		if (errno != ENOENT)
+			log_warn("cannot open %s: %s", run_dir,
+			    strerror(errno));
+		return;
+	}
+	if (fstat(fd, &st) != 0) {
+		log_warn("cannot stat %s: %s", run_dir, strerror(errno));
+		close(fd);
+		return;
+	}
+	owner = st.st_uid == privdrop_uid ? 0 : st.st_uid;
+	if (fchown(fd, owner, privdrop_gid) != 0 ||
+	    fchmod(fd, (st.st_mode & 07777 & ~(mode_t)S_IWOTH) | S_IRWXG) != 0)
+		log_warn("cannot let the hub's group write in %s: %s", run_dir,
+		    strerror(errno));
+	close(fd);
 }
 
 /* Effective and permitted become exactly want (capabilities below 32). */
@@ -90,10 +126,8 @@ privdrop(const char *user, const char *state_dir, const char *run_dir,
 	if (state_dir != NULL &&
 	    nftw(state_dir, privdrop_chown_one, 16, FTW_PHYS) != 0)
 		log_warn("cannot walk %s: %s", state_dir, strerror(errno));
-	if (run_dir != NULL && lchown(run_dir, privdrop_uid,
-	    privdrop_gid) != 0 && errno != ENOENT)
-		log_warn("cannot give %s to the hub's user: %s", run_dir,
-		    strerror(errno));
+	if (run_dir != NULL)
+		privdrop_run_dir(run_dir);
 	if (prctl(PR_SET_KEEPCAPS, keep_net, 0, 0, 0) != 0 ||
 	    setgroups(0, NULL) != 0 || setgid(privdrop_gid) != 0 ||
 	    setuid(privdrop_uid) != 0) {

@@ -9,8 +9,9 @@
 #define PRIVDROP_DEFAULT_USER "softether"
 
 /*
- * If running as root: state_dir (recursively) and run_dir become user's,
- * then the process becomes user (the default user, if it does not exist,
+ * If running as root: state_dir (recursively) becomes user's, run_dir
+ * (shared with cards) stays root's with user's group allowed to write in
+ * it, then the process becomes user (the default user, if it does not exist,
  * falls back to nobody with a warning; "root" stays root, with one), with
  * no capabilities but CAP_NET_RAW and CAP_NET_ADMIN if keep_net (bridges).
  * 0, or -1 with err.

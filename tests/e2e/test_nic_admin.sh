@@ -16,13 +16,20 @@
 # --pidfile) and answering; an unreachable hub: 0 after 30 s with a warning.
 # --syslog with no syslog daemon: one warning, the log on stderr. With a syslog
 # daemon (a stand-in, inside a mount namespace), --daemon passes the refusal up.
+# A hub and a card sharing a run directory (as /run/softether is by default)
+# each remove their own socket when they stop: the hub, no longer root, and the
+# card, uid 0 without root's powers.
 . "$(dirname "$0")/lib.sh"
 
 star 91
 printf 'pw\n' >"$WORK/pw"
 printf 'not-the-password\n' >"$WORK/wrong.pw"
 hub_config "$WORK/hub.yaml" DEFAULT:u:"$WORK/pw"
-start hub "$H" "$SOFTETHER" --hub -c "$WORK/hub.yaml"
+# The hub's control socket in a run directory of root's (as /run/softether),
+# shared with a card at the end.
+SHARED=$WORK/run
+mkdir -m 0755 "$SHARED"
+start hub "$H" "$SOFTETHER" --hub -c "$WORK/hub.yaml" --run-dir "$SHARED"
 wait_log hub 'listening on'
 FP=$(fingerprint hub)
 
@@ -241,3 +248,18 @@ else
     fail "nothing in the stand-in syslog: $(head -3 "$WORK/syslog.txt")"
   ok "--daemon with a syslog daemon: the log goes there, the refusal is passed up (exit 2)"
 fi
+
+# 9. A run directory the hub and a card share: it stays root's, the hub's
+# group may write in it, and each removes its own socket when it stops.
+want="root $(id -gn "$(stat -c %U "$WORK/state")") 775"
+[ "$(stat -c '%U %G %a' "$SHARED")" = "$want" ] ||
+  fail "shared run directory after the hub's start: $(stat -c '%U %G %a' "$SHARED"), expected $want"
+card nicS "$B" 10.91.2.1 vpn8 --run-dir "$SHARED"
+wait_log nicS 'vpn8 up: connected'
+[ -S "$SHARED/nic-vpn8@$B.sock" ] || fail "no card socket in $SHARED: $(ls "$SHARED")"
+kill -TERM "$PID_nicS"; wait_exit "$PID_nicS" 10
+[ -e "$SHARED/nic-vpn8@$B.sock" ] && fail "card's socket left behind in the hub's run directory"
+[ -S "$SHARED/control.sock" ] || fail "no hub socket in $SHARED: $(ls "$SHARED")"
+kill -TERM "$PID_hub"; wait_exit "$PID_hub" 10
+[ -e "$SHARED/control.sock" ] && fail "hub's socket left behind in its run directory"
+ok "a run directory shared by hub and card: root's, group-writable; each socket removed on stop"
