@@ -108,6 +108,7 @@ start nicB "$B" "$SOFTETHER" --nic --connect 10.79.2.1:7777 --user bench --passw
   --known-hubs "$WORK/kh" --ip $LANS.2/24 --tcp-congestion "$SE_CC"
 wait_log nicA 'vpn0 up'; wait_log nicB 'vpn0 up'
 ip netns exec "$A" ping -c 3 -W 2 $LANS.2 >/dev/null || fail "no ping over softether"
+echo "softether: data channel $(sed -n 's/.* vpn0 up: .* cipher=\(.*\) offload=.*/\1/p' "$WORK/nicA.log")"
 
 # OpenVPN: a throwaway CA and certificates in $WORK; one server in tap mode
 # switching frames between its clients itself (client-to-client, no bridge).
