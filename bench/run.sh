@@ -3,6 +3,8 @@
 set -euo pipefail
 BUILD=${1:-build}
 cd "$(dirname "$0")/.."
+echo "== AEAD code at record sizes, each library checked against the others (bench_aead)"
+"$BUILD/bench_aead" 0.2
 echo "== data channel (bench_dchan)"; "$BUILD/bench_dchan"
 echo "== hub engine (bench_switch)"; "$BUILD/bench_switch"
 echo "== tunnel vs raw veth (bench/tunnel.sh)"
