@@ -26,7 +26,7 @@ build: deps
 
 run: build
 	@bash scripts/install.sh user
-	./$(BUILD)/softether --hub
+	$(BUILD)/softether --hub
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
