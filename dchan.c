@@ -407,11 +407,13 @@ dchan_aes_impl_set(enum dchan_aes_impl impl)
 }
 
 const char *
-dchan_aes_impl_name(void)
+dchan_impl_name(enum dchan_cipher c)
 {
 #ifdef SOFTETHER_IPSEC_MB
-	if (dchan_imb_use())
+	if (c == DCHAN_AES256GCM && dchan_imb_use())
 		return dchan_imb_name;
+#else
+	(void)c;
 #endif
 	return "openssl";
 }

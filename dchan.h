@@ -65,9 +65,9 @@ enum dchan_aes_impl {
 	DCHAN_AES_IPSEC_MB,
 };
 int dchan_aes_impl_set(enum dchan_aes_impl impl);
-/* What AES-256-GCM records go through now, for logs: "openssl" or
- * "intel-ipsec-mb VERSION, ARCH". */
-const char *dchan_aes_impl_name(void);
+/* What records of cipher c go through now, for logs: "openssl", or for
+ * AES-256-GCM "intel-ipsec-mb VERSION, ARCH". */
+const char *dchan_impl_name(enum dchan_cipher c);
 
 /*
  * Seal in place. rec points at a buffer holding PROTO_REC_HDR free bytes,

@@ -556,8 +556,7 @@ nic_login_msg(struct conn *c, const struct proto_msg *m, void *arg)
 		    n->o->host, n->o->port, n->o->via->name, n->o->hub_name,
 		    (unsigned long long)w->session_id,
 		    dchan_cipher_name((enum dchan_cipher)w->cipher),
-		    w->cipher == DCHAN_AES256GCM ? dchan_aes_impl_name() :
-		    "openssl",
+		    dchan_impl_name((enum dchan_cipher)w->cipher),
 		    n->offload ? "on" : n->dev.offload ? "off (hub)" : "off",
 		    n->by_ticket ? " login=ticket" : "");
 	}

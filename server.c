@@ -540,8 +540,7 @@ server_new(struct event_base *base, struct hubconf *cfg,
 	log_info("hub running: %zu virtual hub%s (%s%s), cipher preference "
 	    "%s (%s)", cfg->nhubs, cfg->nhubs == 1 ? "" : "s",
 	    cfg->hubs[0].name, cfg->nhubs > 1 ? ", ..." : "",
-	    dchan_cipher_name(ci), ci == DCHAN_AES256GCM ?
-	    dchan_aes_impl_name() : "openssl");
+	    dchan_cipher_name(ci), dchan_impl_name(ci));
 	srv_write_pidfile(srv);
 	srv_notify(srv, "READY=1");
 	return srv;

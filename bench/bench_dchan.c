@@ -46,7 +46,7 @@ bench_run(enum dchan_cipher c, size_t plain_len, uint8_t *rec)
 	} while (elapsed < BENCH_SECONDS);
 	printf("%-18s %-30s %6zu B records: %9.1f MB/s seal+open, "
 	    "%9.0f records/s\n", dchan_cipher_name(c),
-	    c == DCHAN_AES256GCM ? dchan_aes_impl_name() : "openssl", plain_len,
+	    dchan_impl_name(c), plain_len,
 	    (double)records * (double)plain_len / elapsed / 1e6,
 	    (double)records / elapsed);
 	dchan_clear(&a);
