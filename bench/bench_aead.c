@@ -32,7 +32,7 @@ enum bench_cipher { BENCH_AES, BENCH_CHACHA };
 
 struct bench_ctx {
 	enum bench_cipher cipher;
-	int rekey;                 /* EVP: set the key with every record's IV */
+	int rekey;                 /* set the key with every record's IV */
 	uint8_t key[BENCH_KEY_LEN];
 	crypto_aead_aes256gcm_state aes;
 	EVP_CIPHER_CTX *enc, *dec;
@@ -44,6 +44,7 @@ struct bench_ctx {
 struct bench_impl {
 	const char *lib;
 	enum bench_cipher cipher;
+	int rekey;                 /* EVP, intel-ipsec-mb: key every record */
 	int (*setup)(struct bench_ctx *, enum bench_cipher,
 	    const uint8_t *key);
 	int (*seal)(struct bench_ctx *, uint8_t *c, uint8_t *tag,
@@ -112,7 +113,6 @@ bench_evp_setup(struct bench_ctx *x, enum bench_cipher c, const uint8_t *key)
 	    EVP_chacha20_poly1305();
 
 	x->cipher = c;
-	x->rekey = 0;
 	memcpy(x->key, key, BENCH_KEY_LEN);
 	x->enc = EVP_CIPHER_CTX_new();
 	x->dec = EVP_CIPHER_CTX_new();
@@ -122,16 +122,6 @@ bench_evp_setup(struct bench_ctx *x, enum bench_cipher c, const uint8_t *key)
 		bench_evp_teardown(x);
 		return -1;
 	}
-	return 0;
-}
-
-static int
-bench_evp_rk_setup(struct bench_ctx *x, enum bench_cipher c,
-    const uint8_t *key)
-{
-	if (bench_evp_setup(x, c, key) != 0)
-		return -1;
-	x->rekey = 1;
 	return 0;
 }
 
@@ -189,19 +179,8 @@ bench_imb_setup(struct bench_ctx *x, enum bench_cipher c, const uint8_t *key)
 		init_mb_mgr_auto(bench_imb_mgr, &arch);
 	}
 	x->cipher = c;
-	x->rekey = 0;
 	memcpy(x->key, key, BENCH_KEY_LEN);
 	IMB_AES256_GCM_PRE(bench_imb_mgr, x->key, &x->imb);
-	return 0;
-}
-
-static int
-bench_imb_rk_setup(struct bench_ctx *x, enum bench_cipher c,
-    const uint8_t *key)
-{
-	if (bench_imb_setup(x, c, key) != 0)
-		return -1;
-	x->rekey = 1;
 	return 0;
 }
 
@@ -240,23 +219,23 @@ bench_imb_teardown(struct bench_ctx *x)
 #endif
 
 static const struct bench_impl bench_impls[] = {
-	{ "libsodium", BENCH_AES, bench_na_setup, bench_na_seal,
+	{ "libsodium", BENCH_AES, 0, bench_na_setup, bench_na_seal,
 	  bench_na_open, bench_na_teardown },
-	{ "openssl", BENCH_AES, bench_evp_setup, bench_evp_seal,
+	{ "openssl", BENCH_AES, 0, bench_evp_setup, bench_evp_seal,
 	  bench_evp_open, bench_evp_teardown },
-	{ "openssl*", BENCH_AES, bench_evp_rk_setup, bench_evp_seal,
+	{ "openssl*", BENCH_AES, 1, bench_evp_setup, bench_evp_seal,
 	  bench_evp_open, bench_evp_teardown },
 #ifdef SOFTETHER_IPSEC_MB
-	{ "ipsec-mb", BENCH_AES, bench_imb_setup, bench_imb_seal,
+	{ "ipsec-mb", BENCH_AES, 0, bench_imb_setup, bench_imb_seal,
 	  bench_imb_open, bench_imb_teardown },
-	{ "ipsec-mb*", BENCH_AES, bench_imb_rk_setup, bench_imb_seal,
+	{ "ipsec-mb*", BENCH_AES, 1, bench_imb_setup, bench_imb_seal,
 	  bench_imb_open, bench_imb_teardown },
 #endif
-	{ "libsodium", BENCH_CHACHA, bench_na_setup, bench_na_seal,
+	{ "libsodium", BENCH_CHACHA, 0, bench_na_setup, bench_na_seal,
 	  bench_na_open, bench_na_teardown },
-	{ "openssl", BENCH_CHACHA, bench_evp_setup, bench_evp_seal,
+	{ "openssl", BENCH_CHACHA, 0, bench_evp_setup, bench_evp_seal,
 	  bench_evp_open, bench_evp_teardown },
-	{ "openssl*", BENCH_CHACHA, bench_evp_rk_setup, bench_evp_seal,
+	{ "openssl*", BENCH_CHACHA, 1, bench_evp_setup, bench_evp_seal,
 	  bench_evp_open, bench_evp_teardown },
 };
 #define BENCH_NIMPLS (sizeof bench_impls / sizeof bench_impls[0])
@@ -265,6 +244,16 @@ static const size_t bench_sizes[] = { 1500, 16384, BENCH_MAX_PLAIN };
 #define BENCH_NSIZES (sizeof bench_sizes / sizeof bench_sizes[0])
 
 static const uint8_t bench_key[BENCH_KEY_LEN] = "data channel bench key";
+
+/* A context for im, keyed for every record if im says so. */
+static int
+bench_setup(const struct bench_impl *im, struct bench_ctx *x)
+{
+	if (im->setup(x, im->cipher, bench_key) != 0)
+		return -1;
+	x->rekey = im->rekey;
+	return 0;
+}
 
 /* The nonce and additional data of dchan.c: 4 zero bytes then the record's
  * seq big endian; the 12-byte record header. */
@@ -303,7 +292,7 @@ bench_check(const struct bench_impl *im, struct bench_bufs *b, int first)
 	size_t len = bench_sizes[0];
 	int rc = -1;
 
-	if (im->setup(&x, im->cipher, bench_key) != 0)
+	if (bench_setup(im, &x) != 0)
 		return -1;
 	bench_record_meta(nonce, ad, len, 0x0102030405060708ull);
 	if (im->seal(&x, b->out, b->tag, b->plain, len, ad, nonce) != 0)
@@ -374,7 +363,7 @@ bench_median(const struct bench_impl *im, struct bench_bufs *b, size_t len,
 	double runs[BENCH_RUNS];
 	int r;
 
-	if (im->setup(&x, im->cipher, bench_key) != 0)
+	if (bench_setup(im, &x) != 0)
 		return -1;
 	for (r = 0; r < BENCH_RUNS; r++) {
 		runs[r] = bench_run(im, &x, b, len, do_open, seconds);
