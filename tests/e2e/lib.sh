@@ -9,6 +9,11 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "SKIP: end-to-end tests need root (network namespaces, TAP)"; exit 77
 fi
 
+# Whom a hub without a user: setting becomes: the softether user where an
+# install (make run, make install, the package) made it, else nobody.
+HUB_USER=nobody
+id -u softether >/dev/null 2>&1 && HUB_USER=softether
+
 PFX="se$(( $$ % 100000 ))"          # namespace and veth prefix, unique per run
 WORK=$(mktemp -d /tmp/softether-e2e.XXXXXX)
 chmod 755 "$WORK"   # the hub gives up root: its state directory is in here

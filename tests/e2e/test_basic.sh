@@ -63,9 +63,9 @@ ok "options of another role or transport are refused by name, checked or started
 
 start hub "$H" "$SOFTETHER" --hub -c "$WORK/hub.yaml" --resume-window 3
 wait_log hub 'listening on 0.0.0.0:7777'
-wait_log hub 'running as nobody'
-runs_as "$PID_hub" nobody 0000000000000000
-ok "the hub has given up root: it runs as nobody with no capabilities"
+wait_log hub "running as $HUB_USER"
+runs_as "$PID_hub" "$HUB_USER" 0000000000000000
+ok "the hub has given up root: it runs as $HUB_USER with no capabilities"
 FP=$(fingerprint hub)
 [ ${#FP} -eq 64 ] || fail "hub did not log its fingerprint"
 

@@ -77,9 +77,9 @@ ok "a bridge onto an unknown hub is refused with file:line"
 start hub "$H" "$SOFTETHER" --hub -c "$WORK/hub.yaml"
 wait_log hub 'listening on 0.0.0.0:7777'
 wait_log hub 'bridge lanh on hub LOCAL'
-wait_log hub 'running as nobody'
+wait_log hub "running as $HUB_USER"
 # CAP_NET_ADMIN (12) and CAP_NET_RAW (13): to open lanh again if it goes.
-runs_as "$PID_hub" nobody 0000000000003000
+runs_as "$PID_hub" "$HUB_USER" 0000000000003000
 FP=$(fingerprint hub)
 admin() { ip netns exec "$H" "$SOFTETHER" --admin -c "$WORK/hub.yaml" "$@"; }
 
