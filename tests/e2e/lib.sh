@@ -52,6 +52,19 @@ link() {
   ip -n "$4" addr add "$6" dev "$5"; ip -n "$4" link set "$5" up
 }
 
+# cut_link NS IFACE: every packet into or out of IFACE in NS dropped (an
+# nftables table "cut") until mend_link NS: a link that goes silent, as a
+# pulled cable or a blackholing middlebox makes it.
+cut_link() {
+  ip netns exec "$1" nft -f - <<NFT
+table inet cut {
+  chain i { type filter hook input priority 0; iifname "$2" drop; }
+  chain o { type filter hook output priority 0; oifname "$2" drop; }
+}
+NFT
+}
+mend_link() { ip netns exec "$1" nft delete table inet cut; }
+
 # star N: the usual star. Namespaces $H (hub), $A and $B (cards); A reaches the
 # hub at 10.N.1.1 from 10.N.1.2, B at 10.N.2.1 from 10.N.2.2. H does not forward.
 star() {

@@ -173,14 +173,9 @@ mark gwA 'resumed session'
 ip netns exec ${PFX}a1 ping -c 40 -i 0.2 -W 20 192.168.50.21 >"$WORK/ping.log" 2>&1 &
 P=$!
 sleep 1
-ip netns exec "$GA" nft -f - <<'NFT'
-table inet cut {
-  chain i { type filter hook input priority 0; iifname "wan" drop; }
-  chain o { type filter hook output priority 0; oifname "wan" drop; }
-}
-NFT
+cut_link "$GA" wan
 sleep 4
-ip netns exec "$GA" nft delete table inet cut
+mend_link "$GA"
 wait $P || true
 wait_more gwA 'resumed session' 10
 grep -q '^40 packets transmitted, 40 received' "$WORK/ping.log" ||

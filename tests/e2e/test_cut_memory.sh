@@ -67,12 +67,7 @@ ok "$((N + 2)) sessions up in $((SECONDS - t0)) s"
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$PID_hub/status"; }
 before=$(rss)
 # The cut: A's side drops everything; the hub finds those N dead.
-ip netns exec "$A" nft -f - <<'NFT'
-table inet cut {
-  chain i { type filter hook input priority 0; iifname "va" drop; }
-  chain o { type filter hook output priority 0; oifname "va" drop; }
-}
-NFT
+cut_link "$A" va
 until_count cut "$N" 30
 ok "$N sessions cut, kept for a resume"
 

@@ -137,16 +137,11 @@ ok "renewed at T1, the same address"
 # 4. a cut the session survives: the address stays, no new DISCOVER
 disc=$(discovers $MAC_A)
 mark nicA 'resumed session'
-ip netns exec "$A" nft -f - <<'NFT'
-table inet cut {
-  chain i { type filter hook input priority 0; iifname "va" drop; }
-  chain o { type filter hook output priority 0; oifname "va" drop; }
-}
-NFT
+cut_link "$A" va
 wait_log nicA 'vpn0: connection lost' 10
 sleep 3
 [ "$(addr4 "$A" vpn0)" = "$IP_A" ] || fail "the address went during the cut: $(addr4 "$A" vpn0)"
-ip netns exec "$A" nft delete table inet cut
+mend_link "$A"
 wait_more nicA 'resumed session' 20
 ip netns exec "$A" ping -c 2 -i 0.2 -W 2 192.168.$N.1 >/dev/null || fail "ping after the resume"
 [ "$(addr4 "$A" vpn0)" = "$IP_A" ] || fail "the address after the resume: $(addr4 "$A" vpn0)"

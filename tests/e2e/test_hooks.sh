@@ -120,15 +120,10 @@ ok "as sudo's user too, the up hook may add a route"
 
 # A cut that A's session survives (4 s, A's dead peer 2 s): no hook runs (D is cut
 # too, and resumes as well).
-ip netns exec "$A" nft -f - <<'NFT'
-table inet cut {
-  chain i { type filter hook input priority 0; iifname "va" drop; }
-  chain o { type filter hook output priority 0; oifname "va" drop; }
-}
-NFT
+cut_link "$A" va
 wait_log nicA 'vpn0: connection lost' 10
 sleep 2
-ip netns exec "$A" nft delete table inet cut
+mend_link "$A"
 wait_log nicA "resumed session $SID" 20
 sleep 0.5
 [ "$(grep -c '^EVENT' "$WORK/A.out")" = 1 ] || fail "a resume ran a hook: $(grep '^EVENT' "$WORK/A.out")"

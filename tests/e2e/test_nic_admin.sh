@@ -120,17 +120,12 @@ wait_state "$A" vpn5 up 15
 ok "a second card on vpn5 is refused, saying why; the first runs on"
 
 # 4. cut: cut-resuming, then up with a resume
-ip netns exec "$A" nft -f - <<'NFT'
-table inet cut {
-  chain i { type filter hook input priority 0; iifname "va" drop; }
-  chain o { type filter hook output priority 0; oifname "va" drop; }
-}
-NFT
+cut_link "$A" va
 wait_state "$A" vpn5 cut-resuming 15
 out=$(admin "$A" vpn5)
 grep -Eq '^last error +[0-9T:-]+Z: (connection lost: |connect to |resume attempt failed: )' <<<"$out" ||
   fail "last error during the cut: $out"
-ip netns exec "$A" nft delete table inet cut
+mend_link "$A"
 wait_state "$A" vpn5 up 15
 [ "$(admin "$A" vpn5 --json | jget resumes)" -ge 1 ] || fail "no resume counted"
 ok "cut by nftables: cut-resuming with the last error, then up, one resume"

@@ -43,15 +43,8 @@ ip -n "$A" neigh replace 192.168.77.2 lladdr "$(mac_of "$B" vpn0)" nud permanent
 ip -n "$B" neigh replace 192.168.77.1 lladdr "$(mac_of "$A" vpn0)" nud permanent dev vpn0
 ip netns exec "$A" ping -c 2 -i 0.2 -W 2 192.168.77.2 >/dev/null || fail "no traffic before the cuts"
 
-link_cut() {
-  ip netns exec "$A" nft -f - <<'NFT'
-table inet cut {
-  chain i { type filter hook input priority 0; iifname "va" drop; }
-  chain o { type filter hook output priority 0; oifname "va" drop; }
-}
-NFT
-}
-link_restore() { ip netns exec "$A" nft delete table inet cut; }
+link_cut() { cut_link "$A" va; }
+link_restore() { mend_link "$A"; }
 
 # slow_send FILE PORT CHUNKS: A -> B over the virtual LAN, paced so it spans a cut.
 head -c 40000000 /dev/urandom >"$WORK/blob"
