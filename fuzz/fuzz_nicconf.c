@@ -16,9 +16,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static char *
 fuzz_print(const struct nicconf *cfg)
 {
-	char *text = nicconf_text(cfg);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
 
-	if (text == NULL)
+	if (f == NULL)
+		abort();
+	nicconf_print(cfg, f);
+	if (fclose(f) != 0)
 		abort();
 	return text;
 }
