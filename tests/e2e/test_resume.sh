@@ -43,9 +43,6 @@ ip -n "$A" neigh replace 192.168.77.2 lladdr "$(mac_of "$B" vpn0)" nud permanent
 ip -n "$B" neigh replace 192.168.77.1 lladdr "$(mac_of "$A" vpn0)" nud permanent dev vpn0
 ip netns exec "$A" ping -c 2 -i 0.2 -W 2 192.168.77.2 >/dev/null || fail "no traffic before the cuts"
 
-link_cut() { cut_link "$A" va; }
-link_restore() { mend_link "$A"; }
-
 # slow_send FILE PORT CHUNKS: A -> B over the virtual LAN, paced so it spans a cut.
 head -c 40000000 /dev/urandom >"$WORK/blob"
 want=$(sha256sum <"$WORK/blob" | cut -d' ' -f1)
@@ -75,12 +72,12 @@ pings() { # answered/sent of a finished ping log
 
 # 1. nftables cuts of 10 s: under a transfer, then under a 5/s ping
 slow_send "$WORK/blob" 5001 64
-sleep 2; link_cut; sleep 10; link_restore
+sleep 2; cut_link "$A" va; sleep 10; mend_link "$A"
 check_blob "10 s cut"
 ok "10 s cut: 40 MB transfer across it, checksum matches"
 ip netns exec "$A" ping -c 75 -i 0.2 -W 30 192.168.77.2 >"$WORK/ping1.log" 2>&1 &
 P=$!
-sleep 2; link_cut; sleep 10; link_restore
+sleep 2; cut_link "$A" va; sleep 10; mend_link "$A"
 wait $P || true
 pings "$WORK/ping1.log" "10 s cut"
 ok "10 s cut: $R pings answered"
@@ -96,7 +93,7 @@ ok "veth down 10 s: $R pings answered"
 # 3. a 45 s cut: past the dead-peer time, so the hub sees the connection die
 #    and the session is resumed on a new one.
 slow_send "$WORK/blob" 5002 128
-sleep 2; link_cut; sleep 45; t0=$(date +%s.%N); link_restore
+sleep 2; cut_link "$A" va; sleep 45; t0=$(date +%s.%N); mend_link "$A"
 until ip netns exec "$A" ping -c 1 -W 1 192.168.77.2 >/dev/null 2>&1; do
   [ "$(echo "$(date +%s.%N) - $t0 > 40" | bc)" = 1 ] && fail "45 s cut: no traffic 40 s after restore"
 done
@@ -113,7 +110,7 @@ ok "hub counters: resumed, no frame lost"
 # 4. longer than HUB2's 5 s window (it sees the cut after 4 s of silence)
 mark nicA2 'vpn1 up: connected'; up=$MARK
 mark hub2 'reason=not resumed within the resume window'; freed=$MARK
-link_cut; sleep 12; link_restore
+cut_link "$A" va; sleep 12; mend_link "$A"
 MARK=$freed wait_more hub2 'reason=not resumed within the resume window' 5
 MARK=$up wait_more nicA2 'vpn1 up: connected' 40
 ip netns exec "$A" ping -c 2 -i 0.2 -W 3 192.168.88.2 >/dev/null || fail "no traffic after a new session"
