@@ -137,6 +137,15 @@ admin_status(struct srv *srv, int json, struct evbuffer *out)
 		}
 		evbuffer_add_printf(out, "bridges %u (%u up)\n", nb, nup);
 	}
+	if (!TAILQ_EMPTY(&srv->cascades)) {
+		const struct cascade *k;
+		unsigned nk = 0, nup = 0;
+		TAILQ_FOREACH(k, &srv->cascades, entry) {
+			nk++;
+			nup += cascade_up(k) ? 1u : 0u;
+		}
+		evbuffer_add_printf(out, "cascades %u (%u up)\n", nk, nup);
+	}
 	return 0;
 }
 
@@ -361,6 +370,86 @@ admin_bridge_text(struct evbuffer *out, const struct bridge *b, int detail)
 	evbuffer_add_printf(out, "\n");
 }
 
+static void
+admin_cascade_json(struct evbuffer *out, const struct cascade *k)
+{
+	struct nic_status st;
+	const char *state = cascade_status(k, &st);
+	char remote[300];
+
+	snprintf(remote, sizeof remote, "%s:%u", st.host, st.port);
+	evbuffer_add_printf(out, "{\"id\":%" PRIu64 ",\"kind\":\"cascade\","
+	    "\"hub\":", k->id);
+	control_json_str(out, k->hub->engine.name);
+	evbuffer_add_printf(out, ",\"name\":");
+	control_json_str(out, k->name);
+	evbuffer_add_printf(out, ",\"remote\":");
+	control_json_str(out, remote);
+	evbuffer_add_printf(out, ",\"remote_hub\":");
+	control_json_str(out, st.hub_name);
+	evbuffer_add_printf(out, ",\"user\":");
+	control_json_str(out, st.user);
+	evbuffer_add_printf(out, ",\"transport\":\"%s\",\"since\":%.3f,"
+	    "\"state\":\"%s\",\"session\":%" PRIu64 ",\"resumes\":%u,"
+	    "\"in_frames\":%" PRIu64 ",\"in_bytes\":%" PRIu64 ",\"out_frames\":%"
+	    PRIu64 ",\"out_bytes\":%" PRIu64 ",\"out_dropped\":%" PRIu64
+	    ",\"macs\":%u,\"last_error\":", st.via,
+	    (double)time(NULL) - (double)(clock_now_ms() - k->started_ms) /
+	    1e3, state, st.session, st.resumes, k->in_frames, k->in_bytes,
+	    k->out_frames, k->out_bytes, k->out_dropped, k->port.macs);
+	if (st.last_error[0] != '\0')
+		control_json_str(out, st.last_error);
+	else
+		evbuffer_add_printf(out, "null");
+	evbuffer_add_printf(out, ",\"drops\":");
+	admin_drops_json(out, k->port.drops);
+	evbuffer_add_printf(out, "}");
+}
+
+static void
+admin_cascade_text(struct evbuffer *out, const struct cascade *k, int detail)
+{
+	struct nic_status st;
+	const char *state = cascade_status(k, &st);
+	double age = (double)(clock_now_ms() - k->started_ms) / 1e3;
+	char from[48], err[LOG_SAFE_LEN(160)];
+
+	if (!detail) {
+		snprintf(from, sizeof from, "cascade %s", k->name);
+		evbuffer_add_printf(out, "%-6" PRIu64 " %-12s %-16s %-22s %-10s "
+		    "%8.0fs %-4s %10" PRIu64 " %10" PRIu64 " %4u\n", k->id,
+		    k->hub->engine.name, st.user, from, st.via, age, state,
+		    k->in_bytes, k->out_bytes, st.resumes);
+		return;
+	}
+	log_safe(err, sizeof err, st.last_error);
+	evbuffer_add_printf(out, "cascade %" PRIu64 "\n  name       %s\n"
+	    "  hub        %s\n  remote     %s:%u, hub %s, as %s, via %s\n"
+	    "  state      %s\n  age        %.0f s\n  session    %" PRIu64
+	    "\n  resumes    %u\n"
+	    "  in         %" PRIu64 " frames, %" PRIu64 " bytes\n"
+	    "  out        %" PRIu64 " frames, %" PRIu64 " bytes\n"
+	    "  undelivered %" PRIu64 "\n  macs       %u\n"
+	    "  last error %s\n  drops     ", k->id, k->name,
+	    k->hub->engine.name, st.host, st.port, st.hub_name, st.user, st.via,
+	    state, age, st.session, st.resumes, k->in_frames, k->in_bytes,
+	    k->out_frames, k->out_bytes, k->out_dropped, k->port.macs,
+	    err[0] != '\0' ? err : "none");
+	admin_drops_text(out, k->port.drops);
+	evbuffer_add_printf(out, "\n");
+}
+
+static struct cascade *
+admin_find_cascade(struct srv *srv, uint64_t id)
+{
+	struct cascade *k;
+
+	TAILQ_FOREACH(k, &srv->cascades, entry)
+		if (k->id == id)
+			return k;
+	return NULL;
+}
+
 static struct bridge *
 admin_find_bridge(struct srv *srv, uint64_t id)
 {
@@ -412,6 +501,19 @@ admin_session_list(struct srv *srv, const struct admincmd_line *l, int json,
 			admin_bridge_text(out, b, 0);
 		first = 0;
 	}
+	const struct cascade *k;
+
+	TAILQ_FOREACH(k, &srv->cascades, entry) {
+		if (hub != NULL && k->hub != hub)
+			continue;
+		if (json) {
+			if (!first)
+				evbuffer_add_printf(out, ",");
+			admin_cascade_json(out, k);
+		} else
+			admin_cascade_text(out, k, 0);
+		first = 0;
+	}
 	if (json)
 		evbuffer_add_printf(out, "]}\n");
 	return 0;
@@ -435,6 +537,9 @@ admin_session_arg(struct srv *srv, const char *arg, int json,
 	    admin_find_bridge(srv, (uint64_t)id) != NULL)
 		admin_fail(out, json, "%llu is a bridge: it stays until it "
 		    "leaves bridges: in the configuration", id);
+	else if (r == NULL && admin_find_cascade(srv, (uint64_t)id) != NULL)
+		admin_fail(out, json, "%llu is a cascade: it stays until it "
+		    "leaves cascades: in the configuration", id);
 	else if (r == NULL)
 		admin_fail(out, json, "no session %llu", id);
 	return r;
@@ -457,6 +562,17 @@ admin_session_show(struct srv *srv, const struct admincmd_line *l, int json,
 			evbuffer_add_printf(out, "}\n");
 		} else
 			admin_bridge_text(out, b, 1);
+		return 0;
+	}
+	struct cascade *k;
+	if (end != l->argv[0] && *end == '\0' &&
+	    (k = admin_find_cascade(srv, (uint64_t)id)) != NULL) {
+		if (json) {
+			evbuffer_add_printf(out, "{\"ok\":true,\"session\":");
+			admin_cascade_json(out, k);
+			evbuffer_add_printf(out, "}\n");
+		} else
+			admin_cascade_text(out, k, 1);
 		return 0;
 	}
 	if ((r = admin_session_arg(srv, l->argv[0], json, out)) == NULL)

@@ -11,6 +11,7 @@
 #include "dhcp.h"
 #include "ether.h"
 #include "hubconf.h"
+#include "nic.h"
 #include "proto.h"
 #include "tcpcc.h"
 
@@ -267,6 +268,31 @@ static const struct cfg_key hubconf_bridge_elem = {
 	.sub = &hubconf_bridge_table
 };
 
+static const struct cfg_key hubconf_cascade_keys[] = {
+	{ .name = "name", .type = CFG_NAME, .flags = CFG_REQUIRED,
+	  .off = offsetof(struct hubconf_cascade, name),
+	  .min = 1, .max = HUBCONF_CASCADE_NAME, .extra = "._-",
+	  .help = "names it in logs and status, e.g. to-tokyo" },
+	{ .name = "hub", .type = CFG_NAME, .flags = CFG_REQUIRED,
+	  .off = offsetof(struct hubconf_cascade, hub),
+	  .min = 1, .max = PROTO_MAX_NAME, .extra = "._-" },
+	{ .name = "link", .type = CFG_MAP, .flags = CFG_REQUIRED,
+	  .off = offsetof(struct hubconf_cascade, link),
+	  .sub = &nicconf_table },
+	{ .name = "policy", .type = CFG_MAP, .flags = CFG_QUIET,
+	  .off = offsetof(struct hubconf_cascade, policy),
+	  .sub = &hubconf_policy_table },
+};
+static const struct cfg_table hubconf_cascade_table = {
+	.what = "cascade", .keys = hubconf_cascade_keys,
+	.nkeys = CFG_NKEYS(hubconf_cascade_keys),
+	.has_line = 1, .line_off = offsetof(struct hubconf_cascade, line),
+};
+static const struct cfg_key hubconf_cascade_elem = {
+	.type = CFG_MAP, .size = sizeof(struct hubconf_cascade),
+	.sub = &hubconf_cascade_table
+};
+
 static const struct cfg_key hubconf_listen_elem = {
 	.type = CFG_ADDR, .flags = CFG_REQUIRED, .size = sizeof(char *),
 	.help = "e.g. 0.0.0.0:443, [::]:443 or *:443"
@@ -384,6 +410,11 @@ static const struct cfg_key hubconf_top_keys[] = {
 	  .count_off = offsetof(struct hubconf, nbridges),
 	  .min = 0, .max = HUBCONF_MAX_BRIDGES, .def = "[]",
 	  .elem = &hubconf_bridge_elem },
+	{ .name = "cascades", .type = CFG_LIST, .flags = CFG_UNIQUE,
+	  .off = offsetof(struct hubconf, cascades),
+	  .count_off = offsetof(struct hubconf, ncascades),
+	  .min = 0, .max = HUBCONF_MAX_CASCADES, .def = "[]",
+	  .elem = &hubconf_cascade_elem },
 };
 static const struct cfg_table hubconf_top_table = {
 	.what = "config", .keys = hubconf_top_keys,
@@ -460,7 +491,12 @@ const char hubconf_default_yaml[] =
     "      enabled: true\n"
     "\n"
     "# Local interfaces on a hub: [{interface: eth1, hub: DEFAULT}]\n"
-    "bridges: []\n";
+    "bridges: []\n"
+    "\n"
+    "# Hubs of other servers a hub here plugs into, as a card would:\n"
+    "# [{name: to-b, hub: DEFAULT, link: {connect: \"b.example:443\",\n"
+    "#   user: link-a, password_file: /etc/softether/link.pw}}]\n"
+    "cascades: []\n";
 
 
 static int
@@ -536,6 +572,13 @@ hubconf_resolve(struct hubconf *cfg)
 		if (bh != NULL)
 			hubconf_overlay(&b->policy, &bh->default_policy);
 	}
+	for (size_t i = 0; i < cfg->ncascades; i++) {
+		struct hubconf_cascade *k = &cfg->cascades[i];
+		const struct hubconf_hub *kh = hubconf_find_hub(cfg, k->hub);
+		/* An unknown hub: hubconf_cascades_check says so. */
+		if (kh != NULL)
+			hubconf_overlay(&k->policy, &kh->default_policy);
+	}
 }
 
 /* The share kept for resumes is a share. */
@@ -564,6 +607,99 @@ hubconf_bridges_check(struct cfg_ctx *c, const struct hubconf *cfg)
 			return cfg_err(c, b->line > 0 ? &m : NULL,
 			    "bridges[%zu].hub: no hub named '%s' (hubs: add it "
 			    "there, or name one of them)", i, b->hub);
+	}
+	return 0;
+}
+
+/* The card's keys that name or address an interface of this host: a
+ * cascade has none (its frames go straight into a hub here). */
+static const char *const hubconf_cascade_card_only[] = { "tap", "bridge",
+    "mac", "ip", "dns", "default_route", "up", "down" };
+
+/* A card's message about a key of the link, "SOURCE:L:C: key: what", with
+ * the key's whole path: "SOURCE:L:C: cascades[i].link.key: what". */
+static int
+hubconf_cascade_err(const char *why, const struct hubconf_cascade *k,
+    size_t i, const char *source, char *err, size_t errlen)
+{
+	size_t sl = strlen(source);
+	const char *key;
+
+	if (strncmp(why, source, sl) == 0 && why[sl] == ':' &&
+	    (key = strstr(why + sl + 1, ": ")) != NULL)
+		snprintf(err, errlen, "%.*s: cascades[%zu].link.%s",
+		    (int)(key - why), why, i, key + 2);
+	else
+		snprintf(err, errlen, "%s:%d:1: cascades[%zu].link: %s", source,
+		    k->line, i, why);
+	return -1;
+}
+
+int
+hubconf_cascade_opts(const struct hubconf_cascade *k, size_t i,
+    const char *source, const char *state_dir, struct nic_opts *o,
+    char *err, size_t errlen)
+{
+	struct nicconf link = k->link;
+	const char *missing[3];
+	size_t nmissing = 0;
+	char why[512];
+
+	link.source = (char *)source;
+	for (size_t j = 0; j < sizeof hubconf_cascade_card_only /
+	    sizeof hubconf_cascade_card_only[0]; j++)
+		if (link.set & nicconf_bit(hubconf_cascade_card_only[j])) {
+			cfg_key_err(&nicconf_table, (const char *)&link, source,
+			    hubconf_cascade_card_only[j], why, sizeof why,
+			    "a card's key for its interface; a cascade has "
+			    "none (its frames go into hub %s)", k->hub);
+			return hubconf_cascade_err(why, k, i, source, err,
+			    errlen);
+		}
+	if (link.connect == NULL)
+		missing[nmissing++] = "connect";
+	if (link.user == NULL)
+		missing[nmissing++] = "user";
+	if (link.password_file == NULL)
+		missing[nmissing++] = "password_file";
+	if (nmissing > 0) {
+		snprintf(why, sizeof why, "needs %s%s%s%s%s (the other "
+		    "server's address, and the user and password it knows "
+		    "this hub by)", missing[0],
+		    nmissing > 1 ? (nmissing > 2 ? ", " : " and ") : "",
+		    nmissing > 1 ? missing[1] : "",
+		    nmissing > 2 ? " and " : "", nmissing > 2 ? missing[2] : "");
+		return hubconf_cascade_err(why, k, i, source, err, errlen);
+	}
+	if (nicconf_to_opts(&link, o, why, sizeof why) != 0)
+		return hubconf_cascade_err(why, k, i, source, err, errlen);
+	o->dev = NULL;	/* the caller's: the hub's port (cascade.c) */
+	o->addressing = NIC_ADDR_NONE;
+	/* Trust on first use, remembered where the hub keeps its state. */
+	if (link.known_hubs == NULL && link.fingerprint == NULL &&
+	    link.ca == NULL) {
+		snprintf(o->known_hubs_path, sizeof o->known_hubs_path,
+		    "%s/known_hubs", state_dir);
+		o->known_hubs = o->known_hubs_path;
+	}
+	return 0;
+}
+
+/* Every cascade names a hub that exists and says how to reach the other. */
+static int
+hubconf_cascades_check(struct cfg_ctx *c, const struct hubconf *cfg)
+{
+	for (size_t i = 0; i < cfg->ncascades; i++) {
+		const struct hubconf_cascade *k = &cfg->cascades[i];
+		yaml_mark_t m = { 0, k->line > 0 ? (size_t)k->line - 1 : 0, 0 };
+		struct nic_opts o;
+		if (hubconf_find_hub(cfg, k->hub) == NULL)
+			return cfg_err(c, k->line > 0 ? &m : NULL,
+			    "cascades[%zu].hub: no hub named '%s' (hubs: add it "
+			    "there, or name one of them)", i, k->hub);
+		if (hubconf_cascade_opts(k, i, c->source, "STATE_DIR", &o,
+		    c->err, c->errlen) != 0)
+			return -1;
 	}
 	return 0;
 }
@@ -844,6 +980,8 @@ hubconf_load_string(const char *source, const char *text, size_t len,
 		rc = hubconf_admin_check(&c, cfg);
 	if (rc == 0)
 		rc = hubconf_bridges_check(&c, cfg);
+	if (rc == 0)
+		rc = hubconf_cascades_check(&c, cfg);
 	if (rc == 0)
 		rc = hubconf_limits_check(&c, cfg);
 	if (rc == 0)

@@ -14,11 +14,14 @@
 #include "cfgload.h"
 #include "switch.h"
 #include "log.h"
+#include "nicconf.h"
 
 #define HUBCONF_MAX_HUBS       256u
 #define HUBCONF_MAX_USERS      65536u
 #define HUBCONF_MAX_LISTEN     32u
 #define HUBCONF_MAX_BRIDGES    64u
+#define HUBCONF_MAX_CASCADES   64u
+#define HUBCONF_CASCADE_NAME   32u
 #define HUBCONF_ADMIN_LISTEN   "127.0.0.1:8023"
 #define HUBCONF_DEFAULT_STATE  "/var/lib/softether"
 #define HUBCONF_DEFAULT_AGING_S       300u
@@ -111,6 +114,20 @@ struct hubconf_bridge {
 	int line;
 };
 
+/* A cascade: a virtual hub here plugged, as a card would be, into a
+ * virtual hub of another server (a port of kind cascade). */
+struct hubconf_cascade {
+	char *name;           /* for logs and status; unique */
+	char *hub;            /* one of hubs[].name: the hub here */
+	/* The other side, in a card's keys (connect, hub_name, user,
+	 * password_file, trust, transport, timers); no interface keys. */
+	struct nicconf link;
+	/* Frames from the other hub, judged as a bridge's: the hub's
+	 * default_policy overlaid with the keys given here. */
+	struct hubconf_policy policy;
+	int line;
+};
+
 /* What holds before a connection has logged in (gate.h). */
 struct hubconf_limits {
 	uint32_t pending;        /* logging in at once; 0: sized from memory */
@@ -150,6 +167,8 @@ struct hubconf {
 	size_t nhubs;
 	struct hubconf_bridge *bridges;
 	size_t nbridges;
+	struct hubconf_cascade *cascades;
+	size_t ncascades;
 	enum log_level log_level; /* default info */
 	struct hubconf_admin admin;
 	struct hubconf_metrics metrics;
@@ -193,6 +212,15 @@ int hubconf_users_remove(struct hubconf_user **users, size_t *n,
 /* Each user's (and bridge's) effective policy again: the hub's
  * default_policy overlaid with the keys the user gives. */
 void hubconf_resolve(struct hubconf *cfg);
+/* The card a cascade runs (cascades[i] of a configuration loaded from
+ * source): the link's keys; no device (the caller gives it) or
+ * address; trust on first use in state_dir/known_hubs unless the link
+ * says how to trust. o points into k. 0, or -1 with err
+ * "SOURCE:LINE:COL: cascades[i].link.KEY: ...". */
+struct nic_opts;
+int hubconf_cascade_opts(const struct hubconf_cascade *k, size_t i,
+    const char *source, const char *state_dir, struct nic_opts *o,
+    char *err, size_t errlen);
 /* One more bridge (softether --hub --bridge IFACE): 0, or -1 with err if
  * the interface is bridged already, the hub is unknown or memory is out. */
 int hubconf_bridge_add(struct hubconf *cfg, const char *iface,

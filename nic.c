@@ -398,14 +398,14 @@ nic_drop_session(struct nic *n, const char *why)
 		    undelivered;
 	/* Stopping as asked, with nothing lost, is no warning. */
 	if (nic_stopping(n) && undelivered == 0)
-		log_info("session %llu ended: %s (in=%llufr out=%llufr "
-		    "resumes=%u)", (unsigned long long)n->sess_id, why,
-		    (unsigned long long)st->rx_frames,
+		log_info("%s: session %llu ended: %s (in=%llufr out=%llufr "
+		    "resumes=%u)", n->o->ifname, (unsigned long long)n->sess_id,
+		    why, (unsigned long long)st->rx_frames,
 		    (unsigned long long)st->tx_frames, st->resumes);
 	else {
-		log_warn("session %llu lost: %s (%llu frames not delivered; "
-		    "in=%llufr out=%llufr resumes=%u)",
-		    (unsigned long long)n->sess_id, why,
+		log_warn("%s: session %llu lost: %s (%llu frames not "
+		    "delivered; in=%llufr out=%llufr resumes=%u)",
+		    n->o->ifname, (unsigned long long)n->sess_id, why,
 		    (unsigned long long)undelivered,
 		    (unsigned long long)st->rx_frames,
 		    (unsigned long long)st->tx_frames, st->resumes);
@@ -1164,7 +1164,7 @@ nic_free(struct nic *n)
 		return;
 	if (n->tconn != NULL)
 		n->o->via->cancel(n->tconn);
-	if (n->o->via->shutdown != NULL)
+	if (n->o->via->shutdown != NULL && !n->o->embedded)
 		n->o->via->shutdown();
 	/* A connection still logging in (a resume attempt, too) is not the
 	 * session's: it must not call back into a freed card. */

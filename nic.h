@@ -55,6 +55,10 @@ struct nic_opts {
 	                                what it needs (privdrop_card) */
 	const char *control_path;    /* its control socket (softether --admin
 	                                --nic); NULL: none */
+	int embedded;                /* on a loop it shares with others (a
+	                                hub's cascade): nic_free leaves the
+	                                transport's background work (ssh
+	                                children of other cards) alone */
 	/* --daemon: told how the first login went, once NIC_SETTLE_S have
 	 * passed or sooner: 0 up, NIC_SETTLE_TRYING still trying; a card
 	 * that stops before either is told its exit code by the caller. */

@@ -227,7 +227,7 @@ static const struct cfg_key nicconf_keys[] = {
 };
 _Static_assert(CFG_NKEYS(nicconf_keys) <= CFG_MAX_KEYS,
     "the set mask holds every key");
-static const struct cfg_table nicconf_table = {
+const struct cfg_table nicconf_table = {
 	.what = "nic", .keys = nicconf_keys, .nkeys = CFG_NKEYS(nicconf_keys),
 	.has_set = 1, .set_off = offsetof(struct nicconf, set),
 	.has_marks = 1, .marks_off = offsetof(struct nicconf, marks),
@@ -293,6 +293,23 @@ void
 nicconf_print(const struct nicconf *cfg, FILE *out)
 {
 	cfg_print_table(out, &nicconf_table, (const char *)cfg, 0, 0);
+}
+
+char *
+nicconf_text(const struct nicconf *cfg)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (f == NULL)
+		return NULL;
+	nicconf_print(cfg, f);
+	if (fclose(f) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
 }
 
 int

@@ -49,6 +49,10 @@ struct nicconf {
 	struct cfg_mark marks[CFG_MAX_KEYS]; /* where each was given */
 };
 
+/* The card's keys (cfgload.h), for a map of them inside another file: a
+ * hub's cascades[].link. */
+extern const struct cfg_table nicconf_table;
+
 /* 0, or -1 with *out empty and one line in err:
  * "FILE:LINE:COL: key: what was wrong (and what to do)". */
 int nicconf_load_file(const char *path, struct nicconf *out, char *err,
@@ -58,6 +62,8 @@ int nicconf_load_string(const char *source, const char *text, size_t len,
 void nicconf_free(struct nicconf *cfg);
 /* The keys given, as canonical YAML that reloads the same. */
 void nicconf_print(const struct nicconf *cfg, FILE *out);
+/* The same in a string (free it); NULL if out of memory. */
+char *nicconf_text(const struct nicconf *cfg);
 
 /* Command line: "--opt VALUE" into cfg (which may be empty). 1 if opt is
  * not a card option, 0 taken, -1 with "--opt VALUE: what was wrong". */

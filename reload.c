@@ -58,6 +58,7 @@ reload_hubs(struct srv *srv, struct hubconf *cfg)
 		/* Now it is removed: the last of its sessions to end (a
 		 * goodbye closes later) frees it, or it goes now. */
 		bridge_forget_hub(srv, h);
+		cascade_forget_hub(srv, h);
 		dhcpport_stop(h);
 		h->cfg = NULL;
 		if (h->nsessions == 0)
@@ -112,6 +113,7 @@ reload_apply(struct srv *srv, struct hubconf *newcfg)
 	srv->cfg_owned = newcfg;
 	reload_users(srv);
 	bridge_sync(srv, 0);
+	cascade_sync(srv, 0);
 	/* DHCP follows its hub's settings; a failure is logged, the hub
 	 * serves on without it. */
 	struct srv_hub *h;

@@ -58,7 +58,7 @@ void
 srv_maybe_exit(struct srv *srv)
 {
 	if (srv->stopping && TAILQ_EMPTY(&srv->remotes) &&
-	    TAILQ_EMPTY(&srv->logins))
+	    TAILQ_EMPTY(&srv->logins) && TAILQ_EMPTY(&srv->leaving))
 		event_base_loopexit(srv->base, NULL);
 }
 
@@ -168,6 +168,9 @@ srv_dump(struct srv *srv)
 		remote_log_status(r);
 	TAILQ_FOREACH(b, &srv->bridges, entry)
 		bridge_log_status(b);
+	const struct cascade *k;
+	TAILQ_FOREACH(k, &srv->cascades, entry)
+		cascade_log_status(k);
 
 	TAILQ_FOREACH(h, &srv->hubs, entry) {
 		struct srv_dump d = { &h->engine, now };
@@ -231,6 +234,7 @@ server_stop(struct srv *srv)
 		next = TAILQ_NEXT(r, entry);
 		remote_close(r, PROTO_BYE_SHUTDOWN, "hub shutting down");
 	}
+	cascade_stop_all(srv);
 	event_add(srv->grace_ev, &grace);
 	srv_maybe_exit(srv);
 }
@@ -490,6 +494,8 @@ server_new(struct event_base *base, struct hubconf *cfg,
 	TAILQ_INIT(&srv->remotes);
 	TAILQ_INIT(&srv->hubs);
 	TAILQ_INIT(&srv->bridges);
+	TAILQ_INIT(&srv->cascades);
+	TAILQ_INIT(&srv->leaving);
 	session_pool_init(&srv->pool, 0);
 	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
 	srv->phys_bytes = pages > 0 && psize > 0 ?
@@ -499,7 +505,7 @@ server_new(struct event_base *base, struct hubconf *cfg,
 	if (srv_identity(srv) != 0 || relogin_init(srv) != 0 ||
 	    srv_managed(srv) != 0 ||
 	    srv_start_bridge(srv, cfg) != 0 || srv_hubs(srv) != 0 ||
-	    bridge_sync(srv, 1) != 0 ||
+	    bridge_sync(srv, 1) != 0 || cascade_sync(srv, 1) != 0 ||
 	    genuser_ensure(srv) != 0 || listener_open_all(srv) != 0 ||
 	    metrics_start(srv) != 0)
 		goto fail;
@@ -571,6 +577,7 @@ server_free(struct srv *srv)
 		remote_discard(r);
 	}
 	bridge_free_all(srv);
+	cascade_free_all(srv);
 	control_free(srv->control);
 	console_free(srv->console);
 	metrics_free(srv->metrics);

@@ -20,6 +20,7 @@
 #include "dchan.h"
 #include "gate.h"
 #include "managed.h"
+#include "nic.h"
 #include "proto.h"
 #include "server.h"
 #include "session.h"
@@ -120,6 +121,36 @@ struct bridge {
 };
 TAILQ_HEAD(bridge_list, bridge);
 
+/* A cascade (cascade.c): a card of this process (nic.c) logged in to a
+ * hub of another server, its frames a port of kind "cascade" of a hub
+ * here. The card's device is the port itself (no kernel in between). */
+struct cascade {
+	TAILQ_ENTRY(cascade) entry;     /* srv->cascades or srv->leaving */
+	struct srv *srv;
+	struct srv_hub *hub;            /* NULL once leaving */
+	struct sw_port port;
+	struct nic *nic;
+	struct dev *dev;                /* the card's: frames for it wait in q */
+	struct evbuffer *q;             /* [u32 length][frame]... */
+	size_t qbytes;                  /* frame bytes in q */
+	struct event *free_ev;
+	struct nic_opts opts;           /* points into link */
+	struct nicconf link;            /* the cfg's link, owned */
+	char *link_text;                /* link as printed: a reload that
+	                                   prints it the same keeps it */
+	const struct hubconf_cascade *cfg;
+	uint64_t id;                    /* numbered with the sessions */
+	uint64_t started_ms;
+	uint64_t in_frames, in_bytes;   /* from the other hub into this one */
+	uint64_t out_frames, out_bytes; /* from this hub to the other */
+	uint64_t out_dropped;           /* q full (the link cut too long) */
+	int stopped;                    /* the card gave up (refused) */
+	int exit_code;
+	char name[HUBCONF_CASCADE_NAME + 1];
+	char label[HUBCONF_CASCADE_NAME + 16]; /* "cascade NAME" */
+};
+TAILQ_HEAD(cascade_list, cascade);
+
 struct listener {
 	struct srv *srv;
 	int fd;
@@ -152,6 +183,8 @@ struct srv {
 	                                   the memory-sized limits' base */
 	struct remote_list remotes;
 	struct bridge_list bridges;
+	struct cascade_list cascades;
+	struct cascade_list leaving;    /* saying goodbye, then freed */
 	uint64_t next_id;
 	struct auth_worker *auth;
 	struct auth_throttle *throttle;
@@ -246,6 +279,22 @@ void bridge_free_all(struct srv *srv);
 /* The interface is there and captured (else lost, being retried). */
 int bridge_up(const struct bridge *b);
 void bridge_log_status(const struct bridge *b);
+
+/* cascade.c */
+/* Make the running cascades those of srv->cfg, as bridge_sync does. */
+int cascade_sync(struct srv *srv, int starting);
+/* End the cascades on hub (it is going). */
+void cascade_forget_hub(struct srv *srv, struct srv_hub *hub);
+/* Every cascade says goodbye (the hub is stopping); srv->leaving holds
+ * them until they have. */
+void cascade_stop_all(struct srv *srv);
+void cascade_free_all(struct srv *srv);
+void cascade_log_status(const struct cascade *k);
+/* Its card's status into st; returns its state's name ("up", "stopped"
+ * for one that gave up, ...). */
+const char *cascade_status(const struct cascade *k, struct nic_status *st);
+/* Logged in, frames flowing. */
+int cascade_up(const struct cascade *k);
 
 /* genuser.c: when no user is configured, make one (or load the one made
  * before) and print how to connect. 0 or -1. */

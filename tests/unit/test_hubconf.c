@@ -34,6 +34,8 @@ static const char *const golden[] = {
 	"bad_limits_reserve",
 	"good_metrics", "bad_metrics_name", "bad_metrics_key",
 	"bad_tcp_congestion",
+	"good_cascades", "bad_cascade_hub", "bad_cascade_tap",
+	"bad_cascade_needs", "bad_cascade_via", "bad_cascade_dup",
 };
 
 #define NGOLDEN (sizeof golden / sizeof golden[0])
@@ -503,7 +505,7 @@ test_limits(void **state)
 	    "<t>:1:12: state_dir: control characters are not allowed here");
 	expect_error("lisen: 1\n", "<t>:1:1: unknown key 'lisen' (known: "
 	    "listen, tcp_congestion, state_dir, user, tls, log, admin, metrics, "
-	    "limits, hubs, bridges)");
+	    "limits, hubs, bridges, cascades)");
 
 	/* Specific addresses under a wildcard of the other family are
 	 * fine; so is the same address on another port. */
