@@ -917,13 +917,26 @@ admin_users(struct srv *srv, const struct admincmd_line *l, int json,
 			    ",");
 			control_json_str(out, u->name);
 			evbuffer_add_printf(out, ",\"from\":\"%s\",\"sessions\":"
-			    "%u,\"policy\":", from, n);
+			    "%u,\"password\":%s,\"public_key\":", from, n,
+			    u->password != NULL ? "true" : "false");
+			if (u->public_key != NULL)
+				control_json_str(out, u->public_key);
+			else
+				evbuffer_add_printf(out, "null");
+			evbuffer_add_printf(out, ",\"policy\":");
 			admin_policy(out, &u->policy, show, 1);
 			evbuffer_add_printf(out, "}");
 		} else if (show) {
 			evbuffer_add_printf(out, "user %s on %s (from %s), %u "
-			    "session%s\n  policy: ", u->name, hc->name, from, n,
-			    n == 1 ? "" : "s");
+			    "session%s\n  logs in by: %s%s", u->name, hc->name,
+			    from, n, n == 1 ? "" : "s",
+			    u->password != NULL ? "password" : "",
+			    u->password != NULL && u->public_key != NULL ?
+			    ", " : "");
+			if (u->public_key != NULL)
+				evbuffer_add_printf(out, "key %s",
+				    u->public_key);
+			evbuffer_add_printf(out, "\n  policy: ");
 			admin_policy(out, &u->policy, 1, 0);
 			evbuffer_add_printf(out, "\n");
 		} else {
@@ -999,6 +1012,7 @@ admin_exec(struct srv *srv, const struct admincmd_line *l, int json,
 	case ADMINCMD_USER_PASSWORD:
 	case ADMINCMD_USER_DELETE:
 	case ADMINCMD_USER_POLICY:
+	case ADMINCMD_USER_KEY:
 		return adminset_exec(srv, l, json, out);
 	case ADMINCMD_QUIT:
 		if (json)

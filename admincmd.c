@@ -37,10 +37,15 @@ static const struct admincmd admincmd_cmds[] = {
 	  "a hub's users: where each is defined, sessions, own policy" },
 	{ ADMINCMD_USER_SHOW, "user show", 2, 2, "HUB USER",
 	  "one user with the effective policy" },
-	{ ADMINCMD_USER_ADD, "user add", 2, 4, "HUB USER [--hash HASH]",
-	  "a new user; softether --admin asks for the password (saved)" },
+	{ ADMINCMD_USER_ADD, "user add", 2, 4,
+	  "HUB USER [--hash HASH | --key PUBLIC_KEY]",
+	  "a new user; softether --admin asks for the password, or it logs "
+	  "in with the key (softether --gen-key) (saved)" },
 	{ ADMINCMD_USER_PASSWORD, "user password", 2, 4,
 	  "HUB USER [--hash HASH]", "a new password (saved)" },
+	{ ADMINCMD_USER_KEY, "user key", 3, 3, "HUB USER PUBLIC_KEY|none",
+	  "the key the user may log in with (softether --gen-key), or none "
+	  "(saved)" },
 	{ ADMINCMD_USER_DELETE, "user delete", 2, 2, "HUB USER",
 	  "remove a user; the user's sessions end (saved)" },
 	{ ADMINCMD_USER_POLICY, "user policy", 4, 4, "HUB USER KEY VALUE",

@@ -42,6 +42,7 @@ enum admincmd_id {
 	ADMINCMD_RELOAD,
 	ADMINCMD_QUIT,
 	ADMINCMD_HUB_CAPTURE,
+	ADMINCMD_USER_KEY,
 };
 
 struct admincmd {

@@ -17,6 +17,7 @@
 #include "auth.h"
 #include "cfgload.h"
 #include "log.h"
+#include "pubkey.h"
 #include "srv.h"
 
 #define ADMINSET_ERR 512
@@ -228,16 +229,34 @@ adminset_hub_set(struct srv *srv, struct managed *m,
 	    "mac_aging, max_sessions, default_policy.KEY)", key);
 }
 
+/* A public key as the file takes it; NULL with err if not one. */
+static const char *
+adminset_key(const struct admincmd_line *l, const char *key, char *err,
+    size_t errlen)
+{
+	char why[256];
+
+	if (pubkey_check(key, why, sizeof why) != 0) {
+		adminset_err(err, errlen, "%s: %s", l->cmd->words, why);
+		return NULL;
+	}
+	return key;
+}
+
 static int
 adminset_user_add(struct srv *srv, struct managed *m,
     const struct admincmd_line *l, char *err, size_t errlen)
 {
 	const struct hubconf_hub *h = adminset_hub(srv, l->argv[0], err,
 	    errlen);
-	const char *hash = h ? adminset_hash(l, err, errlen) : NULL;
+	int by_key = l->argc == 4 && strcmp(l->argv[2], "--key") == 0;
+	const char *hash = h == NULL || by_key ? NULL :
+	    adminset_hash(l, err, errlen);
+	const char *key = h != NULL && by_key ?
+	    adminset_key(l, l->argv[3], err, errlen) : NULL;
 	struct hubconf_user u;
 
-	if (hash == NULL)
+	if (hash == NULL && key == NULL)
 		return -1;
 	if (!adminset_name_ok(l->argv[1], "._@-"))
 		return adminset_err(err, errlen, "user add: '%s' is not a user "
@@ -250,6 +269,29 @@ adminset_user_add(struct srv *srv, struct managed *m,
 	memset(&u, 0, sizeof u);
 	u.name = l->argv[1];
 	u.password = (char *)(uintptr_t)hash;
+	u.public_key = (char *)(uintptr_t)key;
+	return managed_user_put(m, l->argv[0], &u);
+}
+
+static int
+adminset_user_key(struct srv *srv, struct managed *m,
+    const struct admincmd_line *l, char *err, size_t errlen)
+{
+	const struct hubconf_user *cur = adminset_user(srv, l->argv[0],
+	    l->argv[1], err, errlen);
+	int none = strcmp(l->argv[2], "none") == 0;
+	const char *key = cur == NULL || none ? NULL :
+	    adminset_key(l, l->argv[2], err, errlen);
+	struct hubconf_user u;
+
+	if (cur == NULL || (!none && key == NULL))
+		return -1;
+	if (none && cur->password == NULL)
+		return adminset_err(err, errlen, "user %s has no password: "
+		    "without its key it could not log in (user password "
+		    "first, or user delete)", l->argv[1]);
+	u = *cur;
+	u.public_key = (char *)(uintptr_t)key;
 	return managed_user_put(m, l->argv[0], &u);
 }
 
@@ -347,6 +389,7 @@ adminset_exec(struct srv *srv, const struct admincmd_line *l, int json,
 	case ADMINCMD_USER_ADD: fn = adminset_user_add; break;
 	case ADMINCMD_USER_PASSWORD: fn = adminset_user_password; break;
 	case ADMINCMD_USER_DELETE: fn = adminset_user_delete; break;
+	case ADMINCMD_USER_KEY: fn = adminset_user_key; break;
 	case ADMINCMD_USER_POLICY: fn = adminset_user_policy; break;
 	default:
 		return admin_fail(out, json, "not a change: %s", l->cmd->words);

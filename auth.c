@@ -708,16 +708,13 @@ auth_try_done(void *arg, int ok)
 	struct auth_try *a = arg;
 
 	a->job = NULL;
-	auth_throttle_end(a->t, (struct sockaddr *)&a->addr,
-	    a->has_user ? a->user : NULL, ok, clock_now_ms(), &a->undo);
+	auth_try_end(a, ok);
 	a->done(a->arg, ok);
 }
 
 int
-auth_try_start(struct auth_try *a, struct auth_worker *w,
-    struct auth_throttle *t, const struct sockaddr *addr, const char *user,
-    const char *hash, const char *pw, size_t len, auth_done_fn *done,
-    void *arg, char *why, size_t whylen)
+auth_try_begin(struct auth_try *a, struct auth_throttle *t,
+    const struct sockaddr *addr, const char *user, char *why, size_t whylen)
 {
 	socklen_t alen = addr->sa_family == AF_INET6 ?
 	    sizeof(struct sockaddr_in6) : addr->sa_family == AF_INET ?
@@ -731,8 +728,6 @@ auth_try_start(struct auth_try *a, struct auth_worker *w,
 		snprintf(a->user, sizeof a->user, "%s", user);
 		a->has_user = 1;
 	}
-	a->done = done;
-	a->arg = arg;
 	wait = auth_throttle_begin(t, addr, user, clock_now_ms(), &a->undo);
 	if (wait == AUTH_THROTTLE_BUSY) {
 		snprintf(why, whylen, "too many logins at once from this "
@@ -745,9 +740,29 @@ auth_try_start(struct auth_try *a, struct auth_worker *w,
 		    (unsigned long long)(wait + 999) / 1000);
 		return -1;
 	}
+	return 0;
+}
+
+void
+auth_try_end(struct auth_try *a, int ok)
+{
+	auth_throttle_end(a->t, (struct sockaddr *)&a->addr,
+	    a->has_user ? a->user : NULL, ok, clock_now_ms(), &a->undo);
+}
+
+int
+auth_try_start(struct auth_try *a, struct auth_worker *w,
+    struct auth_throttle *t, const struct sockaddr *addr, const char *user,
+    const char *hash, const char *pw, size_t len, auth_done_fn *done,
+    void *arg, char *why, size_t whylen)
+{
+	if (auth_try_begin(a, t, addr, user, why, whylen) != 0)
+		return -1;
+	a->done = done;
+	a->arg = arg;
 	a->job = auth_verify_async(w, hash, pw, len, auth_try_done, a);
 	if (a->job == NULL) {
-		auth_throttle_end(t, addr, user, 0, clock_now_ms(), &a->undo);
+		auth_try_end(a, 0);
 		snprintf(why, whylen, "hub is busy; try again");
 		return -1;
 	}
@@ -761,6 +776,5 @@ auth_try_cancel(struct auth_try *a)
 		return;
 	auth_job_cancel(a->job);
 	a->job = NULL;
-	auth_throttle_end(a->t, (struct sockaddr *)&a->addr,
-	    a->has_user ? a->user : NULL, 0, clock_now_ms(), &a->undo);
+	auth_try_end(a, 0);
 }

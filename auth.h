@@ -112,6 +112,14 @@ int auth_try_start(struct auth_try *a, struct auth_worker *w,
     struct auth_throttle *t, const struct sockaddr *addr, const char *user,
     const char *hash, const char *pw, size_t len, auth_done_fn *done,
     void *arg, char *why, size_t whylen);
+/*
+ * The throttle alone, for a check the caller makes at once (a key's
+ * signature): 0, the attempt counted, to be ended with auth_try_end; or
+ * -1 with why, as auth_try_start.
+ */
+int auth_try_begin(struct auth_try *a, struct auth_throttle *t,
+    const struct sockaddr *addr, const char *user, char *why, size_t whylen);
+void auth_try_end(struct auth_try *a, int ok);
 /* The connection goes first: the check is dropped (done never runs) and
  * counts as the failure it began as. A no-op if none is running. */
 void auth_try_cancel(struct auth_try *a);

@@ -887,6 +887,8 @@ cfg_map(struct cfg_ctx *c, yaml_node_t *node, const struct cfg_table *t,
 
 	if (t->has_line)
 		*(int *)(void *)(base + t->line_off) = (int)where->line + 1;
+	if (t->col_off != 0)
+		*(int *)(void *)(base + t->col_off) = (int)where->column + 1;
 	for (pr = node != NULL ? node->data.mapping.pairs.start : NULL;
 	    node != NULL && pr < node->data.mapping.pairs.top; pr++) {
 		key = yaml_document_get_node(c->doc, pr->key);

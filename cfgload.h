@@ -76,6 +76,7 @@ struct cfg_table {
 	size_t nkeys;
 	int has_line;		/* record the mapping's line at line_off */
 	size_t line_off;
+	size_t col_off;		/* not 0: its column there too */
 	/* Keys are optional, with no defaults: a uint32_t at set_off records
 	 * which were given (bit i: key i), and only those are printed. */
 	int has_set;

@@ -13,6 +13,7 @@
 #include "hubconf.h"
 #include "nic.h"
 #include "proto.h"
+#include "pubkey.h"
 #include "tcpcc.h"
 
 /* state_dir leaves room for the file names kept under it. */
@@ -53,9 +54,13 @@ static const struct cfg_key hubconf_user_keys[] = {
 	{ .name = "name", .type = CFG_NAME, .flags = CFG_REQUIRED,
 	  .off = offsetof(struct hubconf_user, name),
 	  .min = 1, .max = PROTO_MAX_NAME, .extra = "._@-" },
-	{ .name = "password", .type = CFG_HASH, .flags = CFG_REQUIRED,
+	{ .name = "password", .type = CFG_HASH,
 	  .off = offsetof(struct hubconf_user, password),
 	  .help = "make one with: softether --hash-password" },
+	{ .name = "public_key", .type = CFG_STR,
+	  .off = offsetof(struct hubconf_user, public_key),
+	  .min = 1, .max = 128, .check = pubkey_check,
+	  .help = "make one with: softether --gen-key FILE" },
 	{ .name = "policy", .type = CFG_MAP, .flags = CFG_QUIET,
 	  .off = offsetof(struct hubconf_user, policy),
 	  .sub = &hubconf_policy_table },
@@ -64,6 +69,7 @@ static const struct cfg_table hubconf_user_table = {
 	.what = "user", .keys = hubconf_user_keys,
 	.nkeys = CFG_NKEYS(hubconf_user_keys),
 	.has_line = 1, .line_off = offsetof(struct hubconf_user, line),
+	.col_off = offsetof(struct hubconf_user, col),
 };
 const struct cfg_key hubconf_user_elem = {
 	.type = CFG_MAP, .size = sizeof(struct hubconf_user),
@@ -660,7 +666,7 @@ hubconf_cascade_opts(const struct hubconf_cascade *k, size_t i,
 		missing[nmissing++] = "connect";
 	if (link.user == NULL)
 		missing[nmissing++] = "user";
-	if (link.password_file == NULL)
+	if (link.password_file == NULL && link.key_file == NULL)
 		missing[nmissing++] = "password_file";
 	if (nmissing > 0) {
 		snprintf(why, sizeof why, "needs %s%s%s%s%s (the other "
@@ -701,6 +707,26 @@ hubconf_cascades_check(struct cfg_ctx *c, const struct hubconf *cfg)
 		    c->err, c->errlen) != 0)
 			return -1;
 	}
+	return 0;
+}
+
+/* Every user logs in somehow: a password, a key, or both. */
+static int
+hubconf_users_check(struct cfg_ctx *c, const struct hubconf *cfg)
+{
+	for (size_t i = 0; i < cfg->nhubs; i++)
+		for (size_t j = 0; j < cfg->hubs[i].nusers; j++) {
+			const struct hubconf_user *u = &cfg->hubs[i].users[j];
+			yaml_mark_t m = { 0, u->line > 0 ?
+			    (size_t)u->line - 1 : 0, u->col > 0 ?
+			    (size_t)u->col - 1 : 0 };
+			if (u->password == NULL && u->public_key == NULL)
+				return cfg_err(c, u->line > 0 ? &m : NULL,
+				    "hubs[%zu].users[%zu]: user '%s' needs "
+				    "password or public_key (softether "
+				    "--hash-password, softether --gen-key)",
+				    i, j, u->name);
+		}
 	return 0;
 }
 
@@ -979,6 +1005,8 @@ hubconf_load_string(const char *source, const char *text, size_t len,
 	if (rc == 0)
 		rc = hubconf_admin_check(&c, cfg);
 	if (rc == 0)
+		rc = hubconf_users_check(&c, cfg);
+	if (rc == 0)
 		rc = hubconf_bridges_check(&c, cfg);
 	if (rc == 0)
 		rc = hubconf_cascades_check(&c, cfg);
@@ -1108,11 +1136,15 @@ hubconf_users_put(struct hubconf_user **users, size_t *n,
 	struct hubconf_user c = *u, *nu;
 
 	c.name = strdup(u->name);
-	c.password = strdup(u->password);
+	c.password = u->password != NULL ? strdup(u->password) : NULL;
+	c.public_key = u->public_key != NULL ? strdup(u->public_key) : NULL;
 	c.line = 0;
-	if (c.name == NULL || c.password == NULL) {
+	c.col = 0;
+	if (c.name == NULL || (u->password != NULL && c.password == NULL) ||
+	    (u->public_key != NULL && c.public_key == NULL)) {
 		free(c.name);
 		free(c.password);
+		free(c.public_key);
 		return -1;
 	}
 	for (size_t i = 0; i < *n; i++)
@@ -1126,6 +1158,7 @@ hubconf_users_put(struct hubconf_user **users, size_t *n,
 	    (nu = realloc(*users, (*n + 1) * sizeof *nu)) == NULL) {
 		free(c.name);
 		free(c.password);
+		free(c.public_key);
 		return -1;
 	}
 	*users = nu;

@@ -43,8 +43,10 @@ struct hubconf_policy {
 struct hubconf_user {
 	char *name;           /* 1..PROTO_MAX_NAME of [A-Za-z0-9._@-] */
 	char *password;       /* a "$argon2id$" string (crypto_pwhash_str) */
+	char *public_key;     /* or (and) an Ed25519 key in base64 (pubkey.h) */
 	struct hubconf_policy policy;
 	int line;             /* where it was defined, for messages */
+	int col;
 };
 
 /* DHCP on a virtual hub (dhcpport.c). Addresses parsed once loaded are in

@@ -17,6 +17,7 @@
 #include "conn.h"
 #include "dchan.h"
 #include "log.h"
+#include "pubkey.h"
 #include "relogin.h"
 #include "srv.h"
 
@@ -238,10 +239,12 @@ login_auth_done(void *arg, int ok)
 	if (ok && l->ucfg == NULL)
 		ok = 0;
 	if (!ok) {
+		const char *what = l->method == PROTO_AUTH_KEY ? "key" :
+		    "password";
 		log_warn("login refused: user=%s from=%s hub=%s: wrong user or "
-		    "password", l->user_shown, l->c->peer,
-		    l->hub->engine.name);
-		login_refuse(l, PROTO_ERR_AUTH, "wrong user or password");
+		    "%s", l->user_shown, l->c->peer, l->hub->engine.name, what);
+		login_refuse(l, PROTO_ERR_AUTH, l->method == PROTO_AUTH_KEY ?
+		    "wrong user or key" : "wrong user or password");
 		return;
 	}
 	if (login_policy(l) == 0)
@@ -428,6 +431,39 @@ login_ticket(struct login *l, const struct proto_auth *a)
 		login_welcome(l);
 }
 
+/* AUTH with a key: the signature of this TLS session's binding by the
+ * user's key, checked at once (no worker), counted by the throttle as a
+ * password is. A user without public_key, or none, fails alike. */
+static void
+login_key(struct login *l, const struct proto_auth *a)
+{
+	struct srv *srv = l->srv;
+	char text[PROTO_MAX_ERROR_TEXT];
+	uint8_t pk[PUBKEY_LEN];
+	int ok = 0;
+
+	if (auth_try_begin(&l->try, srv->throttle,
+	    (struct sockaddr *)&l->c->peer_addr, l->user, text,
+	    sizeof text) != 0) {
+		log_warn("login refused: user=%s from=%s: %s", l->user_shown,
+		    l->c->peer, text);
+		login_refuse(l, PROTO_ERR_THROTTLED, text);
+		return;
+	}
+	l->ucfg = hubconf_find_user(l->hub->cfg, a->user);
+	int known = l->ucfg != NULL && l->ucfg->public_key != NULL &&
+	    pubkey_parse(l->ucfg->public_key, pk, text, sizeof text) == 0;
+	/* No such user, or none with a key: the same check against a key no
+	 * one holds, so that the time taken does not tell which. */
+	if (!known)
+		pubkey_dummy(pk);
+	ok = pubkey_verify(pk, l->c->tls.binding, sizeof l->c->tls.binding,
+	    (const uint8_t *)a->secret, a->secret_len) && known &&
+	    l->c->tls.have_keys;
+	auth_try_end(&l->try, ok);
+	login_auth_done(l, ok);
+}
+
 static void
 login_auth(struct login *l, const struct proto_auth *a)
 {
@@ -441,7 +477,7 @@ login_auth(struct login *l, const struct proto_auth *a)
 		return;
 	}
 	if (a->method != PROTO_AUTH_PASSWORD &&
-	    a->method != PROTO_AUTH_TICKET) {
+	    a->method != PROTO_AUTH_TICKET && a->method != PROTO_AUTH_KEY) {
 		login_refuse(l, PROTO_ERR_AUTH, "unsupported login method");
 		return;
 	}
@@ -452,8 +488,13 @@ login_auth(struct login *l, const struct proto_auth *a)
 		login_refuse(l, PROTO_ERR_FULL, "hub is offline");
 		return;
 	}
+	l->method = a->method;
 	if (a->method == PROTO_AUTH_TICKET) {
 		login_ticket(l, a);
+		return;
+	}
+	if (a->method == PROTO_AUTH_KEY) {
+		login_key(l, a);
 		return;
 	}
 	l->ucfg = hubconf_find_user(l->hub->cfg, a->user);

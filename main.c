@@ -22,6 +22,7 @@
 #include "log.h"
 #include "nic.h"
 #include "proto.h"
+#include "pubkey.h"
 #include "server.h"
 #include "tcpcc.h"
 
@@ -31,11 +32,12 @@ usage(FILE *f)
 	fprintf(f,
 "usage: softether --hub [-c config.yaml] [--state-dir DIR] [--bridge IFNAME]\n"
 "       softether --nic [-c client.yaml] --connect HOST[:PORT] --user NAME\n"
-"                 --password-file FILE\n"
+"                 --password-file FILE | --key-file FILE\n"
 "                 [--hub-name NAME] [--tap IFNAME] [--mac MAC]\n"
 "                 [--ip CIDR|none|dhcp] [--dns] [--default-route]\n"
 "       softether --bridge IFNAME --connect HOST[:PORT] --user NAME\n"
-"                 --password-file FILE [the card's other options]\n"
+"                 --password-file FILE | --key-file FILE [the card's other\n"
+"                 options]\n"
 "                 [--fingerprint SHA256HEX | --ca FILE] [--known-hubs FILE]\n"
 "                 [--via %s]\n"
 "                 [--up CMD] [--down CMD]\n"
@@ -44,6 +46,7 @@ usage(FILE *f)
 "       softether --check-config [-c config.yaml]\n"
 "       softether --check-config --nic [-c client.yaml] [card options]\n"
 "       softether --hash-password < password.txt\n"
+"       softether --gen-key FILE | --public-key FILE\n"
 "       softether --admin [-c config.yaml | --state-dir DIR | --run-dir DIR]\n"
 "                 [-e COMMAND] [--json] [--password-file FILE]\n"
 "       softether --admin --nic [IFNAME] [--run-dir DIR] [-e COMMAND] [--json]\n"
@@ -75,9 +78,15 @@ usage(FILE *f)
 "                      state directory, or /run/softether for the default);\n"
 "                      with --nic, the card's (default /run/softether)\n"
 "  --hash-password     read a password on stdin, print its $argon2id$ hash\n"
+"  --gen-key FILE      make a private key for logging in (FILE, mode 600,\n"
+"                      never over another file) and print its public_key:\n"
+"                      line for the user's entry in the hub's configuration\n"
+"  --public-key FILE   print that line again for the key in FILE\n"
 "  --connect HOST[:PORT]  the hub (default port %u; [v6addr]:port for IPv6)\n"
 "  --hub-name NAME     the virtual hub to join (default DEFAULT)\n"
 "  --user NAME, --password-file FILE  credentials (first line of FILE)\n"
+"  --key-file FILE     log in with this private key (--gen-key) instead of a\n"
+"                      password: the hub has its public_key for the user\n"
 "  --tap IFNAME        TAP interface name (default vpn0)\n"
 "  --bridge IFNAME     bridge this Ethernet interface instead of a TAP: its\n"
 "                      whole LAN joins the hub (root or CAP_NET_RAW); with\n"
@@ -129,11 +138,11 @@ usage(FILE *f)
 enum {
 	OPT_HUB = 256, OPT_NIC, OPT_CHECK, OPT_HASH, OPT_VERSION, OPT_STATE,
 	OPT_SYSLOG, OPT_DAEMON, OPT_ADMIN, OPT_JSON, OPT_RUN_DIR,
-	OPT_ADMIN_PWFILE, OPT_NO_OFFLOAD, OPT_PIDFILE,
+	OPT_ADMIN_PWFILE, OPT_NO_OFFLOAD, OPT_PIDFILE, OPT_GENKEY, OPT_PUBKEY,
 	OPT_CARD = 1024,	/* + the index of a card option (nicconf.c) */
 };
 
-#define MAIN_FIXED_OPTS 18u
+#define MAIN_FIXED_OPTS 20u
 #define MAIN_MAX_OPTS   (MAIN_FIXED_OPTS + 32u + 1u)
 
 static const struct option main_fixed_opts[MAIN_FIXED_OPTS] = {
@@ -155,6 +164,8 @@ static const struct option main_fixed_opts[MAIN_FIXED_OPTS] = {
 	{ "admin-password-file", required_argument, NULL, OPT_ADMIN_PWFILE },
 	{ "no-offload", no_argument, NULL, OPT_NO_OFFLOAD },
 	{ "pidfile", required_argument, NULL, OPT_PIDFILE },
+	{ "gen-key", required_argument, NULL, OPT_GENKEY },
+	{ "public-key", required_argument, NULL, OPT_PUBKEY },
 };
 
 static const char *main_pidfile;	/* --pidfile FILE */
@@ -220,6 +231,28 @@ hash_password(void)
 	}
 	sodium_memzero(pw, sizeof pw);
 	printf("%s\n", hash);
+	return 0;
+}
+
+/* --gen-key FILE and --public-key FILE: the key's public half, as a
+ * user's public_key: line in the hub's configuration. */
+static int
+key_command(int role, const char *path)
+{
+	uint8_t sk[PUBKEY_SECRET], pk[PUBKEY_LEN];
+	char err[1024], b64[PUBKEY_B64_LEN + 1];
+	int rc = role == OPT_GENKEY ?
+	    pubkey_generate(path, pk, err, sizeof err) :
+	    pubkey_load("--public-key", path, sk, pk, err, sizeof err);
+
+	sodium_memzero(sk, sizeof sk);
+	if (rc != 0) {
+		fprintf(stderr, "softether: %s%s\n", role == OPT_GENKEY ?
+		    "--gen-key " : "", err);
+		return 1;
+	}
+	pubkey_b64(pk, b64);
+	printf("public_key: \"%s\"\n", b64);
 	return 0;
 }
 
@@ -544,6 +577,7 @@ main(int argc, char **argv)
 	int check = 0, json = 0, admin_nic = 0, rc;
 	const char *config_path = NULL, *state_dir = NULL, *run_dir = NULL;
 	const char *exec_cmd = NULL, *admin_pwfile = NULL, *admin_addr = NULL;
+	const char *key_path = NULL;
 	struct option opts[MAIN_MAX_OPTS];
 	struct nicconf cli;
 	char err[1024];
@@ -568,6 +602,9 @@ main(int argc, char **argv)
 		case OPT_CHECK:
 			check = 1;
 			break;
+		case OPT_GENKEY: case OPT_PUBKEY:
+			key_path = optarg;
+			/* FALLTHROUGH */
 		case OPT_HUB: case OPT_NIC: case OPT_HASH:
 		case OPT_VERSION: case OPT_ADMIN:
 			/* --admin --nic: a running card's control socket. */
@@ -579,7 +616,8 @@ main(int argc, char **argv)
 			}
 			if (role != 0 && role != c) {
 				fprintf(stderr, "softether: choose one of --hub, "
-				    "--nic, --check-config, --hash-password\n");
+				    "--nic, --check-config, --hash-password, "
+				    "--gen-key, --public-key\n");
 				return 1;
 			}
 			role = c;
@@ -643,7 +681,8 @@ main(int argc, char **argv)
 		    "--admin HOST, not %s\n", role == OPT_ADMIN ? "--admin" :
 		    role == OPT_NIC ? "--nic" : role == OPT_HASH ?
 		    "--hash-password" : role == OPT_VERSION ? "--version" :
-		    "--hub");
+		    role == OPT_GENKEY ? "--gen-key" : role == OPT_PUBKEY ?
+		    "--public-key" : "--hub");
 		return 1;
 	}
 	/* --daemon means syslog: with none, say so while stderr is open. */
@@ -658,6 +697,9 @@ main(int argc, char **argv)
 		break;
 	case OPT_HASH:
 		rc = hash_password();
+		break;
+	case OPT_GENKEY: case OPT_PUBKEY:
+		rc = key_command(role, key_path);
 		break;
 	case OPT_CHECK:
 		rc = hub_check(config_path, state_dir, &cli);

@@ -27,6 +27,7 @@
 #include "nicadmin.h"
 #include "nicdhcp.h"
 #include "niclogin.h"
+#include "pubkey.h"
 #include "privdrop.h"
 #include "sdnotify.h"
 #include "session.h"
@@ -67,6 +68,8 @@ struct nic {
 	uint32_t backoff_ms;
 	char password[PROTO_MAX_SECRET + 1];
 	size_t password_len;
+	uint8_t sign_key[PUBKEY_SECRET]; /* --key-file's, if given */
+	int have_key;
 	/* The hub's last re-login ticket (memory only: it outlives the
 	 * hub's process, not the card's). */
 	uint8_t ticket[PROTO_TICKET_MAX];
@@ -452,6 +455,7 @@ nic_tls_up(struct conn *c, void *arg)
 	l = (struct niclogin){ .hub_name = n->o->hub_name,
 	    .via = n->o->via->name, .user = n->o->user,
 	    .password = n->password, .password_len = n->password_len,
+	    .sign_key = n->have_key ? n->sign_key : NULL,
 	    .offload = n->dev.offload && !n->o->no_offload,
 	    .resume = n->have_sess, .session_id = n->sess_id,
 	    .token = n->token, .rx_last = n->sess.rx_last,
@@ -483,7 +487,7 @@ nic_login_error(struct nic *n, struct conn *c, const struct proto_error *e)
 	}
 	if (next == NICLOGIN_PASSWORD) {
 		log_info("hub refused the re-login ticket (%s); logging in "
-		    "with the password", text);
+		    "with the %s", text, n->have_key ? "key" : "password");
 		sodium_memzero(n->ticket, sizeof n->ticket);
 		n->ticket_len = 0;
 		n->retry_now = 1;
@@ -972,8 +976,15 @@ nic_prepare(struct nic *n, char *err, size_t errlen)
 {
 	const struct nic_opts *o = n->o;
 
-	if (nic_read_secret("--password-file", o->password_file, n->password,
-	    sizeof n->password, &n->password_len, err, errlen) != 0)
+	if (o->key_file != NULL) {
+		uint8_t pk[PUBKEY_LEN];
+		if (pubkey_load("--key-file", o->key_file, n->sign_key, pk,
+		    err, errlen) != 0)
+			return -1;
+		n->have_key = 1;
+	} else if (nic_read_secret("--password-file", o->password_file,
+	    n->password, sizeof n->password, &n->password_len, err,
+	    errlen) != 0)
 		return -1;
 	n->target = o->target;
 	n->target.host = o->host;
@@ -1025,6 +1036,7 @@ nic_check(const struct nic_opts *o, char *err, size_t errlen)
 	if (n->have_tls)
 		tlsio_conf_free(&n->tls);
 	sodium_memzero(n->password, sizeof n->password);
+	sodium_memzero(n->sign_key, sizeof n->sign_key);
 	sodium_memzero(n->proxy_password, sizeof n->proxy_password);
 	free(n);
 	return rc;
@@ -1200,6 +1212,7 @@ nic_free(struct nic *n)
 	if (n->dev.fd >= 0 || n->dev.peer_fd >= 0 || n->dev.priv != NULL)
 		n->o->dev->close(&n->dev);
 	sodium_memzero(n->password, sizeof n->password);
+	sodium_memzero(n->sign_key, sizeof n->sign_key);
 	sodium_memzero(n->proxy_password, sizeof n->proxy_password);
 	sodium_memzero(n->ticket, sizeof n->ticket);
 	free(n);

@@ -27,6 +27,7 @@ struct nic_opts {
 	uint16_t port;
 	const char *user;
 	const char *password_file;
+	const char *key_file;      /* instead: log in with this key */
 	const char *hub_name;      /* default "DEFAULT" */
 	const struct dev_ops *dev; /* default &dev_tap */
 	const char *ifname;        /* the device's name; default "vpn0" */

@@ -171,6 +171,7 @@ static const struct cfg_key nicconf_keys[] = {
 	  .off = offsetof(struct nicconf, user),
 	  .min = 1, .max = PROTO_MAX_NAME, .extra = "._@-", .arg = "NAME" },
 	NICCONF_PATH(password_file),
+	NICCONF_PATH(key_file),
 	{ .name = "tap", .type = CFG_NAME,
 	  .off = offsetof(struct nicconf, tap),
 	  .min = 1, .max = DEV_NAME_MAX, .extra = "._-", .arg = "IFNAME" },
@@ -438,7 +439,8 @@ nicconf_required(const struct nicconf *cfg, char *err, size_t errlen)
 		const char *key;
 		const char *value;
 	} req[] = { { "connect", cfg->connect }, { "user", cfg->user },
-	    { "password_file", cfg->password_file } };
+	    { "password_file", cfg->password_file != NULL ?
+	    cfg->password_file : cfg->key_file } };
 	char keys[64] = "", opts[96] = "", opt[NICCONF_OPT_NAME];
 	size_t n = 0, left = 0;
 
@@ -507,10 +509,14 @@ nicconf_to_opts(const struct nicconf *cfg, struct nic_opts *o, char *err,
 		return -1;
 	if (cfg->fingerprint != NULL && cfg->ca != NULL)
 		return NICCONF_ERR("ca", "use fingerprint or ca, not both");
+	if (cfg->password_file != NULL && cfg->key_file != NULL)
+		return NICCONF_ERR("key_file", "use password_file or key_file, "
+		    "not both");
 	nic_parse_hostport(cfg->connect, o->host, sizeof o->host, &o->port,
 	    PROTO_DEFAULT_PORT);
 	o->user = cfg->user;
 	o->password_file = cfg->password_file;
+	o->key_file = cfg->key_file;
 	o->hub_name = nicconf_or(cfg->hub_name, "DEFAULT");
 	o->dev = &dev_tap;
 	o->ifname = nicconf_or(cfg->tap, "vpn0");

@@ -22,6 +22,7 @@ struct nicconf {
 	char *hub_name;
 	char *user;
 	char *password_file;       /* absolute paths, all of them */
+	char *key_file;            /* a private key: logs in with it instead */
 	char *tap;
 	char *bridge;              /* a real interface to bridge, not a TAP */
 	char *mac;                 /* unicast, not all zero */

@@ -11,6 +11,7 @@
 #include "conn.h"
 #include "dchan.h"
 #include "niclogin.h"
+#include "pubkey.h"
 #include "session.h"
 
 int
@@ -35,6 +36,15 @@ niclogin_send(struct conn *c, const struct niclogin *l)
 		m.u.resume.session_id = l->session_id;
 		memcpy(m.u.resume.token, l->token, PROTO_TOKEN_LEN);
 		m.u.resume.rx_last = l->rx_last;
+	} else if (l->ticket_len == 0 && l->sign_key != NULL) {
+		if (!c->tls.have_keys)
+			return -1;
+		m.type = PROTO_MSG_AUTH;
+		m.u.auth.method = PROTO_AUTH_KEY;
+		snprintf(m.u.auth.user, sizeof m.u.auth.user, "%s", l->user);
+		pubkey_sign(l->sign_key, c->tls.binding,
+		    sizeof c->tls.binding, (uint8_t *)m.u.auth.secret);
+		m.u.auth.secret_len = PUBKEY_SIG_LEN;
 	} else {
 		int by_ticket = l->ticket_len > 0;
 		const void *secret = by_ticket ? (const void *)l->ticket :

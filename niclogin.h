@@ -25,6 +25,9 @@ struct niclogin {
 	const char *user;
 	const char *password;
 	size_t password_len;
+	const uint8_t *sign_key;  /* PUBKEY_SECRET bytes: log in with this key
+	                             (a signature of the TLS session's
+	                             binding), not the password */
 	int offload;              /* the card takes offload items */
 	int resume;               /* RESUME this session instead of AUTH: */
 	uint64_t session_id;
@@ -38,7 +41,7 @@ struct niclogin {
 };
 
 /* HELLO (saying the card keeps re-login tickets), then AUTH (by ticket
- * if it has one, else by password) or RESUME, on c (its TLS up). 0 or
+ * if it has one, else by key or password) or RESUME, on c (its TLS up). 0 or
  * -1. */
 int niclogin_send(struct conn *c, const struct niclogin *l);
 

@@ -52,6 +52,8 @@ enum proto_msg_type {
 #define PROTO_TOKEN_LEN        32u
 #define PROTO_AUTH_PASSWORD    1u
 #define PROTO_AUTH_TICKET      3u    /* the secret is a re-login ticket */
+#define PROTO_AUTH_KEY         4u    /* the secret is an Ed25519 signature
+                                        of the TLS session's binding */
 #define PROTO_TICKET_MAX       256u  /* a re-login ticket's bytes */
 /* WELCOME's extensions; one not understood ends them, ignored. */
 #define PROTO_WELCOME_EXT_TICKET 1u  /* a re-login ticket (to a card with

@@ -19,6 +19,8 @@
 #include "atomic.h"
 #include "log.h"
 #include "relogin.h"
+
+#define RELOGIN_CRED_MAX 320u  /* a hash, a line end, "key ", a key */
 #include "srv.h"
 
 static uint64_t
@@ -122,12 +124,29 @@ relogin_free(struct srv *srv)
 	srv->tkeys_ok = 0;
 }
 
+/* What a ticket binds of the user's credentials: the password's hash as
+ * before keys came (tickets stay good across that upgrade), the public
+ * key after it if there is one. Changing either refuses the tickets made
+ * before. NULL for no user. */
+static const char *
+relogin_cred(const struct hubconf_user *u, char *buf, size_t len)
+{
+	if (u == NULL)
+		return NULL;
+	if (u->public_key == NULL)
+		return u->password;
+	snprintf(buf, len, "%s\nkey %s", u->password != NULL ? u->password :
+	    "", u->public_key);
+	return buf;
+}
+
 size_t
 relogin_issue(struct srv *srv, const char *hub,
     const struct hubconf_user *u, uint8_t out[PROTO_TICKET_MAX])
 {
 	struct ticket_claims c;
 	uint8_t t[TICKET_MAX_LEN];
+	char cred[RELOGIN_CRED_MAX];
 	size_t n;
 
 	if (!srv->tkeys_ok || u == NULL)
@@ -135,7 +154,10 @@ relogin_issue(struct srv *srv, const char *hub,
 	memset(&c, 0, sizeof c);
 	c.issued = relogin_now();
 	c.expires = c.issued + RELOGIN_LIFETIME_S;
-	ticket_cred(u->password, c.cred);
+	const char *src = relogin_cred(u, cred, sizeof cred);
+	if (src == NULL)
+		return 0;
+	ticket_cred(src, c.cred);
 	snprintf(c.hub, sizeof c.hub, "%s", hub);
 	snprintf(c.user, sizeof c.user, "%s", u->name);
 	n = ticket_seal(&srv->tkeys, &c, t, sizeof t);
@@ -151,6 +173,7 @@ relogin_admit(struct srv *srv, const struct hubconf_hub *hub,
 	struct ticket_claims c;
 	enum ticket_result r;
 	const struct hubconf_user *u;
+	char cred[RELOGIN_CRED_MAX];
 
 	*user = NULL;
 	if (!srv->tkeys_ok)
@@ -160,8 +183,8 @@ relogin_admit(struct srv *srv, const struct hubconf_hub *hub,
 	if (r != TICKET_OK)
 		return r;
 	u = hubconf_find_user(hub, a->user);
-	r = ticket_check(&c, hub->name, a->user, u != NULL ? u->password :
-	    NULL);
+	r = ticket_check(&c, hub->name, a->user, relogin_cred(u, cred,
+	    sizeof cred));
 	sodium_memzero(&c, sizeof c);
 	if (r == TICKET_OK)
 		*user = u;

@@ -37,6 +37,8 @@ remote_new(struct srv *srv, const struct login *l)
 	snprintf(r->user, sizeof r->user, "%s", l->user);
 	snprintf(r->peer, sizeof r->peer, "%s", l->c->peer);
 	snprintf(r->via, sizeof r->via, "%s", l->via);
+	r->auth = l->method == PROTO_AUTH_KEY ? "key" :
+	    l->method == PROTO_AUTH_TICKET ? "ticket" : "password";
 	snprintf(r->sess.name, sizeof r->sess.name, "session %llu",
 	    (unsigned long long)r->id);
 	/* deny_reconnect: a cut ends the session. */
@@ -66,9 +68,10 @@ remote_start(struct remote *r, struct conn *c, enum dchan_cipher ci)
 	hub->nsessions++;
 	TAILQ_INSERT_TAIL(&r->srv->remotes, r, entry);
 	session_attach(&r->sess, c, 0);
-	log_info("session %llu up: user=%s from=%s hub=%s tls=%s cipher=%s",
-	    (unsigned long long)r->id, r->user, r->peer, hub->engine.name,
-	    tlsio_suite(&c->tls), dchan_cipher_name(ci));
+	log_info("session %llu up: user=%s from=%s hub=%s tls=%s cipher=%s "
+	    "auth=%s", (unsigned long long)r->id, r->user, r->peer,
+	    hub->engine.name, tlsio_suite(&c->tls), dchan_cipher_name(ci),
+	    r->auth);
 }
 
 void

@@ -72,6 +72,7 @@ struct login {
 	int authing;                    /* sent AUTH to a hub: a refusal is
 	                                   one of its failed logins */
 	int by_ticket;                  /* admitted by a re-login ticket */
+	uint8_t method;                 /* PROTO_AUTH_*: how it logged in */
 	uint32_t peer_caps;
 	struct auth_try try;            /* its password check, if running */
 	const struct hubconf_user *ucfg; /* the user it claims to be */
@@ -101,6 +102,7 @@ struct remote {
 	char user[PROTO_MAX_NAME + 1];
 	char peer[64];                  /* where its connection came from */
 	char via[PROTO_MAX_VIA + 1];    /* its transport ("" if unsaid) */
+	const char *auth;               /* "password", "key" or "ticket" */
 	int offload;                    /* the card takes offload items */
 };
 TAILQ_HEAD(remote_list, remote);

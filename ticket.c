@@ -28,7 +28,8 @@ ticket_result_str(enum ticket_result r)
 	case TICKET_FUTURE: return "issued in the future";
 	case TICKET_WRONG_HUB: return "issued for another hub";
 	case TICKET_WRONG_USER: return "issued for another or a removed user";
-	case TICKET_CRED_CHANGED: return "the user's password changed since";
+	case TICKET_CRED_CHANGED:
+		return "the user's password or key changed since";
 	}
 	return "?";
 }

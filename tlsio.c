@@ -32,17 +32,27 @@ tlsio_strerror(int rc, const char *what, char *err, size_t errlen)
 	snprintf(err, errlen, "%s: %s (-0x%04x)", what, buf, (unsigned)-rc);
 }
 
-int
-tlsio_export(mbedtls_tls_prf_types prf, const uint8_t *master,
+static int
+tlsio_prf(mbedtls_tls_prf_types prf, const uint8_t *master,
     size_t master_len, const uint8_t client_random[32],
-    const uint8_t server_random[32], uint8_t out[TLSIO_EXPORT_LEN])
+    const uint8_t server_random[32], const char *label, uint8_t *out,
+    size_t len)
 {
 	uint8_t seed[64];
 
 	memcpy(seed, client_random, 32);
 	memcpy(seed + 32, server_random, 32);
-	return mbedtls_ssl_tls_prf(prf, master, master_len, TLSIO_EXPORT_LABEL,
-	    seed, sizeof seed, out, TLSIO_EXPORT_LEN) == 0 ? 0 : -1;
+	return mbedtls_ssl_tls_prf(prf, master, master_len, label,
+	    seed, sizeof seed, out, len) == 0 ? 0 : -1;
+}
+
+int
+tlsio_export(mbedtls_tls_prf_types prf, const uint8_t *master,
+    size_t master_len, const uint8_t client_random[32],
+    const uint8_t server_random[32], uint8_t out[TLSIO_EXPORT_LEN])
+{
+	return tlsio_prf(prf, master, master_len, client_random,
+	    server_random, TLSIO_EXPORT_LABEL, out, TLSIO_EXPORT_LEN);
 }
 
 /* mbedTLS 2.28 registers this per config, not per connection: the loop is
@@ -59,7 +69,9 @@ tlsio_export_cb(void *arg, const unsigned char *ms, const unsigned char *kb,
 	if (t == NULL)
 		return 0;
 	if (tlsio_export(prf, ms, 48, client_random, server_random,
-	    t->keys) == 0)
+	    t->keys) == 0 && tlsio_prf(prf, ms, 48, client_random,
+	    server_random, TLSIO_BINDING_LABEL, t->binding,
+	    sizeof t->binding) == 0)
 		t->have_keys = 1;
 	return 0;
 }
@@ -260,6 +272,7 @@ tlsio_free(struct tlsio *t)
 	if (!t->released)
 		mbedtls_ssl_free(&t->ssl);
 	mbedtls_platform_zeroize(t->keys, sizeof t->keys);
+	mbedtls_platform_zeroize(t->binding, sizeof t->binding);
 }
 
 void
@@ -270,6 +283,7 @@ tlsio_release(struct tlsio *t)
 	snprintf(t->suite, sizeof t->suite, "%s", tlsio_suite(t));
 	mbedtls_ssl_free(&t->ssl);
 	mbedtls_platform_zeroize(t->keys, sizeof t->keys);
+	mbedtls_platform_zeroize(t->binding, sizeof t->binding);
 	t->released = 1;
 }
 

@@ -20,6 +20,10 @@ struct tlsio;
 
 #define TLSIO_EXPORT_LEN   64u   /* two 32-byte keys: client->hub, hub->client */
 #define TLSIO_EXPORT_LABEL "EXPORTER-softether-data-channel"
+/* A value unique to one handshake, known to both ends and to no one else:
+ * a key login signs it, so the signature is good for this session only. */
+#define TLSIO_BINDING_LEN  32u
+#define TLSIO_BINDING_LABEL "EXPORTER-softether-login-binding"
 #define TLSIO_TICKET_LIFETIME_S 86400u /* a TLS session ticket's life */
 
 /* Shared by every connection of one role. */
@@ -54,6 +58,7 @@ struct tlsio {
 	char name[256];             /* client: the server name asked for */
 	char suite[64];             /* the suite it used, once released */
 	uint8_t keys[TLSIO_EXPORT_LEN];
+	uint8_t binding[TLSIO_BINDING_LEN];
 };
 
 /* Hub side: certificate chain and key files. 0, or -1 with err. */

@@ -6,7 +6,8 @@ pkgs=(build-essential cmake pkg-config clang libevent-dev libmbedtls-dev
       libsodium-dev libssl-dev libyaml-dev libcmocka-dev libedit-dev iproute2
       iputils-ping iputils-arping iperf3 procps psmisc netcat-openbsd python3
       tinyproxy dante-server openssh-server openssh-client dnsmasq-base
-      busybox nftables bc systemd mandoc man-db dpkg-dev lintian tcpdump)
+      busybox nftables bc systemd mandoc man-db dpkg-dev lintian tcpdump
+      openssl)
 # The fast AES-256-GCM (dchan.c) where Debian has it; OpenSSL elsewhere.
 [ "$(dpkg --print-architecture 2>/dev/null)" = amd64 ] && pkgs+=(libipsec-mb-dev)
 missing=()

@@ -356,6 +356,10 @@ t_card_b_refused(void *arg)
 
 /* Users and hubs changed through the console: live at once, saved in
  * managed.yaml, and still there after a restart. */
+/* Two public keys (softether --gen-key), for the console's user key. */
+#define T_KEY1 "xbW0O3h2WAI0UHpd/e9YMskFeln9bUCOwcEyA19X4ac="
+#define T_KEY2 "Gb3/Xa6JX6BhP7a1Yt1Ztb+Nr6lIw6OvxzkK6EpFRQ0="
+
 static void
 test_changes(void **state)
 {
@@ -410,6 +414,27 @@ test_changes(void **state)
 	    "expected seconds, 10..86400");
 	t_has(t_run(e, "hub set DEFAULT mac_aging 60", 1, 0), "{\"ok\":true}");
 
+	/* Keys: a user who logs in with one; one given to a password user
+	 * and taken back; never the last way a user has to log in. */
+	t_has(t_run(e, "user add DEFAULT erin --key " T_KEY1, 0, 0), "saved");
+	t_has(t_run(e, "user show DEFAULT erin", 0, 0), "logs in by: key "
+	    T_KEY1 "\n");
+	t_has(t_run(e, "user add DEFAULT fred --key nope", 0, -1),
+	    "expected a public key");
+	t_has(t_run(e, "user key DEFAULT erin none", 0, -1), "has no "
+	    "password");
+	t_has(t_run(e, "user key DEFAULT alice " T_KEY2, 0, 0), "saved");
+	t_has(t_run(e, "user show DEFAULT alice", 0, 0), "logs in by: "
+	    "password, key " T_KEY2 "\n");
+	t_has(t_run(e, "user list DEFAULT", 1, 0), "{\"name\":\"erin\","
+	    "\"from\":\"console\",\"sessions\":0,\"password\":false,"
+	    "\"public_key\":\"" T_KEY1 "\"");
+	t_has(t_run(e, "user key DEFAULT alice none", 0, 0), "saved");
+	t_has(t_run(e, "user show DEFAULT alice", 0, 0), "logs in by: "
+	    "password\n");
+	t_has(t_run(e, "user key DEFAULT nobody " T_KEY2, 0, -1), "no user "
+	    "'nobody'");
+
 	/* Hubs come and go; an offline hub refuses new logins. */
 	t_has(t_run(e, "hub create LAB", 0, 0), "saved");
 	t_has(t_run(e, "hub create LAB", 0, -1), "hub LAB already exists");
@@ -442,6 +467,7 @@ test_changes(void **state)
 	t_has(t_run(e, "hub list", 1, 0), "\"online\":false");
 	t_has(t_run(e, "user show DEFAULT alice", 0, 0), "deny_broadcast=true");
 	t_has(t_run(e, "user show DEFAULT bob", 0, -1), "no user 'bob'");
+	t_has(t_run(e, "user show DEFAULT erin", 0, 0), "key " T_KEY1);
 	t_has(t_run(e, "hub delete LAB", 0, 0), "saved");
 	t_has(t_run(e, "hub list", 0, 0), "DEFAULT");
 	t_has(t_run(e, "hub delete DEFAULT", 0, -1), "is the last one");

@@ -36,6 +36,8 @@ static const char *const golden[] = {
 	"bad_tcp_congestion",
 	"good_cascades", "bad_cascade_hub", "bad_cascade_tap",
 	"bad_cascade_needs", "bad_cascade_via", "bad_cascade_dup",
+	"good_user_key", "bad_user_key", "bad_user_key_text",
+	"good_cascade_key", "bad_cascade_two_secrets",
 };
 
 #define NGOLDEN (sizeof golden / sizeof golden[0])
