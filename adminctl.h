@@ -25,6 +25,7 @@ struct adminnet_opts {
 	const char *fingerprint;   /* pin the hub's certificate */
 	const char *ca_file;       /* or verify its chain */
 	const char *known_hubs;    /* or trust on first use */
+	const char *admin_keyfile; /* or log in with this key */
 };
 int adminnet_run(const struct adminnet_opts *o);
 

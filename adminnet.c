@@ -19,6 +19,7 @@
 #include "dchan.h"
 #include "log.h"
 #include "nic.h"
+#include "pubkey.h"
 #include "trust.h"
 
 struct adminnet {
@@ -29,6 +30,8 @@ struct adminnet {
 	char host[256];
 	uint16_t port;
 	char password[PROTO_MAX_SECRET + 2];
+	uint8_t sign_key[PUBKEY_SECRET]; /* --admin-key-file's, if given */
+	int have_key;
 	int tty;
 	int logged_in;
 	int waiting;               /* a command is out, its answer not in */
@@ -116,14 +119,24 @@ adminnet_tls_up(struct conn *c, void *arg)
 	rc = conn_send_msg(c, &m);
 	memset(&m, 0, sizeof m);
 	m.type = PROTO_MSG_AUTH;
-	m.u.auth.method = PROTO_AUTH_ADMIN;
 	snprintf(m.u.auth.user, sizeof m.u.auth.user, "admin");
-	memcpy(m.u.auth.secret, a->password, pwlen);
-	m.u.auth.secret_len = pwlen;
+	if (a->have_key) {
+		m.u.auth.method = PROTO_AUTH_KEY;
+		pubkey_sign(a->sign_key, c->tls.binding, sizeof c->tls.binding,
+		    (uint8_t *)m.u.auth.secret);
+		m.u.auth.secret_len = PUBKEY_SIG_LEN;
+		if (!c->tls.have_keys)
+			rc = -1;
+	} else {
+		m.u.auth.method = PROTO_AUTH_ADMIN;
+		memcpy(m.u.auth.secret, a->password, pwlen);
+		m.u.auth.secret_len = pwlen;
+	}
 	if (rc == 0)
 		rc = conn_send_msg(c, &m);
 	sodium_memzero(&m, sizeof m);
 	sodium_memzero(a->password, sizeof a->password);
+	sodium_memzero(a->sign_key, sizeof a->sign_key);
 	if (rc != 0) {
 		conn_close(c, "cannot send the login");
 		return -1;
@@ -232,8 +245,16 @@ adminnet_run(const struct adminnet_opts *o)
 		    "HOST:PORT or [IPv6]:PORT\n", o->addr);
 		goto out;
 	}
-	if (adminctl_secret(o->admin_pwfile, "admin password: ", a->password,
-	    sizeof a->password) != 0)
+	if (o->admin_keyfile != NULL) {
+		uint8_t pk[PUBKEY_LEN];
+		if (pubkey_load("--admin-key-file", o->admin_keyfile,
+		    a->sign_key, pk, err, sizeof err) != 0) {
+			fprintf(stderr, "softether: %s\n", err);
+			goto out;
+		}
+		a->have_key = 1;
+	} else if (adminctl_secret(o->admin_pwfile, "admin password: ",
+	    a->password, sizeof a->password) != 0)
 		goto out;
 	if (tlsio_conf_client(&a->tls, o->ca_file, err, sizeof err) != 0) {
 		fprintf(stderr, "softether: %s\n", err);
@@ -262,6 +283,7 @@ out_tls:
 	tlsio_conf_free(&a->tls);
 out:
 	sodium_memzero(a->password, sizeof a->password);
+	sodium_memzero(a->sign_key, sizeof a->sign_key);
 	free(a);
 	return rc;
 }

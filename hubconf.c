@@ -334,6 +334,10 @@ static const struct cfg_key hubconf_admin_keys[] = {
 	{ .name = "password", .type = CFG_HASH,
 	  .off = offsetof(struct hubconf, admin.password),
 	  .help = "make one with: softether --hash-password" },
+	{ .name = "public_key", .type = CFG_STR,
+	  .off = offsetof(struct hubconf, admin.public_key),
+	  .min = 1, .max = 128, .check = pubkey_check,
+	  .help = "make one with: softether --gen-key FILE" },
 	{ .name = "allow_remote", .type = CFG_BOOL,
 	  .off = offsetof(struct hubconf, admin.allow_remote), .def = "false" },
 };

@@ -147,6 +147,8 @@ struct hubconf_limits {
 struct hubconf_admin {
 	char *listen;         /* default 127.0.0.1:8023 */
 	char *password;       /* an $argon2id$ hash; NULL: console closed */
+	char *public_key;     /* softether --admin HOST may log in with its
+	                         key instead (pubkey.h); NULL: no */
 	bool allow_remote;    /* a non-loopback listen needs it */
 };
 

@@ -346,9 +346,12 @@ login_admin_done(void *arg, int ok)
 	struct evbuffer *hello;
 
 	if (!ok) {
-		log_warn("admin login refused: from=%s: wrong password",
-		    l->c->peer);
-		login_refuse(l, PROTO_ERR_AUTH, "wrong admin password");
+		const char *what = l->method == PROTO_AUTH_KEY ? "key" :
+		    "password";
+		log_warn("admin login refused: from=%s: wrong %s", l->c->peer,
+		    what);
+		login_refuse(l, PROTO_ERR_AUTH, l->method == PROTO_AUTH_KEY ?
+		    "wrong admin key" : "wrong admin password");
 		return;
 	}
 	l->admin_up = 1;
@@ -363,6 +366,16 @@ login_admin_done(void *arg, int ok)
 	evbuffer_free(hello);
 }
 
+static void login_key(struct login *l, const struct proto_auth *a,
+    const char *user, const char *(*key_of)(struct login *),
+    void (*done)(void *, int));
+
+static const char *
+login_admin_key(struct login *l)
+{
+	return l->srv->cfg->admin.public_key;
+}
+
 static void
 login_admin_auth(struct login *l, const struct proto_auth *a)
 {
@@ -370,6 +383,18 @@ login_admin_auth(struct login *l, const struct proto_auth *a)
 	const char *hash = srv->cfg->admin.password;
 	char text[PROTO_MAX_ERROR_TEXT];
 
+	if (a->method == PROTO_AUTH_KEY) {
+		if (srv->cfg->admin.public_key == NULL) {
+			log_warn("admin login refused: from=%s: no "
+			    "admin.public_key", l->c->peer);
+			login_refuse(l, PROTO_ERR_AUTH, "administration by key "
+			    "is closed on this hub (no admin.public_key)");
+			return;
+		}
+		login_key(l, a, LOGIN_ADMIN_USER, login_admin_key,
+		    login_admin_done);
+		return;
+	}
 	if (a->method != PROTO_AUTH_ADMIN) {
 		login_refuse(l, PROTO_ERR_AUTH, "unsupported login method");
 		return;
@@ -377,8 +402,11 @@ login_admin_auth(struct login *l, const struct proto_auth *a)
 	if (hash == NULL) {
 		log_warn("admin login refused: from=%s: no admin.password",
 		    l->c->peer);
-		login_refuse(l, PROTO_ERR_AUTH, "administration over the "
-		    "network is closed on this hub (no admin.password)");
+		login_refuse(l, PROTO_ERR_AUTH, srv->cfg->admin.public_key !=
+		    NULL ? "this hub's administrator logs in with a key "
+		    "(--admin-key-file), not a password" : "administration "
+		    "over the network is closed on this hub (no "
+		    "admin.password)");
 		return;
 	}
 	if (auth_try_start(&l->try, srv->auth, srv->throttle,
@@ -431,37 +459,57 @@ login_ticket(struct login *l, const struct proto_auth *a)
 		login_welcome(l);
 }
 
-/* AUTH with a key: the signature of this TLS session's binding by the
- * user's key, checked at once (no worker), counted by the throttle as a
- * password is. A user without public_key, or none, fails alike. */
-static void
-login_key(struct login *l, const struct proto_auth *a)
+/* The signature AUTH carries, of this TLS session's binding, by the key
+ * key_b64 (NULL: none; the same check runs against a key no one holds,
+ * so that the time taken does not tell whether there was one). */
+static int
+login_key_ok(struct login *l, const struct proto_auth *a,
+    const char *key_b64)
 {
-	struct srv *srv = l->srv;
-	char text[PROTO_MAX_ERROR_TEXT];
 	uint8_t pk[PUBKEY_LEN];
-	int ok = 0;
+	char why[128];
+	int known = key_b64 != NULL && pubkey_parse(key_b64, pk, why,
+	    sizeof why) == 0;
 
-	if (auth_try_begin(&l->try, srv->throttle,
-	    (struct sockaddr *)&l->c->peer_addr, l->user, text,
+	if (!known)
+		pubkey_dummy(pk);
+	return pubkey_verify(pk, l->c->tls.binding, sizeof l->c->tls.binding,
+	    (const uint8_t *)a->secret, a->secret_len) && known &&
+	    l->c->tls.have_keys;
+}
+
+/* AUTH with a key, checked at once (no worker) and counted by the
+ * throttle as a password is, for user (the admin's record: admin) whose
+ * key is key_of(l) once found; then done(l, ok). */
+static void
+login_key(struct login *l, const struct proto_auth *a, const char *user,
+    const char *(*key_of)(struct login *), void (*done)(void *, int))
+{
+	char text[PROTO_MAX_ERROR_TEXT];
+	int ok;
+
+	if (auth_try_begin(&l->try, l->srv->throttle,
+	    (struct sockaddr *)&l->c->peer_addr, user, text,
 	    sizeof text) != 0) {
-		log_warn("login refused: user=%s from=%s: %s", l->user_shown,
-		    l->c->peer, text);
+		if (l->admin)
+			log_warn("admin login refused: from=%s: %s",
+			    l->c->peer, text);
+		else
+			log_warn("login refused: user=%s from=%s: %s",
+			    l->user_shown, l->c->peer, text);
 		login_refuse(l, PROTO_ERR_THROTTLED, text);
 		return;
 	}
-	l->ucfg = hubconf_find_user(l->hub->cfg, a->user);
-	int known = l->ucfg != NULL && l->ucfg->public_key != NULL &&
-	    pubkey_parse(l->ucfg->public_key, pk, text, sizeof text) == 0;
-	/* No such user, or none with a key: the same check against a key no
-	 * one holds, so that the time taken does not tell which. */
-	if (!known)
-		pubkey_dummy(pk);
-	ok = pubkey_verify(pk, l->c->tls.binding, sizeof l->c->tls.binding,
-	    (const uint8_t *)a->secret, a->secret_len) && known &&
-	    l->c->tls.have_keys;
+	ok = login_key_ok(l, a, key_of(l));
 	auth_try_end(&l->try, ok);
-	login_auth_done(l, ok);
+	done(l, ok);
+}
+
+static const char *
+login_user_key(struct login *l)
+{
+	l->ucfg = hubconf_find_user(l->hub->cfg, l->user);
+	return l->ucfg != NULL ? l->ucfg->public_key : NULL;
 }
 
 static void
@@ -472,6 +520,7 @@ login_auth(struct login *l, const struct proto_auth *a)
 
 	snprintf(l->user, sizeof l->user, "%s", a->user);
 	log_safe(l->user_shown, sizeof l->user_shown, l->user);
+	l->method = a->method;
 	if (l->admin) {
 		login_admin_auth(l, a);
 		return;
@@ -488,13 +537,12 @@ login_auth(struct login *l, const struct proto_auth *a)
 		login_refuse(l, PROTO_ERR_FULL, "hub is offline");
 		return;
 	}
-	l->method = a->method;
 	if (a->method == PROTO_AUTH_TICKET) {
 		login_ticket(l, a);
 		return;
 	}
 	if (a->method == PROTO_AUTH_KEY) {
-		login_key(l, a);
+		login_key(l, a, l->user, login_user_key, login_auth_done);
 		return;
 	}
 	l->ucfg = hubconf_find_user(l->hub->cfg, a->user);

@@ -50,7 +50,8 @@ usage(FILE *f)
 "       softether --admin [-c config.yaml | --state-dir DIR | --run-dir DIR]\n"
 "                 [-e COMMAND] [--json] [--password-file FILE]\n"
 "       softether --admin --nic [IFNAME] [--run-dir DIR] [-e COMMAND] [--json]\n"
-"       softether --admin HOST[:PORT] [--admin-password-file FILE]\n"
+"       softether --admin HOST[:PORT]\n"
+"                 [--admin-password-file FILE | --admin-key-file FILE]\n"
 "                 [--fingerprint SHA256HEX | --ca FILE] [--known-hubs FILE]\n"
 "                 [-e COMMAND] [--json] [--password-file FILE]\n"
 "       softether --version | --help\n"
@@ -71,7 +72,9 @@ usage(FILE *f)
 "                      default, and help)\n"
 "  --admin HOST[:PORT] the same inside the hub's TLS port, as admin with the\n"
 "                      hub's admin.password (--admin-password-file FILE, or\n"
-"                      asked); the hub is verified as a card verifies it\n"
+"                      asked), or with the key of its admin.public_key\n"
+"                      (--admin-key-file FILE, made by --gen-key); the hub\n"
+"                      is verified as a card verifies it\n"
 "  -e COMMAND          run one command and exit (0 done, 1 refused)\n"
 "  --json              answer each command with one JSON document\n"
 "  --run-dir DIR       where the hub's control socket lives (default: the\n"
@@ -139,10 +142,11 @@ enum {
 	OPT_HUB = 256, OPT_NIC, OPT_CHECK, OPT_HASH, OPT_VERSION, OPT_STATE,
 	OPT_SYSLOG, OPT_DAEMON, OPT_ADMIN, OPT_JSON, OPT_RUN_DIR,
 	OPT_ADMIN_PWFILE, OPT_NO_OFFLOAD, OPT_PIDFILE, OPT_GENKEY, OPT_PUBKEY,
+	OPT_ADMIN_KEYFILE,
 	OPT_CARD = 1024,	/* + the index of a card option (nicconf.c) */
 };
 
-#define MAIN_FIXED_OPTS 20u
+#define MAIN_FIXED_OPTS 21u
 #define MAIN_MAX_OPTS   (MAIN_FIXED_OPTS + 32u + 1u)
 
 static const struct option main_fixed_opts[MAIN_FIXED_OPTS] = {
@@ -166,6 +170,7 @@ static const struct option main_fixed_opts[MAIN_FIXED_OPTS] = {
 	{ "pidfile", required_argument, NULL, OPT_PIDFILE },
 	{ "gen-key", required_argument, NULL, OPT_GENKEY },
 	{ "public-key", required_argument, NULL, OPT_PUBKEY },
+	{ "admin-key-file", required_argument, NULL, OPT_ADMIN_KEYFILE },
 };
 
 static const char *main_pidfile;	/* --pidfile FILE */
@@ -362,12 +367,14 @@ run_hub(const char *config_path, const char *state_dir, const char *run_dir,
 /* softether --admin HOST[:PORT]: over the hub's TLS port. */
 static int
 run_admin_net(const char *addr, const char *cmd, int json,
-    const char *admin_pwfile, const struct nicconf *cli)
+    const char *admin_pwfile, const char *admin_keyfile,
+    const struct nicconf *cli)
 {
 	uint32_t ok = nicconf_bit("password_file") | nicconf_bit("fingerprint") |
 	    nicconf_bit("ca") | nicconf_bit("known_hubs");
 	struct adminnet_opts o = { addr, cmd, json, cli->password_file,
-	    admin_pwfile, cli->fingerprint, cli->ca, cli->known_hubs };
+	    admin_pwfile, cli->fingerprint, cli->ca, cli->known_hubs,
+	    admin_keyfile };
 	const char *arg, *name, *home = getenv("HOME");
 	char known[4096];
 
@@ -577,7 +584,7 @@ main(int argc, char **argv)
 	int check = 0, json = 0, admin_nic = 0, rc;
 	const char *config_path = NULL, *state_dir = NULL, *run_dir = NULL;
 	const char *exec_cmd = NULL, *admin_pwfile = NULL, *admin_addr = NULL;
-	const char *key_path = NULL;
+	const char *key_path = NULL, *admin_keyfile = NULL;
 	struct option opts[MAIN_MAX_OPTS];
 	struct nicconf cli;
 	char err[1024];
@@ -628,6 +635,7 @@ main(int argc, char **argv)
 		case OPT_JSON: json = 1; break;
 		case 'e': exec_cmd = optarg; break;
 		case OPT_ADMIN_PWFILE: admin_pwfile = optarg; break;
+		case OPT_ADMIN_KEYFILE: admin_keyfile = optarg; break;
 		case OPT_SYSLOG: use_syslog = 1; break;
 		case OPT_PIDFILE: main_pidfile = optarg; break;
 		case OPT_NO_OFFLOAD:	/* --offload false */
@@ -662,11 +670,21 @@ main(int argc, char **argv)
 		role = OPT_NIC;
 	if ((role = main_role(role, check, daemonize)) < 0)
 		return 1;
+	/* The administrator's secret: a password, or a key. */
+	const char *admin_secret = admin_keyfile != NULL ? admin_keyfile :
+	    admin_pwfile;
+	const char *admin_opt = admin_keyfile != NULL ? "--admin-key-file" :
+	    "--admin-password-file";
+	if (admin_pwfile != NULL && admin_keyfile != NULL) {
+		fprintf(stderr, "softether: use --admin-password-file or "
+		    "--admin-key-file, not both\n");
+		return 1;
+	}
 	if (admin_nic && (config_path != NULL || state_dir != NULL ||
-	    admin_pwfile != NULL)) {
-		fprintf(stderr, "softether: -c, --state-dir and "
-		    "--admin-password-file go with a hub's --admin, not "
-		    "--admin --nic\n");
+	    admin_secret != NULL)) {
+		fprintf(stderr, "softether: -c, --state-dir and %s go with a "
+		    "hub's --admin, not --admin --nic\n", admin_secret != NULL ?
+		    admin_opt : "--admin-password-file");
 		return 1;
 	}
 	/* Another role's option is refused, never ignored. */
@@ -675,10 +693,11 @@ main(int argc, char **argv)
 		    "--admin, not --nic\n");
 		return 1;
 	}
-	if (admin_pwfile != NULL && role != 0 && (role != OPT_ADMIN ||
+	if (admin_secret != NULL && role != 0 && (role != OPT_ADMIN ||
 	    admin_addr == NULL)) {
-		fprintf(stderr, "softether: --admin-password-file goes with "
-		    "--admin HOST, not %s\n", role == OPT_ADMIN ? "--admin" :
+		fprintf(stderr, "softether: %s goes with "
+		    "--admin HOST, not %s\n", admin_opt,
+		    role == OPT_ADMIN ? "--admin" :
 		    role == OPT_NIC ? "--nic" : role == OPT_HASH ?
 		    "--hash-password" : role == OPT_VERSION ? "--version" :
 		    role == OPT_GENKEY ? "--gen-key" : role == OPT_PUBKEY ?
@@ -715,7 +734,8 @@ main(int argc, char **argv)
 			break;
 		}
 		rc = admin_addr != NULL ? run_admin_net(admin_addr, exec_cmd,
-		    json, admin_pwfile, &cli) : run_admin(config_path, state_dir,
+		    json, admin_pwfile, admin_keyfile, &cli) :
+		    run_admin(config_path, state_dir,
 		    run_dir, exec_cmd, json, &cli);
 		break;
 	case OPT_NIC:
