@@ -202,6 +202,8 @@ login_welcome(struct login *l)
 	hub->logins_ok++;
 	if (l->by_ticket)
 		hub->logins_ticket++;
+	if (l->method == PROTO_AUTH_KEY)
+		hub->logins_key++;
 	login_free(l);
 }
 

@@ -237,15 +237,20 @@ metrics_render(struct evbuffer *out, const struct metrics_snap *s)
 	    "virtual hub resumed on a new connection.", resumes);
 	metrics_per_hub2(out, s, "logins_total", "counter", "Logins to the "
 	    "virtual hub: ok (a session started) or failed (refused: wrong "
-	    "user or password, throttled, policy, offline, full).", "result",
+	    "user, password or key, throttled, policy, offline, full).",
+	    "result",
 	    "ok", offsetof(struct metrics_hub, logins_ok), "failed",
 	    offsetof(struct metrics_hub, logins_failed));
 	METRICS_PER_HUB(out, s, "logins_by_ticket_total", "counter", "Of the "
 	    "logins that started a session, those admitted by a re-login "
 	    "ticket (no password check).", logins_ticket);
+	METRICS_PER_HUB(out, s, "logins_by_key_total", "counter", "Of the "
+	    "logins that started a session, those by a key's signature "
+	    "(public_key, no password).", logins_key);
 	METRICS_PER_HUB(out, s, "tickets_refused_total", "counter", "Re-login "
-	    "tickets that did not admit (expired, rotated out, password "
-	    "changed, user removed): the card then used its password.",
+	    "tickets that did not admit (expired, rotated out, password or "
+	    "key changed, user removed): the card then used its password or "
+	    "key.",
 	    tickets_refused);
 	METRICS_PER_HUB(out, s, "mac_table_entries", "gauge", "MAC addresses "
 	    "the virtual hub's switch has learned.", macs);
@@ -296,6 +301,7 @@ metrics_snap_take(struct srv *srv, struct metrics_snap *s)
 		m->logins_ok = h->logins_ok;
 		m->logins_failed = h->logins_failed;
 		m->logins_ticket = h->logins_ticket;
+		m->logins_key = h->logins_key;
 		m->tickets_refused = h->tickets_refused;
 		memcpy(m->drops, h->engine.stats.drops, sizeof m->drops);
 		m->macs = h->engine.nmacs;

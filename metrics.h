@@ -38,6 +38,7 @@ struct metrics_hub {
 	uint64_t resumes;
 	uint64_t logins_ok, logins_failed;
 	uint64_t logins_ticket;       /* of logins_ok: by re-login ticket */
+	uint64_t logins_key;          /* of logins_ok: by a key's signature */
 	uint64_t tickets_refused;
 	uint64_t drops[SW_DROP_NREASONS];
 	uint32_t macs, ip4s, ip6s;

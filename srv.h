@@ -54,6 +54,8 @@ struct srv_hub {
 	uint64_t logins_ok;             /* logins that started a session */
 	uint64_t logins_failed;         /* logins refused (password, policy,
 	                                   throttled, offline, full) */
+	uint64_t logins_key;            /* of logins_ok, by a key's
+	                                   signature */
 	uint64_t logins_ticket;         /* of logins_ok, admitted by a
 	                                   re-login ticket (no Argon2) */
 	uint64_t tickets_refused;       /* tickets that did not admit (the

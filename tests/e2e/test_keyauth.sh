@@ -17,7 +17,8 @@
 # auth=key and auth=password for their sessions; 10 of 10 pings each way
 # across the virtual LAN. A key the hub does not hold for carol, and a key for
 # erin (password only), are refused with "wrong user or key" on both sides and
-# the card exits 2 without retrying. dave logs in by password and then by key.
+# the card exits 2 without retrying. dave logs in by password and then by key;
+# the metrics page counts the logins by key (softether_logins_by_key_total).
 # --key-file with --password-file is refused at start. After carol's key is
 # changed and the hub gets SIGHUP, her old key is refused and the new one works.
 # Re-login tickets: a key card comes back after the hub is killed and started
@@ -87,11 +88,13 @@ printf 'dave-secret\n' >"$WORK/dave.pw"
 HASH_dave=$("$SOFTETHER" --hash-password <"$WORK/dave.pw")
 HASH_erin=$("$SOFTETHER" --hash-password <"$WORK/erin.pw")
 
-# hub_yaml FILE CAROL_PUBLIC_KEY: the hub's file; carol on line 6.
+# hub_yaml FILE CAROL_PUBLIC_KEY: the hub's file; carol on line 8.
 hub_yaml() {
   cat >"$1" <<YAML
 listen: ["0.0.0.0:7777"]
 state_dir: $WORK/state
+metrics:
+  listen: "127.0.0.1:9188"
 hubs:
   - name: DEFAULT
     users:
@@ -119,15 +122,15 @@ check_refused() {
     grep -Eq -- "$w" <<<"$out" || fail "--check-config $(basename "$f"): '$out', expected '$w'"
   done
 }
-# frank (line 13) has neither password nor public_key.
+# frank (line 15) has neither password nor public_key.
 hub_yaml "$WORK/neither.yaml" "$PUB_carol"
 printf '      - name: frank\n' >>"$WORK/neither.yaml"
 check_refused "$WORK/neither.yaml" "needs password or public_key"
-# carol's public_key (line 7): 31 bytes, then not base64 at all.
+# carol's public_key (line 9): 31 bytes, then not base64 at all.
 hub_yaml "$WORK/short.yaml" "$(head -c 31 /dev/urandom | base64)"
-check_refused "$WORK/short.yaml" "$WORK/short.yaml:7:[0-9]+:" "public_key"
+check_refused "$WORK/short.yaml" "$WORK/short.yaml:9:[0-9]+:" "public_key"
 hub_yaml "$WORK/junk.yaml" "not*base64*at*all*not*base64*at*all*not*bas"
-check_refused "$WORK/junk.yaml" "$WORK/junk.yaml:7:[0-9]+:" "public_key"
+check_refused "$WORK/junk.yaml" "$WORK/junk.yaml:9:[0-9]+:" "public_key"
 ok "--check-config refuses a user with neither password nor public_key, and a bad public_key at FILE:LINE:COL"
 
 start hub "$H" "$SOFTETHER" --hub -c "$WORK/hub.yaml"
@@ -204,6 +207,16 @@ one_login() {
 one_login davepw dave password --password-file "$WORK/dave.pw"
 one_login davekey dave key --key-file "$WORK/dave.key"
 ok "dave (password and key) logs in either way: auth=password, then auth=key"
+
+# The metrics page counts them: four sessions started (carol and dave by
+# key, erin and dave by password), the refused ones among the failed.
+read -r lok lkey lfail <<<"$(ip netns exec "$H" python3 "$(dirname "$0")/promcheck.py" \
+  --url http://127.0.0.1:9188/metrics --get 'softether_logins_total hub=DEFAULT,result=ok' \
+  --get 'softether_logins_by_key_total hub=DEFAULT' \
+  --get 'softether_logins_total hub=DEFAULT,result=failed' | tr '\n' ' ')"
+[ "$lok" = 4 ] && [ "$lkey" = 2 ] && [ "$lfail" = 2 ] ||
+  fail "metrics: logins ok $lok, by key $lkey, failed $lfail; expected 4, 2 and 2"
+ok "the metrics page counts 2 logins by key of 4, and the 2 refused keys as failed"
 
 rc=0
 out=$(ip netns exec "$A" timeout 10 "$SOFTETHER" --nic --connect 10.$N.1.1:7777 --user dave \

@@ -233,6 +233,7 @@ test_render(void **state)
 	hubs[0].logins_ok = 9;
 	hubs[0].logins_failed = 5;
 	hubs[0].logins_ticket = 8;
+	hubs[0].logins_key = 6;
 	hubs[0].tickets_refused = 1;
 	for (int r = 0; r < SW_DROP_NREASONS; r++)
 		hubs[0].drops[r] = 100u + (uint64_t)r;
@@ -245,9 +246,9 @@ test_render(void **state)
 
 	text = t_render(&s);
 	/* 6 process-wide, 2 x (1 online + 2 sessions + 1 ended + 2 frames +
-	 * 2 bytes + drops + 1 resumes + 2 logins + 1 by ticket + 1 tickets
-	 * refused + 1 macs + 2 ips). */
-	assert_int_equal(t_check_format(text), 6u + 2u * (16u +
+	 * 2 bytes + drops + 1 resumes + 2 logins + 1 by ticket + 1 by key +
+	 * 1 tickets refused + 1 macs + 2 ips). */
+	assert_int_equal(t_check_format(text), 6u + 2u * (17u +
 	    SW_DROP_NREASONS));
 	t_has_line(text, "# TYPE softether_frames_total counter");
 	t_has_line(text, "# TYPE softether_sessions gauge");
@@ -273,6 +274,7 @@ test_render(void **state)
 	t_has_line(text, "softether_logins_total{hub=\"lab\",result=\"ok\"} 9");
 	t_has_line(text, "softether_logins_total{hub=\"lab\",result="
 	    "\"failed\"} 5");
+	t_has_line(text, "softether_logins_by_key_total{hub=\"lab\"} 6");
 	t_has_line(text, "softether_logins_by_ticket_total{hub=\"lab\"} 8");
 	t_has_line(text, "softether_tickets_refused_total{hub=\"lab\"} 1");
 	t_has_line(text, "softether_mac_table_entries{hub=\"lab\"} 3");
