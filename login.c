@@ -200,7 +200,7 @@ login_welcome(struct login *l)
 	}
 	remote_start(r, l->c, ci);
 	hub->logins_ok++;
-	if (l->by_ticket)
+	if (l->method == PROTO_AUTH_TICKET)
 		hub->logins_ticket++;
 	if (l->method == PROTO_AUTH_KEY)
 		hub->logins_key++;
@@ -368,14 +368,50 @@ login_admin_done(void *arg, int ok)
 	evbuffer_free(hello);
 }
 
-static void login_key(struct login *l, const struct proto_auth *a,
-    const char *user, const char *(*key_of)(struct login *),
-    void (*done)(void *, int));
-
-static const char *
-login_admin_key(struct login *l)
+/* The signature AUTH carries, of this TLS session's binding, by the key
+ * key_b64 (NULL: none; the same check runs against a key no one holds,
+ * so that the time taken does not tell whether there was one). */
+static int
+login_key_ok(struct login *l, const struct proto_auth *a,
+    const char *key_b64)
 {
-	return l->srv->cfg->admin.public_key;
+	uint8_t pk[PUBKEY_LEN];
+	char why[128];
+	int known = key_b64 != NULL && pubkey_parse(key_b64, pk, why,
+	    sizeof why) == 0;
+
+	if (!known)
+		pubkey_dummy(pk);
+	return pubkey_verify(pk, l->c->tls.binding, sizeof l->c->tls.binding,
+	    (const uint8_t *)a->secret, a->secret_len) && known &&
+	    l->c->tls.have_keys;
+}
+
+/* AUTH with a key, checked at once (no worker) and counted by the
+ * throttle as a password is, for user (the admin's record: admin) whose
+ * key is key_b64 (NULL: none); then done(l, ok). */
+static void
+login_key(struct login *l, const struct proto_auth *a, const char *user,
+    const char *key_b64, auth_done_fn *done)
+{
+	char text[PROTO_MAX_ERROR_TEXT];
+	int ok;
+
+	if (auth_try_begin(&l->try, l->srv->throttle,
+	    (struct sockaddr *)&l->c->peer_addr, user, text,
+	    sizeof text) != 0) {
+		if (l->admin)
+			log_warn("admin login refused: from=%s: %s",
+			    l->c->peer, text);
+		else
+			log_warn("login refused: user=%s from=%s: %s",
+			    l->user_shown, l->c->peer, text);
+		login_refuse(l, PROTO_ERR_THROTTLED, text);
+		return;
+	}
+	ok = login_key_ok(l, a, key_b64);
+	auth_try_end(&l->try, ok);
+	done(l, ok);
 }
 
 static void
@@ -393,7 +429,7 @@ login_admin_auth(struct login *l, const struct proto_auth *a)
 			    "is closed on this hub (no admin.public_key)");
 			return;
 		}
-		login_key(l, a, LOGIN_ADMIN_USER, login_admin_key,
+		login_key(l, a, LOGIN_ADMIN_USER, srv->cfg->admin.public_key,
 		    login_admin_done);
 		return;
 	}
@@ -456,62 +492,8 @@ login_ticket(struct login *l, const struct proto_auth *a)
 		return;
 	}
 	l->ucfg = u;
-	l->by_ticket = 1;
 	if (login_policy(l) == 0)
 		login_welcome(l);
-}
-
-/* The signature AUTH carries, of this TLS session's binding, by the key
- * key_b64 (NULL: none; the same check runs against a key no one holds,
- * so that the time taken does not tell whether there was one). */
-static int
-login_key_ok(struct login *l, const struct proto_auth *a,
-    const char *key_b64)
-{
-	uint8_t pk[PUBKEY_LEN];
-	char why[128];
-	int known = key_b64 != NULL && pubkey_parse(key_b64, pk, why,
-	    sizeof why) == 0;
-
-	if (!known)
-		pubkey_dummy(pk);
-	return pubkey_verify(pk, l->c->tls.binding, sizeof l->c->tls.binding,
-	    (const uint8_t *)a->secret, a->secret_len) && known &&
-	    l->c->tls.have_keys;
-}
-
-/* AUTH with a key, checked at once (no worker) and counted by the
- * throttle as a password is, for user (the admin's record: admin) whose
- * key is key_of(l) once found; then done(l, ok). */
-static void
-login_key(struct login *l, const struct proto_auth *a, const char *user,
-    const char *(*key_of)(struct login *), void (*done)(void *, int))
-{
-	char text[PROTO_MAX_ERROR_TEXT];
-	int ok;
-
-	if (auth_try_begin(&l->try, l->srv->throttle,
-	    (struct sockaddr *)&l->c->peer_addr, user, text,
-	    sizeof text) != 0) {
-		if (l->admin)
-			log_warn("admin login refused: from=%s: %s",
-			    l->c->peer, text);
-		else
-			log_warn("login refused: user=%s from=%s: %s",
-			    l->user_shown, l->c->peer, text);
-		login_refuse(l, PROTO_ERR_THROTTLED, text);
-		return;
-	}
-	ok = login_key_ok(l, a, key_of(l));
-	auth_try_end(&l->try, ok);
-	done(l, ok);
-}
-
-static const char *
-login_user_key(struct login *l)
-{
-	l->ucfg = hubconf_find_user(l->hub->cfg, l->user);
-	return l->ucfg != NULL ? l->ucfg->public_key : NULL;
 }
 
 static void
@@ -543,11 +525,12 @@ login_auth(struct login *l, const struct proto_auth *a)
 		login_ticket(l, a);
 		return;
 	}
+	l->ucfg = hubconf_find_user(l->hub->cfg, a->user);
 	if (a->method == PROTO_AUTH_KEY) {
-		login_key(l, a, l->user, login_user_key, login_auth_done);
+		login_key(l, a, l->user, l->ucfg != NULL ?
+		    l->ucfg->public_key : NULL, login_auth_done);
 		return;
 	}
-	l->ucfg = hubconf_find_user(l->hub->cfg, a->user);
 	if (auth_try_start(&l->try, srv->auth, srv->throttle,
 	    (struct sockaddr *)&l->c->peer_addr, l->user, l->ucfg ?
 	    l->ucfg->password : NULL, a->secret, a->secret_len,

@@ -73,8 +73,8 @@ struct login {
 	int got_hello, got_login;
 	int authing;                    /* sent AUTH to a hub: a refusal is
 	                                   one of its failed logins */
-	int by_ticket;                  /* admitted by a re-login ticket */
-	uint8_t method;                 /* PROTO_AUTH_*: how it logged in */
+	uint8_t method;                 /* PROTO_AUTH_*: how it logged in (a
+	                                   ticket admitted it, if TICKET) */
 	uint32_t peer_caps;
 	struct auth_try try;            /* its password check, if running */
 	const struct hubconf_user *ucfg; /* the user it claims to be */
