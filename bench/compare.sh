@@ -11,6 +11,9 @@
 #   softether  hub in H, cards in A and B: iperf3 A -> B over the virtual LAN
 #   openvpn    server in H, clients in A and B: iperf3 A -> B over their TAPs
 #   sevpn      vpnserver in H, vpnclients in A and B: the same over their NICs
+#   relay      bench_relay in H, A and B: the same star with no encryption, no
+#              switching, one frame per read and write; the floor any VPN of
+#              this shape stands on here, for its added RTT above all
 # each test SECS seconds (default 8); for every VPN also the CPU seconds per GB
 # carried of all its processes (server + both clients) and the ping RTT over
 # the VPN minus over the raw veth (medians of 100 pings), then that again with
@@ -31,7 +34,8 @@
 # their time meanwhile; the figures' CPU s/GB count only the VPNs' processes).
 #
 # SOFTETHER=path picks the binary (default build/softether). OpenVPN is
-# installed with apt-get if missing; OPENVPN=0 leaves it out.
+# installed with apt-get if missing; OPENVPN=0 leaves it out. RELAY=path picks
+# bench_relay (default: beside SOFTETHER); RELAY=0 leaves it out.
 #
 # SEVPN=dir brings in SoftEther VPN 5 (github SoftEtherVPN/SoftEtherVPN,
 # master): dir holds its vpnserver, vpnclient, vpncmd, hamcore.se2 and, unless
@@ -45,6 +49,7 @@ RUNS=${RUNS:-3}
 SECS=${SECS:-8}
 OPENVPN=${OPENVPN:-1}
 SEVPN=${SEVPN:-}
+RELAY=${RELAY:-$(dirname "$SOFTETHER")/bench_relay}
 export SOFTETHER
 . "$(dirname "$0")/../tests/e2e/lib.sh"
 . "$(dirname "$0")/lib.sh"
@@ -62,6 +67,12 @@ if [ "$OPENVPN" != 0 ] && ! command -v openvpn >/dev/null; then
   fi
 fi
 [ "$OPENVPN" = 0 ] && echo "OPENVPN=0: OpenVPN left out"
+if [ "$RELAY" = 0 ]; then
+  echo "RELAY=0: the copying relay left out"
+elif [ ! -x "$RELAY" ]; then
+  echo "no $RELAY (built with the benchmarks): the copying relay left out"
+  RELAY=0
+fi
 if [ -z "$SEVPN" ]; then
   echo "SEVPN unset: SoftEther VPN 5 left out (see the header for how to build it)"
 else
@@ -94,7 +105,7 @@ if [ "${IDLE_POLL:-0}" = 1 ]; then
     fail "IDLE_POLL=1: cannot hold a CPU latency request (/dev/cpu_dma_latency, root only)"
   echo "idle CPUs poll (CPU latency request of 0 us held)"
 fi
-LANS=192.168.79 LANO=192.168.80 LANV=192.168.81   # softether's, OpenVPN's, SoftEther VPN's
+LANS=192.168.79 LANO=192.168.80 LANV=192.168.81 LANF=192.168.82   # softether's, OpenVPN's, SoftEther VPN's, the relay's
 
 # softether, as bench/tunnel.sh sets it up.
 printf 'bench\n' >"$WORK/pw"
@@ -283,6 +294,22 @@ EOF
   ip netns exec "$A" ping -c 3 -w 10 $LANV.2 >/dev/null || fail "no ping over SoftEther VPN"
 fi
 
+# The copying relay: its hub on 7800, a card in A and in B with TAP flr0.
+if [ "$RELAY" != 0 ]; then
+  start rlS "$H" "$RELAY" hub 7800
+  wait_listen "$H" 0.0.0.0 7800 10 "$PID_rlS" rlS
+  i=1
+  for n in A B; do
+    eval "ns=\$$n"
+    start rl$n "$ns" "$RELAY" card flr0 10.79.$i.1 7800
+    wait_log rl$n '^up$'
+    ip -n "$ns" addr add $LANF.$i/24 dev flr0
+    ip -n "$ns" link set flr0 up
+    i=$((i + 1))
+  done
+  ip netns exec "$A" ping -c 3 -w 10 $LANF.2 >/dev/null || fail "no ping over the copying relay"
+fi
+
 # rtt NS ADDR [CPU]: the median of 100 pings (2 s), ping on CPU if given.
 rtt() {
   local pin=()
@@ -315,10 +342,11 @@ for ((r = 1; r <= RUNS; r++)); do
   read -r raw4 _ < <(iperf_par 4 "$A" "$H" 10.79.1.1)
   rraw=$(rtt "$A" 10.79.1.1); rraw1=$(rtt "$A" 10.79.1.1 0)
   vpn $LANS.2 "$PID_hub" "$PID_nicA" "$PID_nicB"; se=$OUT
-  ov="0 0 0 0 0 0 0 0" sv="0 0 0 0 0 0 0 0"
+  ov="0 0 0 0 0 0 0 0" sv="0 0 0 0 0 0 0 0" fl="0 0 0 0 0 0 0 0"
   if [ "$OPENVPN" != 0 ]; then vpn $LANO.2 "$PID_ovS" "$PID_ovA" "$PID_ovB"; ov=$OUT; fi
   if [ -n "$SEVPN" ]; then vpn $LANV.2 "$PID_svS" "$PID_svA" "$PID_svB"; sv=$OUT; fi
-  line=$(python3 - "$HZ" "$raw1" "$raw4" "$rraw" "$rraw1" $se $ov $sv <<'EOF'
+  if [ "$RELAY" != 0 ]; then vpn $LANF.2 "$PID_rlS" "$PID_rlA" "$PID_rlB"; fl=$OUT; fi
+  line=$(python3 - "$HZ" "$raw1" "$raw4" "$rraw" "$rraw1" $se $ov $sv $fl <<'EOF'
 import sys
 hz, raw1, raw4, rraw, rraw1 = (float(x) for x in sys.argv[1:6])
 def vpn(b1, y1, t1, b4, y4, t4, rtt, rtt1):
@@ -328,31 +356,37 @@ def vpn(b1, y1, t1, b4, y4, t4, rtt, rtt1):
 s = vpn(*map(float, sys.argv[6:14]))
 o = vpn(*map(float, sys.argv[14:22]))
 v = vpn(*map(float, sys.argv[22:30]))
+f = vpn(*map(float, sys.argv[30:38]))
 q = lambda a, b: a / b if b else 0
 print(*(f'{x:.4f}' for x in [raw1 / 1e9, raw4 / 1e9, *s, *o, *v,
       q(s[0], raw1 / 1e9), q(s[1], raw4 / 1e9), q(o[0], raw1 / 1e9), q(o[1], raw4 / 1e9),
       q(v[0], raw1 / 1e9), q(v[1], raw4 / 1e9),
-      q(s[0], o[0]), q(s[1], o[1]), q(s[0], v[0]), q(s[1], v[1])]))
+      q(s[0], o[0]), q(s[1], o[1]), q(s[0], v[0]), q(s[1], v[1]), *f,
+      q(f[0], raw1 / 1e9), q(f[1], raw4 / 1e9)]))
 EOF
 )
-  read -r R1 R4 S1 S4 SC1 SC4 SR SR1 O1 O4 OC1 OC4 OR OR1 V1 V4 VC1 VC4 VR VR1 _ <<<"$line"
+  read -r R1 R4 S1 S4 SC1 SC4 SR SR1 O1 O4 OC1 OC4 OR OR1 V1 V4 VC1 VC4 VR VR1 \
+    _ _ _ _ _ _ _ _ _ _ F1 F4 FC1 FC4 FR FR1 _ <<<"$line"
   printf 'run %d: raw %.2f/%.2f Gbit/s (1/4 streams) | softether %.3f/%.3f Gbit/s, cpu %.2f/%.2f s/GB, +%.3f/+%.3f ms' \
     "$r" "$R1" "$R4" "$S1" "$S4" "$SC1" "$SC4" "$SR" "$SR1"
   [ "$OPENVPN" != 0 ] && printf ' | openvpn %.3f/%.3f Gbit/s, cpu %.2f/%.2f s/GB, +%.3f/+%.3f ms' \
     "$O1" "$O4" "$OC1" "$OC4" "$OR" "$OR1"
   [ -n "$SEVPN" ] && printf ' | sevpn %.3f/%.3f Gbit/s, cpu %.2f/%.2f s/GB, +%.3f/+%.3f ms' \
     "$V1" "$V4" "$VC1" "$VC4" "$VR" "$VR1"
+  [ "$RELAY" != 0 ] && printf ' | relay %.3f/%.3f Gbit/s, cpu %.2f/%.2f s/GB, +%.3f/+%.3f ms' \
+    "$F1" "$F4" "$FC1" "$FC4" "$FR" "$FR1"
   echo
   results+=("$line")
 done
 
 read -r -a med < <(printf '%s\n' "${results[@]}" | medians)
-python3 - "$OPENVPN" "${SEVPN:+1}" "$SECS" "${med[@]}" <<'EOF'
+python3 - "$OPENVPN" "${SEVPN:+1}" "$SECS" "$RELAY" "${med[@]}" <<'EOF'
 import sys
-ovpn, sevpn, secs = sys.argv[1] != "0", sys.argv[2] != "", sys.argv[3]
-n = int(float(sys.argv[4]))
+ovpn, sevpn, secs, relay = sys.argv[1] != "0", sys.argv[2] != "", sys.argv[3], sys.argv[4] != "0"
+n = int(float(sys.argv[5]))
 (R1, R4, S1, S4, SC1, SC4, SR, SR1, O1, O4, OC1, OC4, OR, OR1, V1, V4, VC1, VC4, VR, VR1,
- SX1, SX4, OX1, OX4, VX1, VX4, SO1, SO4, SV1, SV4) = (float(x) for x in sys.argv[5:])
+ SX1, SX4, OX1, OX4, VX1, VX4, SO1, SO4, SV1, SV4,
+ F1, F4, FC1, FC4, FR, FR1, FX1, FX4) = (float(x) for x in sys.argv[6:])
 print(f"median of {n} run{'s' if n != 1 else ''}, {secs} s per test (cpu: server + both clients):")
 print(f"{'':20} {'Gbit/s':>8} {'/raw':>7} {'se/ovpn':>8} {'se/sevpn':>9} {'cpu s/GB':>9} {'added rtt ms':>13} {'on 1 cpu':>9}")
 print(f"{'raw 1 stream':20} {R1:8.2f}")
@@ -371,6 +405,12 @@ if sevpn:
     print(f"{'sevpn 4 streams':20} {V4:8.3f} {VX4:7.3f} {'':8} {'':9} {VC4:9.2f}")
 else:
     print("sevpn: left out")
+if relay:
+    print(f"{'relay 1 stream':20} {F1:8.3f} {FX1:7.3f} {'':8} {'':9} {FC1:9.2f} {FR:13.3f} {FR1:9.3f}")
+    print(f"{'relay 4 streams':20} {F4:8.3f} {FX4:7.3f} {'':8} {'':9} {FC4:9.2f}")
+    print(f"softether's added rtt above the relay's: +{SR - FR:.3f} ms, +{SR1 - FR1:.3f} ms on 1 cpu")
+else:
+    print("relay: left out")
 EOF
 
 # vpnserver and vpnclient take a few seconds to stop on SIGTERM: let them,
