@@ -718,6 +718,58 @@ test_channels_interleaved(void **state)
 		}
 }
 
+/*
+ * More channels than a thread keeps keys ready for (a hub with many
+ * sessions), used in turn, in a stride, and a few over and over: each opens
+ * only what its own peer sealed, every time.
+ */
+static void
+test_many_channels(void **state)
+{
+	enum { N = 21 };
+	static const size_t strides[] = { 1, 4, 5, 20 };
+	struct dchan a[N], b[N];
+	uint8_t rec[REC_LEN], ka[DCHAN_KEY_LEN], kb[DCHAN_KEY_LEN];
+	const char *why;
+	size_t i, j, r, at = 0;
+
+	(void)state;
+	for (size_t c = 0; c < NCIPHERS; c++) {
+		if (!have(ciphers[c]))
+			continue;
+		for (i = 0; i < N; i++) {
+			memset(ka, (int)(i + 1), sizeof ka);
+			memset(kb, (int)(i + 101), sizeof kb);
+			ka[0] = (uint8_t)c;
+			assert_int_equal(dchan_init(&a[i], ciphers[c], ka, kb),
+			    0);
+			assert_int_equal(dchan_init(&b[i], ciphers[c], kb, ka),
+			    0);
+		}
+		for (r = 0; r < 4 * N; r++) {
+			/* N turns in each stride, then 3 channels alone. */
+			i = r < 3 * N ? (at += strides[r / N]) % N :
+			    (r % 3) * 7;
+			j = (i + 1) % N;
+			assert_int_equal(seal(&a[i], rec, (uint8_t)r), REC_LEN);
+			b[j].rx.seq = a[i].tx.seq - 1;
+			assert_int_equal(open_copy(&b[j], rec, REC_LEN,
+			    (uint8_t)r, &why), -1);
+			b[j].rx.seq = a[j].tx.seq;
+			assert_int_equal(open_copy(&b[i], rec, REC_LEN,
+			    (uint8_t)r, &why), 0);
+			assert_int_equal(seal(&b[i], rec, (uint8_t)(r + 9)),
+			    REC_LEN);
+			assert_int_equal(open_copy(&a[i], rec, REC_LEN,
+			    (uint8_t)(r + 9), &why), 0);
+		}
+		for (i = 0; i < N; i++) {
+			dchan_clear(&a[i]);
+			dchan_clear(&b[i]);
+		}
+	}
+}
+
 /* AES-256-GCM records through intel-ipsec-mb (fast) or OpenSSL from now,
  * as the name the logs give says. */
 static void
@@ -826,6 +878,7 @@ main(void)
 		cmocka_unit_test(test_wire_format),
 		cmocka_unit_test(test_libsodium_interop),
 		cmocka_unit_test(test_channels_interleaved),
+		cmocka_unit_test(test_many_channels),
 	};
 	const struct CMUnitTest both[] = {
 		cmocka_unit_test(test_aes_impls_agree),
