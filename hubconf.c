@@ -671,11 +671,11 @@ hubconf_cascade_opts(const struct hubconf_cascade *k, size_t i,
 	if (link.user == NULL)
 		missing[nmissing++] = "user";
 	if (link.password_file == NULL && link.key_file == NULL)
-		missing[nmissing++] = "password_file";
+		missing[nmissing++] = "password_file or key_file";
 	if (nmissing > 0) {
 		snprintf(why, sizeof why, "needs %s%s%s%s%s (the other "
-		    "server's address, and the user and password it knows "
-		    "this hub by)", missing[0],
+		    "server's address, and the user and password or key it "
+		    "knows this hub by)", missing[0],
 		    nmissing > 1 ? (nmissing > 2 ? ", " : " and ") : "",
 		    nmissing > 1 ? missing[1] : "",
 		    nmissing > 2 ? " and " : "", nmissing > 2 ? missing[2] : "");

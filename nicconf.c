@@ -431,17 +431,20 @@ nicconf_transport(const struct nicconf *cfg, struct nic_opts *o, char *err,
 }
 
 /* Every key a card cannot start without, named at once: "a card needs
- * connect and user (or --connect and --user)". 0, or -1 with err. */
+ * connect and user (or --connect and --user)"; the secret as either key
+ * that gives one: "password_file or key_file". 0, or -1 with err. */
 static int
 nicconf_required(const struct nicconf *cfg, char *err, size_t errlen)
 {
 	const struct {
-		const char *key;
+		const char *key, *alt;
 		const char *value;
-	} req[] = { { "connect", cfg->connect }, { "user", cfg->user },
-	    { "password_file", cfg->password_file != NULL ?
+	} req[] = { { "connect", NULL, cfg->connect },
+	    { "user", NULL, cfg->user },
+	    { "password_file", "key_file", cfg->password_file != NULL ?
 	    cfg->password_file : cfg->key_file } };
-	char keys[64] = "", opts[96] = "", opt[NICCONF_OPT_NAME];
+	char keys[96] = "", opts[128] = "", opt[NICCONF_OPT_NAME],
+	    alt[NICCONF_OPT_NAME];
 	size_t n = 0, left = 0;
 
 	for (size_t i = 0; i < sizeof req / sizeof req[0]; i++)
@@ -456,6 +459,14 @@ nicconf_required(const struct nicconf *cfg, char *err, size_t errlen)
 		    "%s%s", sep, req[i].key);
 		snprintf(opts + strlen(opts), sizeof opts - strlen(opts),
 		    "%s--%s", sep, opt);
+		if (req[i].alt != NULL) {
+			cfg_opt_name(&nicconf_keys[nicconf_key_index(
+			    req[i].alt)], alt, sizeof alt);
+			snprintf(keys + strlen(keys), sizeof keys -
+			    strlen(keys), " or %s", req[i].alt);
+			snprintf(opts + strlen(opts), sizeof opts -
+			    strlen(opts), " or --%s", alt);
+		}
 		n++;
 		left--;
 	}

@@ -50,7 +50,7 @@ for check in "" --check-config; do
     --proxy proxy.example.net:1080 --ssh gw.example.net
   refused "--password-file $WORK/no.pw: No such file or directory" $check --nic \
     "${NIC[@]}" --password-file "$WORK/no.pw"
-  refused "a card needs connect, user and password_file (or --connect, --user and --password-file)" \
+  refused "a card needs connect, user and password_file or key_file (or --connect, --user and --password-file or --key-file)" \
     $check --nic -c "$WORK/empty.yaml"
 done
 refused "--admin-password-file goes with --admin HOST, not --admin" --admin \

@@ -103,7 +103,7 @@ static const char *const checks[] = {
 	"nic_check_fp_and_ca", "nic_check_no_user", "nic_check_bridge_ip",
 	"nic_check_empty", "nic_check_foreign_option",
 	"nic_check_dns_static", "nic_check_route_none", "nic_check_bridge_dns",
-	"nic_check_ssh_tcp_congestion",
+	"nic_check_ssh_tcp_congestion", "nic_check_no_secret",
 };
 
 static void
