@@ -152,6 +152,35 @@ cfg_print_table(FILE *out, const struct cfg_table *t, const char *base,
 }
 
 int
+cfg_read_line(const char *opt, const char *path, char *out, size_t cap,
+    size_t *len, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t r = -1;
+	char *nl;
+
+	if (fd >= 0) {
+		do
+			r = read(fd, out, cap - 1);
+		while (r < 0 && errno == EINTR);
+		int saved = errno;
+		close(fd);
+		errno = saved;
+	}
+	if (r < 0) {
+		snprintf(err, errlen, "%s %s: %s", opt, path, strerror(errno));
+		return -1;
+	}
+	*len = (size_t)r;
+	if ((nl = memchr(out, '\n', *len)) != NULL)
+		*len = (size_t)(nl - out);
+	if (*len > 0 && out[*len - 1] == '\r')
+		(*len)--;
+	out[*len] = '\0';
+	return 0;
+}
+
+int
 cfg_read_file(struct cfg_ctx *c, const char *path, char **text, size_t *len)
 {
 	struct stat st;

@@ -110,6 +110,11 @@ const char *cfg_show(char buf[CFG_SHOW + 4], const char *s, size_t len);
 /* C0, DEL, C1, U+2028/9 or a BOM anywhere in s. */
 int cfg_has_control(const char *s, size_t len);
 
+/* The first line of a small file (a password, a key), without its line end,
+ * into out (cap bytes, NUL-terminated; what does not fit is cut). 0, or -1
+ * with err: "OPT PATH: why". */
+int cfg_read_line(const char *opt, const char *path, char *out, size_t cap,
+    size_t *len, char *err, size_t errlen);
 /* The whole file into a malloc'd buffer (free it), at most CFG_MAX_BYTES. */
 int cfg_read_file(struct cfg_ctx *c, const char *path, char **text,
     size_t *len);

@@ -17,6 +17,7 @@
 #include <event2/event.h>
 #include <sodium.h>
 
+#include "cfgload.h"
 #include "clock.h"
 #include "conn.h"
 #include "control.h"
@@ -897,26 +898,8 @@ static int
 nic_read_secret(const char *opt, const char *path, char *out, size_t cap,
     size_t *len, char *err, size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t r;
-
-	if (fd < 0) {
-		snprintf(err, errlen, "%s %s: %s", opt, path, strerror(errno));
+	if (cfg_read_line(opt, path, out, cap, len, err, errlen) != 0)
 		return -1;
-	}
-	r = read(fd, out, cap - 1);
-	close(fd);
-	if (r < 0) {
-		snprintf(err, errlen, "%s %s: %s", opt, path, strerror(errno));
-		return -1;
-	}
-	*len = (size_t)r;
-	char *nl = memchr(out, '\n', *len);
-	if (nl != NULL)
-		*len = (size_t)(nl - out);
-	if (*len > 0 && out[*len - 1] == '\r')
-		(*len)--;
-	out[*len] = '\0';
 	if (*len == 0) {
 		snprintf(err, errlen, "%s %s: the first line (the password) is "
 		    "empty", opt, path);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <sodium.h>
 
+#include "cfgload.h"
 #include "pubkey.h"
 
 /* What a login signs: a context, so that these signatures can never be
@@ -71,27 +72,11 @@ pubkey_load(const char *opt, const char *path, uint8_t sk[PUBKEY_SECRET],
 {
 	char buf[PUBKEY_FILE_MAX];
 	uint8_t seed[crypto_sign_SEEDBYTES];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t r;
 	size_t len;
 	int rc = -1;
 
-	if (fd < 0) {
-		snprintf(err, errlen, "%s %s: %s", opt, path, strerror(errno));
+	if (cfg_read_line(opt, path, buf, sizeof buf, &len, err, errlen) != 0)
 		return -1;
-	}
-	r = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (r < 0) {
-		snprintf(err, errlen, "%s %s: %s", opt, path, strerror(errno));
-		return -1;
-	}
-	len = (size_t)r;
-	char *nl = memchr(buf, '\n', len);
-	if (nl != NULL)
-		len = (size_t)(nl - buf);
-	if (len > 0 && buf[len - 1] == '\r')
-		len--;
 	if (pubkey_decode32(buf, len, seed) != 0)
 		snprintf(err, errlen, "%s %s: not a private key (its first "
 		    "line should be 32 bytes in base64, as softether --gen-key "
