@@ -11,6 +11,8 @@ echo "== tunnel vs raw veth (bench/tunnel.sh)"
 SOFTETHER="$PWD/$BUILD/softether" bash bench/tunnel.sh
 echo "== tunnel vs OpenVPN 2.6, TAP over TCP, AES-256-GCM (bench/compare.sh)"
 SOFTETHER="$PWD/$BUILD/softether" bash bench/compare.sh
+echo "== the tunnel's own work: user-space instructions per packet (bench/instructions.sh)"
+SOFTETHER="$PWD/$BUILD/softether" bash bench/instructions.sh
 echo "== LAN to LAN through bridge cards vs a routed path (bench/bridge.sh)"
 SOFTETHER="$PWD/$BUILD/softether" bash bench/bridge.sh
 echo "== hub memory per idle session (bench/idle_memory.sh)"
