@@ -298,16 +298,18 @@ static enum dchan_aes_impl dchan_aes_want = DCHAN_AES_AUTO;
  */
 #define DCHAN_IMB_KEYS 8u
 
+/* The keys side by side (4 cache lines to look through), their expansions
+ * apart. */
 struct dchan_imb {
+	uint64_t key[DCHAN_IMB_KEYS][DCHAN_KEY_LEN / 8];
+	unsigned keyed;                    /* a bit per slot */
+	unsigned next;                     /* the slot a new key takes */
 	/* Its code stores with aligned moves; the header asks for 64 only
 	 * when built with -DLINUX. */
-	_Alignas(64) struct gcm_key_data kd;
-	uint64_t key[DCHAN_KEY_LEN / 8];
-	int keyed;
+	_Alignas(64) struct gcm_key_data kd[DCHAN_IMB_KEYS];
 };
 
-static _Thread_local struct dchan_imb dchan_imb_slots[DCHAN_IMB_KEYS];
-static _Thread_local unsigned dchan_imb_next;
+static _Thread_local struct dchan_imb dchan_imb_cache;
 static IMB_MGR *dchan_imb_mgr;
 static char dchan_imb_name[64];
 static pthread_once_t dchan_imb_once = PTHREAD_ONCE_INIT;
@@ -345,42 +347,38 @@ dchan_imb_ready(void)
 static void
 dchan_imb_wipe(void)
 {
-	sodium_memzero(dchan_imb_slots, sizeof dchan_imb_slots);
+	sodium_memzero(&dchan_imb_cache, sizeof dchan_imb_cache);
 }
 
 /*
- * As dchan_aead, for AES-256-GCM. The parameters are always valid (no NULL,
- * lengths within PROTO_REC_MAX_PLAIN), the one way these calls fail.
+ * d's key expanded, expanding it into the next slot in turn if no slot has
+ * it. Keys are compared in constant time, all slots every time.
  */
-/*
- * The slot holding d's key expanded, expanding it into the next slot in turn
- * if none does. Keys are compared in constant time, all slots every time.
- */
-static struct dchan_imb *
+static const struct gcm_key_data *
 dchan_imb_key(const struct dchan_dir *d)
 {
+	struct dchan_imb *c = &dchan_imb_cache;
 	uint64_t want[DCHAN_KEY_LEN / 8];
 	unsigned i, j, hit = DCHAN_IMB_KEYS;
 
 	memcpy(want, d->key, sizeof want);
 	for (i = 0; i < DCHAN_IMB_KEYS; i++) {
-		const struct dchan_imb *k = &dchan_imb_slots[i];
 		uint64_t diff = 0;
 
 		for (j = 0; j < DCHAN_KEY_LEN / 8; j++)
-			diff |= k->key[j] ^ want[j];
-		if (diff == 0 && k->keyed)
+			diff |= c->key[i][j] ^ want[j];
+		if (diff == 0 && (c->keyed & 1u << i) != 0)
 			hit = i;
 	}
 	sodium_memzero(want, sizeof want);
 	if (hit < DCHAN_IMB_KEYS)
-		return &dchan_imb_slots[hit];
-	struct dchan_imb *k = &dchan_imb_slots[dchan_imb_next];
-	dchan_imb_next = (dchan_imb_next + 1) % DCHAN_IMB_KEYS;
-	IMB_AES256_GCM_PRE(dchan_imb_mgr, d->key, &k->kd);
-	memcpy(k->key, d->key, DCHAN_KEY_LEN);
-	k->keyed = 1;
-	return k;
+		return &c->kd[hit];
+	i = c->next;
+	c->next = (c->next + 1) % DCHAN_IMB_KEYS;
+	IMB_AES256_GCM_PRE(dchan_imb_mgr, d->key, &c->kd[i]);
+	memcpy(c->key[i], d->key, DCHAN_KEY_LEN);
+	c->keyed |= 1u << i;
+	return &c->kd[i];
 }
 
 /*
@@ -392,17 +390,17 @@ dchan_imb_aead(const struct dchan_dir *d, int seal,
     const uint8_t hdr[PROTO_REC_HDR], uint8_t *out, const uint8_t *in,
     size_t len, uint8_t tag[PROTO_REC_TAG])
 {
-	struct dchan_imb *k = dchan_imb_key(d);
+	const struct gcm_key_data *kd = dchan_imb_key(d);
 	struct gcm_context_data ctx;
 	uint8_t nonce[DCHAN_NONCE_LEN], got[PROTO_REC_TAG];
 	int ok = 1;
 
 	dchan_nonce(nonce, d->seq);
 	if (seal) {
-		IMB_AES256_GCM_ENC(dchan_imb_mgr, &k->kd, &ctx, out, in, len,
+		IMB_AES256_GCM_ENC(dchan_imb_mgr, kd, &ctx, out, in, len,
 		    nonce, hdr, PROTO_REC_HDR, tag, PROTO_REC_TAG);
 	} else {
-		IMB_AES256_GCM_DEC(dchan_imb_mgr, &k->kd, &ctx, out, in, len,
+		IMB_AES256_GCM_DEC(dchan_imb_mgr, kd, &ctx, out, in, len,
 		    nonce, hdr, PROTO_REC_HDR, got, PROTO_REC_TAG);
 		ok = CRYPTO_memcmp(got, tag, PROTO_REC_TAG) == 0;
 	}
