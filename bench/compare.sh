@@ -300,7 +300,7 @@ if [ "$RELAY" != 0 ]; then
   wait_listen "$H" 0.0.0.0 7800 10 "$PID_rlS" rlS
   i=1
   for n in A B; do
-    eval "ns=\$$n"
+    ns=${!n}
     start rl$n "$ns" "$RELAY" card flr0 10.79.$i.1 7800
     wait_log rl$n '^up$'
     ip -n "$ns" addr add $LANF.$i/24 dev flr0
