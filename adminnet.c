@@ -19,6 +19,7 @@
 #include "dchan.h"
 #include "log.h"
 #include "nic.h"
+#include "niclogin.h"
 #include "pubkey.h"
 #include "trust.h"
 
@@ -118,17 +119,13 @@ adminnet_tls_up(struct conn *c, void *arg)
 	snprintf(m.u.hello.hub, sizeof m.u.hello.hub, "%s", PROTO_ADMIN_HUB);
 	rc = conn_send_msg(c, &m);
 	memset(&m, 0, sizeof m);
-	m.type = PROTO_MSG_AUTH;
-	snprintf(m.u.auth.user, sizeof m.u.auth.user, "admin");
 	if (a->have_key) {
-		m.u.auth.method = PROTO_AUTH_KEY;
-		pubkey_sign(a->sign_key, c->tls.binding, sizeof c->tls.binding,
-		    (uint8_t *)m.u.auth.secret);
-		m.u.auth.secret_len = PUBKEY_SIG_LEN;
-		if (!c->tls.have_keys)
+		if (niclogin_auth_key(&m, c, "admin", a->sign_key) != 0)
 			rc = -1;
 	} else {
+		m.type = PROTO_MSG_AUTH;
 		m.u.auth.method = PROTO_AUTH_ADMIN;
+		snprintf(m.u.auth.user, sizeof m.u.auth.user, "admin");
 		memcpy(m.u.auth.secret, a->password, pwlen);
 		m.u.auth.secret_len = pwlen;
 	}

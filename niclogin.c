@@ -15,6 +15,21 @@
 #include "session.h"
 
 int
+niclogin_auth_key(struct proto_msg *m, const struct conn *c,
+    const char *user, const uint8_t *sign_key)
+{
+	if (!c->tls.have_keys)
+		return -1;
+	m->type = PROTO_MSG_AUTH;
+	m->u.auth.method = PROTO_AUTH_KEY;
+	snprintf(m->u.auth.user, sizeof m->u.auth.user, "%s", user);
+	pubkey_sign(sign_key, c->tls.binding, sizeof c->tls.binding,
+	    (uint8_t *)m->u.auth.secret);
+	m->u.auth.secret_len = PUBKEY_SIG_LEN;
+	return 0;
+}
+
+int
 niclogin_send(struct conn *c, const struct niclogin *l)
 {
 	struct proto_msg m;
@@ -37,14 +52,8 @@ niclogin_send(struct conn *c, const struct niclogin *l)
 		memcpy(m.u.resume.token, l->token, PROTO_TOKEN_LEN);
 		m.u.resume.rx_last = l->rx_last;
 	} else if (l->ticket_len == 0 && l->sign_key != NULL) {
-		if (!c->tls.have_keys)
+		if (niclogin_auth_key(&m, c, l->user, l->sign_key) != 0)
 			return -1;
-		m.type = PROTO_MSG_AUTH;
-		m.u.auth.method = PROTO_AUTH_KEY;
-		snprintf(m.u.auth.user, sizeof m.u.auth.user, "%s", l->user);
-		pubkey_sign(l->sign_key, c->tls.binding,
-		    sizeof c->tls.binding, (uint8_t *)m.u.auth.secret);
-		m.u.auth.secret_len = PUBKEY_SIG_LEN;
 	} else {
 		int by_ticket = l->ticket_len > 0;
 		const void *secret = by_ticket ? (const void *)l->ticket :

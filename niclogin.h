@@ -45,6 +45,12 @@ struct niclogin {
  * -1. */
 int niclogin_send(struct conn *c, const struct niclogin *l);
 
+/* m becomes AUTH by key for user: c's TLS binding signed with sign_key
+ * (PUBKEY_SECRET bytes). -1 (m untouched) if c's TLS session exported no
+ * binding. The card's login and the administrator's (adminnet.c) alike. */
+int niclogin_auth_key(struct proto_msg *m, const struct conn *c,
+    const char *user, const uint8_t *sign_key);
+
 /* What an ERROR in place of the welcome asks of the card. */
 enum niclogin_next {
 	NICLOGIN_RETRY = 0,   /* try again later: busy, throttled, full */
