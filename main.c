@@ -683,8 +683,7 @@ main(int argc, char **argv)
 	if (admin_nic && (config_path != NULL || state_dir != NULL ||
 	    admin_secret != NULL)) {
 		fprintf(stderr, "softether: -c, --state-dir and %s go with a "
-		    "hub's --admin, not --admin --nic\n", admin_secret != NULL ?
-		    admin_opt : "--admin-password-file");
+		    "hub's --admin, not --admin --nic\n", admin_opt);
 		return 1;
 	}
 	/* Another role's option is refused, never ignored. */
