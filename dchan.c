@@ -358,19 +358,18 @@ static const struct gcm_key_data *
 dchan_imb_key(const struct dchan_dir *d)
 {
 	struct dchan_imb *c = &dchan_imb_cache;
-	uint64_t want[DCHAN_KEY_LEN / 8];
 	unsigned i, j, hit = DCHAN_IMB_KEYS;
 
-	memcpy(want, d->key, sizeof want);
 	for (i = 0; i < DCHAN_IMB_KEYS; i++) {
-		uint64_t diff = 0;
+		uint64_t diff = 0, w;
 
-		for (j = 0; j < DCHAN_KEY_LEN / 8; j++)
-			diff |= c->key[i][j] ^ want[j];
+		for (j = 0; j < DCHAN_KEY_LEN / 8; j++) {
+			memcpy(&w, d->key + 8 * j, sizeof w);
+			diff |= c->key[i][j] ^ w;
+		}
 		if (diff == 0 && (c->keyed & 1u << i) != 0)
 			hit = i;
 	}
-	sodium_memzero(want, sizeof want);
 	if (hit < DCHAN_IMB_KEYS)
 		return &c->kd[hit];
 	i = c->next;
