@@ -17,6 +17,7 @@
  *    the owner sets it) closes the connection.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -34,6 +35,7 @@
 
 #define CONN_TICK_MS     1000u
 #define CONN_READ_MAX    (PROTO_REC_HDR + PROTO_REC_MAX_SEALED)
+#define CONN_RECV_BYTES  (256u * 1024u) /* a data-phase read at most */
 #define CONN_LOGIN_BUF   (PROTO_MSG_HDR + PROTO_MSG_MAX_BODY)
 #define CONN_OUTQ_LOW    (PROTO_OUTQ_HIGH_BYTES / 2)
 #define CONN_CORK_BYTES  (256u * 1024u) /* sealed, then written at once */
@@ -47,7 +49,13 @@ struct conn_ticker {
 	size_t n;
 	struct conn *next;        /* the walk's next; removals keep it right */
 	int walking;
+	int reading;              /* rbuf is being read: keep it */
 	struct conn_ticker *link;
+	/* The loop's connections in the data phase read into this, open their
+	 * records in place and keep only a partial record's bytes (in their
+	 * own input buffer) between reads: a read that brings whole records,
+	 * as almost every one does at low rates, touches no allocator. */
+	uint8_t rbuf[CONN_READ_MAX + CONN_RECV_BYTES];
 };
 static struct conn_ticker *conn_tickers;
 
@@ -80,7 +88,7 @@ conn_ticker_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	t->walking = 0;
 	t->next = NULL;
-	if (t->n == 0)   /* its last connection went during the walk */
+	if (t->n == 0 && !t->reading) /* its last connection went meanwhile */
 		conn_ticker_drop(t);
 }
 
@@ -95,8 +103,9 @@ conn_ticker_join(struct conn *c)
 	for (t = conn_tickers; t != NULL && t->base != c->base; t = t->link)
 		;
 	if (t == NULL) {
-		if ((t = calloc(1, sizeof *t)) == NULL)
+		if ((t = malloc(sizeof *t)) == NULL)
 			return -1;
+		memset(t, 0, offsetof(struct conn_ticker, rbuf));
 		t->base = c->base;
 		TAILQ_INIT(&t->conns);
 		if ((t->ev = event_new(c->base, -1, EV_PERSIST,
@@ -127,7 +136,7 @@ conn_ticker_leave(struct conn *c)
 		t->next = TAILQ_NEXT(c, tick_entry);
 	TAILQ_REMOVE(&t->conns, c, tick_entry);
 	c->ticker = NULL;
-	if (--t->n == 0 && !t->walking)
+	if (--t->n == 0 && !t->walking && !t->reading)
 		conn_ticker_drop(t);
 }
 
@@ -467,45 +476,39 @@ conn_goodbye_reason(char *msg, size_t len, const struct proto_item *item)
 	    raw));
 }
 
-static void
-conn_data_input(struct conn *c)
+/*
+ * Opens the whole records at p (in place) and hands their items to the
+ * owner. Returns the bytes they took: what is left is the start of a
+ * record. Stops, closing the connection, at the first bad record.
+ */
+static size_t
+conn_records(struct conn *c, uint8_t *p, size_t len)
 {
-	uint8_t hdr[PROTO_REC_HDR];
+	size_t off = 0;
 	uint32_t sealed;
 	uint64_t seq;
 	const char *why;
 	char msg[300];
 
-	while (c->state == CONN_UP) {
-		size_t avail = evbuffer_get_length(c->in);
-		if (avail < PROTO_REC_HDR)
-			break;
-		evbuffer_copyout(c->in, hdr, sizeof hdr);
-		if (proto_rec_hdr_get(hdr, sizeof hdr, &sealed, &seq) !=
+	while (c->state == CONN_UP && len - off >= PROTO_REC_HDR) {
+		if (proto_rec_hdr_get(p + off, PROTO_REC_HDR, &sealed, &seq) !=
 		    PROTO_OK) {
 			conn_close(c, "bad record header (length out of "
 			    "range)");
-			return;
+			return off;
 		}
 		size_t total = PROTO_REC_HDR + (size_t)sealed;
-		if (avail < total)
+		if (len - off < total)
 			break;
-		/* Opened in place inside the input buffer (pullup copies only
-		 * when the record straddles two chunks); drained once its
-		 * frames are delivered. */
-		uint8_t *rec = evbuffer_pullup(c->in, (ssize_t)total);
 		uint8_t *plain;
 		size_t plain_len;
-		if (rec == NULL) {
-			conn_close(c, "out of memory reading a record");
-			return;
-		}
-		if (dchan_open(&c->dc, rec, total, &plain, &plain_len,
+		if (dchan_open(&c->dc, p + off, total, &plain, &plain_len,
 		    &why) != 0) {
 			snprintf(msg, sizeof msg, "data channel: %s", why);
 			conn_close(c, msg);
-			return;
+			return off;
 		}
+		off += total;
 		c->ctr.rx_records++;
 		c->ctr.rx_bytes += total;
 		struct proto_item_iter it = { plain, plain_len };
@@ -519,7 +522,7 @@ conn_data_input(struct conn *c)
 				c->peer_said_goodbye = 1;
 				conn_goodbye_reason(msg, sizeof msg, &item);
 				conn_close(c, msg);
-				return;
+				return off;
 			case PROTO_ITEM_KEEPALIVE:
 				break; /* its arrival is the point */
 			default:
@@ -527,14 +530,36 @@ conn_data_input(struct conn *c)
 				break;
 			}
 		}
-		evbuffer_drain(c->in, total);
 		if (c->state == CONN_UP && r == PROTO_BAD) {
 			snprintf(msg, sizeof msg, "bad record content: %s", why);
 			conn_close(c, msg);
-			return;
+			return off;
 		}
 	}
-	if (c->state == CONN_UP && c->cbs->rx_batch_done != NULL)
+	return off;
+}
+
+/* The records already in the input buffer (those that came in the same
+ * reads as the end of the login). */
+static void
+conn_data_input(struct conn *c)
+{
+	size_t len = evbuffer_get_length(c->in);
+	uint8_t *p;
+
+	if (len == 0)
+		return;
+	if ((p = evbuffer_pullup(c->in, -1)) == NULL) {
+		conn_close(c, "out of memory reading a record");
+		return;
+	}
+	/* A closed connection's buffer lives until it is freed, after the
+	 * callbacks unwind. */
+	size_t used = conn_records(c, p, len);
+	if (c->state != CONN_UP)
+		return;
+	evbuffer_drain(c->in, used);
+	if (c->cbs->rx_batch_done != NULL)
 		c->cbs->rx_batch_done(c, c->arg);
 }
 
@@ -587,22 +612,71 @@ conn_read_some(struct conn *c)
 	return n;
 }
 
+/* A failed or empty read: 0 if it only means "not now". */
+static int
+conn_read_failed(struct conn *c, ssize_t n)
+{
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EINTR)
+			return 0;
+		char why[128];
+		snprintf(why, sizeof why, "read: %s", strerror(errno));
+		conn_close(c, why);
+		return -1;
+	}
+	conn_close(c, "connection closed by peer");
+	return -1;
+}
+
+/*
+ * The data phase's read: into the loop's buffer after the partial record
+ * kept from the last read (less than a record, so it fits in front), the
+ * whole records opened there, the rest kept again.
+ */
+static void
+conn_read_data(struct conn *c)
+{
+	struct conn_ticker *t = c->ticker;
+	size_t carry = evbuffer_get_length(c->in);
+	ssize_t n = recv(c->fd, t->rbuf + carry, CONN_RECV_BYTES, 0);
+
+	if (n <= 0) {
+		conn_read_failed(c, n);
+		return;
+	}
+	c->last_rx_ms = clock_now_ms();
+	if (carry > 0)
+		evbuffer_remove(c->in, t->rbuf, carry);
+	size_t len = carry + (size_t)n;
+	t->reading = 1;  /* the owner may close the loop's last connection */
+	size_t used = conn_records(c, t->rbuf, len);
+	t->reading = 0;
+	if (c->state != CONN_UP) {
+		if (t->n == 0 && !t->walking)
+			conn_ticker_drop(t);
+		return;
+	}
+	if (used < len && evbuffer_add(c->in, t->rbuf + used, len - used) !=
+	    0) {
+		conn_close(c, "out of memory keeping a partial record");
+		return;
+	}
+	if (c->cbs->rx_batch_done != NULL)
+		c->cbs->rx_batch_done(c, c->arg);
+}
+
 static void
 conn_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
-	ssize_t n = conn_read_some(c);
 
-	if (n < 0) {
-		if (errno == EAGAIN || errno == EINTR)
-			return;
-		char why[128];
-		snprintf(why, sizeof why, "read: %s", strerror(errno));
-		conn_close(c, why);
+	if (c->state == CONN_UP) {
+		conn_read_data(c);
 		return;
 	}
-	if (n == 0) {
-		conn_close(c, "connection closed by peer");
+	ssize_t n = conn_read_some(c);
+	if (n <= 0) {
+		conn_read_failed(c, n);
 		return;
 	}
 	c->last_rx_ms = clock_now_ms();

@@ -20,6 +20,7 @@
 #include <mbedtls/x509_crt.h>
 
 #include "cert.h"
+#include "rmtree.h"
 
 #define ERRLEN 512
 #define DIRLEN 64
@@ -30,21 +31,6 @@ struct pair {
 	char crt[PATHLEN];
 	char key[PATHLEN];
 };
-
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void
-rm_rf(const char *dir)
-{
-	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 /* A fresh directory; the files go two levels below it. */
 static void
@@ -153,7 +139,7 @@ test_generate_then_load(void **state)
 	    &flags, NULL, NULL), 0);
 	mbedtls_x509_crt_free(&crt);
 
-	rm_rf(p.dir);
+	rmtree(p.dir);
 }
 
 static void
@@ -181,7 +167,7 @@ test_corrupt_key(void **state)
 	assert_int_equal(cert_fingerprint_file(p.crt, (char[CERT_FP_HEX]){ 0 },
 	    err, sizeof err), -1);
 	assert_non_null(strstr(err, p.crt));
-	rm_rf(p.dir);
+	rmtree(p.dir);
 }
 
 static void
@@ -217,7 +203,7 @@ test_half_pair(void **state)
 	    -1);
 	assert_non_null(strstr(err, p.key));
 	assert_int_equal(stat(p.crt, &st), -1);
-	rm_rf(p.dir);
+	rmtree(p.dir);
 }
 
 static void
@@ -237,8 +223,8 @@ test_mismatched_pair(void **state)
 	    -1);
 	assert_non_null(strstr(err, p.crt));
 	assert_non_null(strstr(err, "does not match"));
-	rm_rf(p.dir);
-	rm_rf(q.dir);
+	rmtree(p.dir);
+	rmtree(q.dir);
 }
 
 static void
@@ -271,7 +257,7 @@ test_bad_arguments(void **state)
 	assert_int_equal(cert_ensure(p.crt, p.key, "hub", err, sizeof err),
 	    -1);
 	assert_true(err[0] != '\0');
-	rm_rf(p.dir);
+	rmtree(p.dir);
 }
 
 static void

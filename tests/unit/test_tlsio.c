@@ -23,6 +23,7 @@
 
 #include "cert.h"
 #include "tlsio.h"
+#include "rmtree.h"
 
 #define ERRLEN     512
 #define DIRLEN     64
@@ -64,15 +65,6 @@ struct pipe {
 };
 
 static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int
 group_setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof *f);
@@ -94,7 +86,7 @@ group_setup(void **state)
 	    sizeof err) != 1 ||
 	    cert_fingerprint_file(f->crt, f->fp, err, sizeof err) != 0) {
 		fprintf(stderr, "setup: %s\n", err);
-		nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		rmtree(f->dir);
 		free(f);
 		return -1;
 	}
@@ -107,7 +99,7 @@ group_teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	rmtree(f->dir);
 	free(f);
 	return 0;
 }
