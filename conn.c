@@ -208,6 +208,10 @@ conn_close(struct conn *c, const char *reason)
 		close(c->fd);
 		c->fd = -1;
 	}
+	/* TLS goes now, not when the struct is freed: its state points into
+	 * the owner's configuration, which an owner letting go of the
+	 * connection (conn_abandon) may free before the loop turns. */
+	tlsio_release(&c->tls);
 	event_active(c->close_ev, 0, 0);
 }
 
@@ -281,8 +285,11 @@ int
 conn_send_msg(struct conn *c, const struct proto_msg *m)
 {
 	uint8_t buf[CONN_LOGIN_BUF];
-	size_t n = proto_msg_encode(m, buf, sizeof buf);
+	size_t n;
 
+	if (c->state == CONN_CLOSED)
+		return -1;
+	n = proto_msg_encode(m, buf, sizeof buf);
 	if (n == 0 || tlsio_write(&c->tls, buf, n) != 0)
 		return -1;
 	conn_write_now(c);

@@ -315,6 +315,10 @@ tlsio_handshake(struct tlsio *t, char *err, size_t errlen)
 {
 	int rc;
 
+	if (t->released) {
+		snprintf(err, errlen, "TLS session already ended");
+		return -1;
+	}
 	t->conf->current = t;
 	rc = mbedtls_ssl_handshake(&t->ssl);
 	t->conf->current = NULL;
@@ -347,6 +351,8 @@ tlsio_write(struct tlsio *t, const void *buf, size_t len)
 {
 	const unsigned char *p = buf;
 
+	if (t->released)
+		return -1;
 	while (len > 0) {
 		int n = mbedtls_ssl_write(&t->ssl, p, len);
 		if (n <= 0)
@@ -360,8 +366,13 @@ tlsio_write(struct tlsio *t, const void *buf, size_t len)
 int
 tlsio_read(struct tlsio *t, void *buf, size_t cap, char *err, size_t errlen)
 {
-	int n = mbedtls_ssl_read(&t->ssl, buf, cap);
+	int n;
 
+	if (t->released) {
+		snprintf(err, errlen, "TLS session already ended");
+		return -1;
+	}
+	n = mbedtls_ssl_read(&t->ssl, buf, cap);
 	if (n > 0)
 		return n;
 	if (n == MBEDTLS_ERR_SSL_WANT_READ || n == MBEDTLS_ERR_SSL_WANT_WRITE)
@@ -376,7 +387,8 @@ tlsio_read(struct tlsio *t, void *buf, size_t cap, char *err, size_t errlen)
 int
 tlsio_peer_fingerprint(struct tlsio *t, char hex[65])
 {
-	const mbedtls_x509_crt *crt = mbedtls_ssl_get_peer_cert(&t->ssl);
+	const mbedtls_x509_crt *crt = t->released ? NULL :
+	    mbedtls_ssl_get_peer_cert(&t->ssl);
 
 	if (crt == NULL)
 		return -1;

@@ -486,6 +486,41 @@ test_two_interleaved(void **state)
 	rig_free(a);
 }
 
+/* An owner lets go of a connection still in its handshake and frees its
+ * TLS configuration at once (a card freed mid-login): the connection is
+ * freed a loop turn later and must not touch that configuration then:
+ * its TLS state goes with the close. */
+static void
+test_owner_frees_conf(void **state)
+{
+	struct fixture *f = *state;
+	struct tlsio_conf *cc = calloc(1, sizeof *cc);
+	struct event_base *base = event_base_new();
+	char err[ERRLEN];
+	struct seen s = { 0 };
+	int sv[2];
+
+	assert_non_null(cc);
+	assert_non_null(base);
+	assert_int_equal(tlsio_conf_client(cc, f->crt, err, sizeof err), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	struct conn *c = conn_new(base, sv[0], cc, "softether hub", &rig_cbs,
+	    &s);
+	assert_non_null(c);
+	assert_int_equal(c->state, CONN_TLS);
+	conn_abandon(c, "card freed");
+	/* Its TLS state went with the close. */
+	assert_true(c->tls.released);
+	tlsio_conf_free(cc);
+	memset(cc, 0xa5, sizeof *cc);
+	free(cc);
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	/* Abandoned: the owner hears nothing. */
+	assert_false(s.closed);
+	close(sv[1]);
+	event_base_free(base);
+}
+
 int
 main(void)
 {
@@ -498,6 +533,7 @@ main(void)
 		cmocka_unit_test(test_peer_gone_mid_record),
 		cmocka_unit_test(test_goodbye),
 		cmocka_unit_test(test_two_interleaved),
+		cmocka_unit_test(test_owner_frees_conf),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
