@@ -39,6 +39,11 @@
 #define CONN_LOGIN_BUF   (PROTO_MSG_HDR + PROTO_MSG_MAX_BODY)
 #define CONN_OUTQ_LOW    (PROTO_OUTQ_HIGH_BYTES / 2)
 #define CONN_CORK_BYTES  (256u * 1024u) /* sealed, then written at once */
+#define CONN_OB_SIZE     (16u * 1024u)  /* a lent output block */
+#define CONN_OB_KEEP     8u             /* free blocks a loop keeps */
+#define CONN_OB_LENT_MAX 64u            /* blocks out at once, per loop: a
+                                           broadcast to many sessions queues
+                                           the rest as before */
 
 /* The shared tick of one event loop's connections. Loops and their
  * connections live on one thread each (auth.c's workers make none). */
@@ -51,6 +56,9 @@ struct conn_ticker {
 	int walking;
 	int reading;              /* rbuf is being read: keep it */
 	struct conn_ticker *link;
+	uint8_t *ob_free[CONN_OB_KEEP]; /* output blocks back from writing */
+	size_t ob_nfree;
+	size_t ob_lent;           /* blocks its connections hold */
 	/* The loop's connections in the data phase read into this, open their
 	 * records in place and keep only a partial record's bytes (in their
 	 * own input buffer) between reads: a read that brings whole records,
@@ -71,6 +79,8 @@ conn_ticker_drop(struct conn_ticker *t)
 		pp = &(*pp)->link;
 	*pp = t->link;
 	event_free(t->ev);
+	while (t->ob_nfree > 0)
+		free(t->ob_free[--t->ob_nfree]);
 	free(t);
 }
 
@@ -140,6 +150,54 @@ conn_ticker_leave(struct conn *c)
 		conn_ticker_drop(t);
 }
 
+/* An output block from the loop's free ones, or a new one; NULL past
+ * CONN_OB_LENT_MAX (or with no memory): the record is queued instead. */
+static uint8_t *
+conn_ob_get(struct conn *c)
+{
+	struct conn_ticker *t = c->ticker;
+	uint8_t *b;
+
+	if (t == NULL || t->ob_lent >= CONN_OB_LENT_MAX)
+		return NULL;
+	b = t->ob_nfree > 0 ? t->ob_free[--t->ob_nfree] :
+	    malloc(CONN_OB_SIZE);
+	if (b != NULL)
+		t->ob_lent++;
+	return b;
+}
+
+/* c's block back to its loop (or freed past CONN_OB_KEEP). */
+static void
+conn_ob_put(struct conn *c)
+{
+	struct conn_ticker *t = c->ticker;
+
+	if (c->ob == NULL)
+		return;
+	if (t != NULL)
+		t->ob_lent--;
+	if (t != NULL && t->ob_nfree < CONN_OB_KEEP)
+		t->ob_free[t->ob_nfree++] = c->ob;
+	else
+		free(c->ob);
+	c->ob = NULL;
+	c->ob_len = 0;
+}
+
+/* The block's bytes from `from` on into the (empty) output queue, the block
+ * back. 0, or -1 if the queue could not take them. */
+static int
+conn_ob_spill(struct conn *c, size_t from)
+{
+	int rc = 0;
+
+	if (c->ob_len > from)
+		rc = evbuffer_add(c->out, c->ob + from, c->ob_len - from);
+	conn_ob_put(c);
+	return rc;
+}
+
 /* The silence after which the next keepalive goes: random in [ka/2, ka],
  * never so long that the peer's dead-peer timer could fire. */
 static void
@@ -176,6 +234,7 @@ conn_free(struct conn *c)
 		event_free(c->kick_ev);
 	evbuffer_free(c->in);
 	evbuffer_free(c->out);
+	free(c->ob);
 	tlsio_free(&c->tls);
 	dchan_clear(&c->dc);
 	free(c->login);
@@ -201,13 +260,17 @@ conn_close(struct conn *c, const char *reason)
 	snprintf(c->close_reason, sizeof c->close_reason, "%s", reason);
 	event_del(c->rev);
 	event_del(c->wev);
-	conn_ticker_leave(c);
 	if (c->fd >= 0) {
-		/* Best effort: whatever is queued (a goodbye) goes out. */
-		evbuffer_write(c->out, c->fd);
+		/* Best effort: whatever is queued (a goodbye) goes out, in
+		 * order. */
+		if (c->ob_len == 0 ||
+		    write(c->fd, c->ob, c->ob_len) == (ssize_t)c->ob_len)
+			evbuffer_write(c->out, c->fd);
 		close(c->fd);
 		c->fd = -1;
 	}
+	conn_ob_put(c);
+	conn_ticker_leave(c);
 	/* TLS goes now, not when the struct is freed: its state points into
 	 * the owner's configuration, which an owner letting go of the
 	 * connection (conn_abandon) may free before the loop turns. */
@@ -218,16 +281,54 @@ conn_close(struct conn *c, const char *reason)
 size_t
 conn_outq(const struct conn *c)
 {
-	return evbuffer_get_length(c->out);
+	return evbuffer_get_length(c->out) + c->ob_len;
 }
 
 int
 conn_congested(struct conn *c)
 {
-	if (evbuffer_get_length(c->out) <= PROTO_OUTQ_HIGH_BYTES)
+	if (conn_outq(c) <= PROTO_OUTQ_HIGH_BYTES)
 		return 0;
 	c->want_writable = 1;
 	return 1;
+}
+
+/* A failed write closes c, with why. */
+static void
+conn_write_failed(struct conn *c)
+{
+	char why[128];
+
+	snprintf(why, sizeof why, "write: %s", strerror(errno));
+	conn_close(c, why);
+}
+
+/*
+ * The block's records to the socket. 1 if it took all of them, 0 if the
+ * rest waits in the output queue, -1 if the connection failed (closed).
+ */
+static int
+conn_ob_write(struct conn *c)
+{
+	ssize_t n = write(c->fd, c->ob, c->ob_len);
+
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EINTR) {
+			conn_write_failed(c);
+			return -1;
+		}
+		n = 0;
+	}
+	if (n > 0) {
+		c->ctr.tx_writes++;
+		c->last_drain_ms = clock_now_ms();
+	}
+	int all = (size_t)n == c->ob_len;
+	if (conn_ob_spill(c, (size_t)n) != 0) {
+		conn_close(c, "cannot queue a record");
+		return -1;
+	}
+	return all;
 }
 
 static void
@@ -235,14 +336,15 @@ conn_write_now(struct conn *c)
 {
 	if (c->state == CONN_CLOSED)
 		return;
-	while (evbuffer_get_length(c->out) > 0) {
+	int rc = c->ob_len > 0 ? conn_ob_write(c) : 1;
+	if (rc < 0)
+		return;
+	while (rc > 0 && evbuffer_get_length(c->out) > 0) {
 		int n = evbuffer_write(c->out, c->fd);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				break;
-			char why[128];
-			snprintf(why, sizeof why, "write: %s", strerror(errno));
-			conn_close(c, why);
+			conn_write_failed(c);
 			return;
 		}
 		if (n == 0)
@@ -277,8 +379,15 @@ conn_kick_cb(evutil_socket_t fd, short what, void *arg)
 void
 conn_push(struct conn *c)
 {
-	if (evbuffer_get_length(c->out) > 0)
+	c->held = 0;
+	if (conn_outq(c) > 0)
 		conn_write_now(c);
+}
+
+void
+conn_hold(struct conn *c)
+{
+	c->held = 1;
 }
 
 int
@@ -326,18 +435,31 @@ conn_send_plain(struct conn *c, const uint8_t *a, size_t alen,
     const uint8_t *b, size_t blen)
 {
 	size_t room = PROTO_REC_HDR + alen + blen + PROTO_REC_TAG, n;
-	struct evbuffer_iovec v;
+	struct evbuffer_iovec v = { NULL, 0 };
 	uint8_t *rec;
 
 	if (c->state != CONN_UP || alen + blen > PROTO_REC_MAX_PLAIN)
 		return -1;
-	/* Sealed straight into the output queue. */
-	if (evbuffer_reserve_space(c->out, (ev_ssize_t)room, &v, 1) < 1 ||
-	    v.iov_len < room) {
-		conn_close(c, "out of memory queueing a record");
-		return -1;
+	int was_empty = conn_outq(c) == 0;
+	if (evbuffer_get_length(c->out) == 0 &&
+	    room <= CONN_OB_SIZE - c->ob_len &&
+	    (c->ob != NULL || (c->ob = conn_ob_get(c)) != NULL)) {
+		rec = c->ob + c->ob_len;        /* sealed into the block */
+	} else {
+		/* Sealed straight into the output queue, after what the
+		 * block holds. */
+		if (c->ob_len > 0 && conn_ob_spill(c, 0) != 0) {
+			conn_close(c, "cannot queue a record");
+			return -1;
+		}
+		conn_ob_put(c);
+		if (evbuffer_reserve_space(c->out, (ev_ssize_t)room, &v, 1) <
+		    1 || v.iov_len < room) {
+			conn_close(c, "out of memory queueing a record");
+			return -1;
+		}
+		rec = v.iov_base;
 	}
-	rec = v.iov_base;
 	if (alen == 0) {
 		n = dchan_seal_from(&c->dc, rec, b, blen);
 	} else {
@@ -349,25 +471,30 @@ conn_send_plain(struct conn *c, const uint8_t *a, size_t alen,
 	if (n == 0) {
 		/* Nothing sealed (no memory for the cipher): the sequence
 		 * cannot go on without this record. */
-		evbuffer_commit_space(c->out, &v, 0);
+		if (v.iov_base != NULL)
+			evbuffer_commit_space(c->out, &v, 0);
 		conn_close(c, "cannot seal a record");
 		return -1;
 	}
 	c->ctr.tx_records++;
 	c->ctr.tx_bytes += n;
 	c->last_tx_ms = clock_now_ms();
-	if (evbuffer_get_length(c->out) == 0)
+	if (was_empty)
 		c->last_drain_ms = c->last_tx_ms;
-	v.iov_len = n;
-	if (evbuffer_commit_space(c->out, &v, 1) != 0) {
-		conn_close(c, "cannot queue a record");
-		return -1;
+	if (v.iov_base == NULL) {
+		c->ob_len += n;
+	} else {
+		v.iov_len = n;
+		if (evbuffer_commit_space(c->out, &v, 1) != 0) {
+			conn_close(c, "cannot queue a record");
+			return -1;
+		}
 	}
 	/* What this wake-up's callbacks seal goes out in one write once
 	 * they unwind: the peer wakes once for all of it. */
 	if (evbuffer_get_length(c->out) >= CONN_CORK_BYTES)
 		conn_write_now(c);
-	else if (!c->kick_pending) {
+	else if (!c->kick_pending && !c->held) {
 		c->kick_pending = 1;
 		event_active(c->kick_ev, 0, 0);
 	}
@@ -721,8 +848,7 @@ conn_tick(struct conn *c, uint64_t now)
 		return;
 	}
 	/* Talking but not reading (its receive window shut): as dead. */
-	if (evbuffer_get_length(c->out) > 0 &&
-	    now - c->last_drain_ms >= c->dead_peer_ms) {
+	if (conn_outq(c) > 0 && now - c->last_drain_ms >= c->dead_peer_ms) {
 		conn_close(c, "peer stopped reading (its receive window stayed "
 		    "shut)");
 		return;

@@ -64,12 +64,20 @@ struct conn {
 	struct event *rev, *wev, *close_ev;
 	struct event *kick_ev;    /* writes what a wake-up's callbacks sealed */
 	int kick_pending;
+	int held;                 /* conn_hold: the caller pushes, no kick */
 	/* Its place in the one timer every connection of its event loop
 	 * shares (conn.c: conn_ticker): no timer event of its own. */
 	struct conn_ticker *ticker;
 	TAILQ_ENTRY(conn) tick_entry;
 	uint32_t ka_wait_ms;      /* this keepalive's silence, drawn once */
 	struct evbuffer *in, *out;
+	/* Records sealed while the output queue was empty go to a block the
+	 * loop lends (conn.c: conn_ob_get) and are written from there: a
+	 * wake-up's few small records cost the queue nothing. What the socket
+	 * does not take moves to the queue; while there is something in the
+	 * block the queue is empty, so the order holds. */
+	uint8_t *ob;
+	size_t ob_len;
 	struct tlsio tls;
 	struct dchan dc;
 	const struct conn_cbs *cbs;
@@ -116,8 +124,13 @@ int conn_start_data(struct conn *c, enum dchan_cipher ci,
 int conn_send_plain(struct conn *c, const uint8_t *a, size_t alen,
     const uint8_t *b, size_t blen);
 /* Write what is queued now, not once the callbacks unwind (a frame that
- * should not wait for the rest of the wake-up). */
+ * should not wait for the rest of the wake-up); ends a conn_hold. */
 void conn_push(struct conn *c);
+/* The records sealed from now on wait for the caller's conn_push (which
+ * comes before the callback returns), not for a write of their own once
+ * the callbacks unwind: a caller that seals and then pushes saves the loop
+ * a deferred write. */
+void conn_hold(struct conn *c);
 /* Bytes waiting in the socket's output queue. */
 size_t conn_outq(const struct conn *c);
 /* 1 if the output queue is over the high-water mark; writable() will

@@ -800,9 +800,12 @@ nic_dev_frame(void *arg, const struct vnet_meta *vm, uint8_t *f, size_t len)
 	/* Sparse traffic (the last wakeup read one frame): the first frame
 	 * goes out now, not after the read that finds the device empty. */
 	if (++n->burst == 1 && n->last_burst <= 1) {
+		struct conn *c = n->sess.conn;
+		if (c != NULL)
+			conn_hold(c);
 		session_flush(&n->sess);
-		if (n->sess.conn != NULL)
-			conn_push(n->sess.conn);
+		if (c != NULL)
+			conn_push(c);
 	}
 	return n->sess.conn != NULL && conn_congested(n->sess.conn);
 }

@@ -118,10 +118,21 @@ static const struct conn_cbs session_conn_cbs = {
 	.tick = session_conn_tick,
 };
 
+/* The callbacks of this wake-up have unwound: what they batched is sealed
+ * and written now, with no second deferral for the write. */
 static void
 session_flush_cb(evutil_socket_t fd, short what, void *arg)
 {
-	session_flush(arg);
+	struct session *s = arg;
+	struct conn *c = s->conn;
+
+	if (c == NULL) {
+		session_flush(s);
+		return;
+	}
+	conn_hold(c);
+	session_flush(s);
+	conn_push(c);
 }
 
 /*

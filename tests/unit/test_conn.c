@@ -3,7 +3,9 @@
  * socket, however the bytes are cut: one byte per write, a record split
  * across reads, many records in one read, the largest record, records
  * that straddle each other's reads; and the bad cases, each closing the
- * connection with its reason and delivering nothing after the fault.
+ * connection with its reason and delivering nothing after the fault. And
+ * the other way: records it seals reach the peer whole and in order, small
+ * and large mixed, while the socket fills and empties.
  *
  * The hub's end is a real conn (conn_new on one end of a socketpair, put
  * straight into the data phase with known keys); the test plays the peer
@@ -486,6 +488,170 @@ test_two_interleaved(void **state)
 	rig_free(a);
 }
 
+/* The peer reads what the socket has (non-blocking) onto in[*have]. */
+static void
+peer_read(struct rig *r, uint8_t *in, size_t cap, size_t *have)
+{
+	for (;;) {
+		ssize_t n = read(r->peer, in + *have, cap - *have);
+		if (n <= 0) {
+			assert_true(n < 0 && errno == EAGAIN);
+			return;
+		}
+		*have += (size_t)n;
+	}
+}
+
+/* Plaintext i: len bytes of (i * 7 + j). */
+static void
+fill(uint8_t *p, size_t len, size_t i)
+{
+	for (size_t j = 0; j < len; j++)
+		p[j] = (uint8_t)(i * 7 + j);
+}
+
+#define SEND_N 400
+
+static size_t
+send_len(size_t i)
+{
+	return i % 50 == 49 ? 40000 + i : 100 + (i * 37) % 1400;
+}
+
+/*
+ * Records the hub's end seals, small ones (lent block) and large ones
+ * (output queue) mixed, in bursts, some with a separate head, while the
+ * peer reads only now and then so that the socket fills and writes stop
+ * part way: the peer opens every record, in order, each whole.
+ */
+static void
+test_send_order(void **state)
+{
+	struct rig *r = rig_new(*state);
+	size_t cap = 8u << 20, have = 0, off = 0;
+	uint8_t *in = malloc(cap), *pl = malloc(PROTO_REC_MAX_PLAIN);
+	uint8_t want[PROTO_REC_MAX_PLAIN];
+	static const uint8_t head[4] = { 0xde, 0xad, 0xbe, 0xef };
+	int filled = 0;
+
+	assert_non_null(in);
+	assert_non_null(pl);
+	for (size_t i = 0; i < SEND_N;) {
+		size_t burst = 1 + i % 13;
+		for (size_t k = 0; k < burst && i < SEND_N; k++, i++) {
+			fill(pl, send_len(i), i);
+			if (i % 2)
+				assert_int_equal(conn_send_plain(r->c, head,
+				    sizeof head, pl, send_len(i)), 0);
+			else
+				assert_int_equal(conn_send_plain(r->c, NULL, 0,
+				    pl, send_len(i)), 0);
+		}
+		event_base_loop(r->base, EVLOOP_NONBLOCK);
+		filled |= conn_outq(r->c) > 0;
+		if (i % 7 == 0)
+			peer_read(r, in, cap, &have);
+	}
+	/* The socket did fill: some records waited in the queue. */
+	assert_true(filled);
+	for (int spin = 0; spin < SPIN_MAX && conn_outq(r->c) > 0; spin++) {
+		event_base_loop(r->base, EVLOOP_NONBLOCK);
+		peer_read(r, in, cap, &have);
+	}
+	assert_int_equal(conn_outq(r->c), 0);
+	peer_read(r, in, cap, &have);
+	for (size_t i = 0; i < SEND_N; i++) {
+		uint32_t sealed;
+		uint64_t seq;
+		uint8_t *plain;
+		size_t plain_len, len = send_len(i), hl = i % 2 ? 4 : 0;
+		const char *why;
+		assert_true(have - off >= PROTO_REC_HDR);
+		assert_int_equal(proto_rec_hdr_get(in + off, PROTO_REC_HDR,
+		    &sealed, &seq), PROTO_OK);
+		size_t total = PROTO_REC_HDR + sealed;
+		assert_true(have - off >= total);
+		assert_int_equal(dchan_open(&r->dc, in + off, total, &plain,
+		    &plain_len, &why), 0);
+		assert_int_equal(plain_len, hl + len);
+		if (hl > 0)
+			assert_memory_equal(plain, head, hl);
+		fill(want, len, i);
+		assert_memory_equal(plain + hl, want, len);
+		off += total;
+	}
+	assert_int_equal(off, have);
+	assert_false(r->s.closed);
+	free(in);
+	free(pl);
+	rig_free(r);
+}
+
+/* A wake-up's small records leave in one write. */
+static void
+test_one_write(void **state)
+{
+	struct rig *r = rig_new(*state);
+	uint8_t pl[600], in[16384];
+	size_t have = 0;
+
+	memset(pl, 0x5a, sizeof pl);
+	uint64_t writes = r->c->ctr.tx_writes;
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(conn_send_plain(r->c, NULL, 0, pl,
+		    sizeof pl), 0);
+	assert_int_equal(r->c->ctr.tx_writes, writes);
+	event_base_loop(r->base, EVLOOP_NONBLOCK);
+	assert_int_equal(r->c->ctr.tx_writes, writes + 1);
+	assert_int_equal(conn_outq(r->c), 0);
+	peer_read(r, in, sizeof in, &have);
+	assert_int_equal(have, 10 * (PROTO_REC_HDR + sizeof pl +
+	    PROTO_REC_TAG));
+	rig_free(r);
+}
+
+/* More connections of one loop than it lends blocks to, each sealing a
+ * record before any is written (a broadcast): every peer gets its own,
+ * whole, and after the loop has written them the next round does too. */
+#define MANY 80
+
+static void
+test_many_conns(void **state)
+{
+	struct rig *r[MANY];
+	uint8_t pl[300], in[4096];
+
+	r[0] = rig_new(*state);
+	for (size_t i = 1; i < MANY; i++)
+		r[i] = rig_new_on(*state, r[0]->base);
+	for (int round = 0; round < 2; round++) {
+		for (size_t i = 0; i < MANY; i++) {
+			fill(pl, sizeof pl, i + round);
+			assert_int_equal(conn_send_plain(r[i]->c, NULL, 0, pl,
+			    sizeof pl), 0);
+		}
+		event_base_loop(r[0]->base, EVLOOP_NONBLOCK);
+		for (size_t i = 0; i < MANY; i++) {
+			size_t have = 0;
+			uint8_t *plain, want[sizeof pl];
+			size_t plain_len;
+			const char *why;
+			assert_int_equal(conn_outq(r[i]->c), 0);
+			peer_read(r[i], in, sizeof in, &have);
+			assert_int_equal(have, PROTO_REC_HDR + sizeof pl +
+			    PROTO_REC_TAG);
+			assert_int_equal(dchan_open(&r[i]->dc, in, have, &plain,
+			    &plain_len, &why), 0);
+			fill(want, sizeof pl, i + round);
+			assert_int_equal(plain_len, sizeof pl);
+			assert_memory_equal(plain, want, sizeof pl);
+		}
+	}
+	for (size_t i = MANY; i-- > 1;)
+		rig_free(r[i]);
+	rig_free(r[0]);
+}
+
 /* An owner lets go of a connection still in its handshake and frees its
  * TLS configuration at once (a card freed mid-login): the connection is
  * freed a loop turn later and must not touch that configuration then:
@@ -533,6 +699,9 @@ main(void)
 		cmocka_unit_test(test_peer_gone_mid_record),
 		cmocka_unit_test(test_goodbye),
 		cmocka_unit_test(test_two_interleaved),
+		cmocka_unit_test(test_send_order),
+		cmocka_unit_test(test_one_write),
+		cmocka_unit_test(test_many_conns),
 		cmocka_unit_test(test_owner_frees_conf),
 	};
 
